@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { withRuntime, cliActor } from '../context.js';
+import { Refused } from '../cli-errors.js';
+import { storeKind } from './get.js';
+import type { ResourceKind } from '../../domain/resources.js';
+
+const KIND_NAME: Record<ReturnType<typeof storeKind>, ResourceKind> = { users: 'User', targets: 'Target', roles: 'Role', credentials: 'Credential' };
+
+export function registerDelete(program: Command): void {
+  program.command('delete')
+    .description('remove one resource')
+    .argument('<kind>', 'user | target | role | credential')
+    .argument('<name>')
+    .action(async (kindArg: string, name: string, _options, command: Command) => {
+      const kind = KIND_NAME[storeKind(kindArg)];
+      await withRuntime(command, async ({ stores, audit }) => {
+        if (!(await stores[storeKind(kindArg)].get(name))) throw new Refused(`no ${kind.toLowerCase()} named ${name}`);
+        if (kind === 'Target') {
+          const dependents = (await stores.targets.list()).filter((t) => t.via === name).map((t) => t.name);
+          if (dependents.length > 0) throw new Refused(`target ${name} is the jump host of ${dependents.join(', ')}; change their via first`);
+        }
+        await stores.applyChanges([{ op: 'delete', kind, name }]);
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'delete', kind, name });
+        process.stdout.write(`${kind.toLowerCase()}/${name} deleted\n`);
+      });
+    });
+}

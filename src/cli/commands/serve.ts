@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { dataDirOf } from '../context.js';
+import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
+import { readHostKey } from '../../data-dir/host-keys.js';
+import { openRuntime } from '../../main.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { localAddresses } from '../../inventory/special-addresses.js';
+import { dataPath } from '../../config/load-settings.js';
+import { createLogger } from '../../log/logger.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('run the gateway (initialises the data dir first if needed)')
+    .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
+    .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
+    .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
+      const logger = createLogger();
+      const dataDir = dataDirOf(command);
+      if (!isInitialised(dataDir)) {
+        await initDataDir(dataDir);
+        logger.info('initialised data dir', { dir: dataDir });
+      }
+      const runtime = openRuntime(dataDir, logger);
+      const { settings, stores } = runtime;
+      const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
+      if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
+
+      const hostKeys = settings.ssh.hostKeys.map((file) => readHostKey(dataPath(dataDir, file)));
+      const gateway = createGateway({ ...runtime, ownAddresses: localAddresses() }, hostKeys.map((k) => k.privateKey));
+      const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
+      for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
+      if (options.http ?? settings.http.listen) logger.info('the admin HTTP API is not part of this version; http.listen is ignored');
+      for (const address of bound) logger.info(`ssh listening on ${address}`);
+      if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            logger.warn('second signal: exiting now', { signal });
+            process.exit(1);
+          }
+          stopping = true;
+          logger.info('stopping: ending open sessions', { signal });
+          void gateway.close('shutdown').then(() => runtime.close()).then(() => {
+            logger.info('stopped');
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}
+
+function nextSteps(dataDir: string, address: string): string {
+  const port = address.split(':').pop();
+  const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${dataDir}`;
+  return `
+jumpgate is running, with no users yet. Next steps, in another terminal:
+  1. add yourself:   ./bin/jumpgate user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
+  2. add a target:   ./bin/jumpgate target add db1 --host 10.0.2.5 --login root${data}
+  3. grant a role:   write roles.yaml with
+                       kind: Role
+                       name: admins
+                       allow: [{targets: ["*"], access: [jump, forward], ports: [22]}]
+                     then: ./bin/jumpgate apply -f roles.yaml${data}
+  4. connect:        ssh -J alice@THIS-HOST:${port} root@db1
+Check any decision with: ./bin/jumpgate policy check alice db1${data}
+
+`;
+}

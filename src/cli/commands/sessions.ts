@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { withRuntime, formatOf } from '../context.js';
+import { print, table } from '../output.js';
+
+function age(startedAt: string, endedAt: string | null): string {
+  const seconds = Math.round(((endedAt ? Date.parse(endedAt) : Date.now()) - Date.parse(startedAt)) / 1000);
+  return seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
+}
+
+export function registerSessions(program: Command): void {
+  program.command('sessions')
+    .description('live sessions (from the store, whichever gateway node holds them)')
+    .option('--all', 'include sessions that have ended')
+    .action(async (options: { all?: boolean }, command: Command) => {
+      const format = formatOf(command);
+      await withRuntime(command, async ({ stores }) => {
+        const sessions = await stores.sessions.list({ includeEnded: options.all === true });
+        print(format, sessions, () => sessions.length === 0 ? (options.all ? 'no sessions\n' : 'no live sessions\n') : table(
+          ['ID', 'KIND', 'USER', 'FROM', 'TARGET', 'DESTINATION', 'STARTED', 'AGE', ...(options.all ? ['ENDED'] : [])],
+          sessions.map((s) => [s.id, s.kind, s.user, s.src, s.login ? `${s.login}@${s.target}` : s.target, s.destination, s.startedAt,
+            age(s.startedAt, s.endedAt), ...(options.all ? [s.reason ?? 'live'] : [])]),
+        ));
+      });
+    });
+}

@@ -1,0 +1,114 @@
+/**
+ * Server settings (`jumpgate.yaml`, SPEC §5). Every key has a safe default, so an empty
+ * file is valid; unknown keys are errors (strict objects) so a typo never passes silently.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from './duration.js';
+import { isCidr } from '../domain/cidr.js';
+
+const duration = z.string().refine((s) => parseDuration(s) !== null, 'must be a duration such as 30s, 10m or 12h');
+const size = z.string().refine((s) => parseSize(s) !== null, 'must be a size such as 100MB');
+const cidr = z.string().refine(isCidr, 'must be an IPv4 or IPv6 address or CIDR block');
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:]+|[0-9A-Fa-f:]+):\d{1,5}$/, 'must be HOST:PORT');
+
+export const AUTH_METHODS = ['publickey', 'password', 'keyboard-interactive'] as const;
+
+const algorithmList = z.array(z.string().min(1)).min(1, 'must name at least one algorithm');
+
+const SshSettings = z.strictObject({
+  listen: z.array(hostPort).min(1).default(['0.0.0.0:2222']),
+  hostKeys: z.array(z.string().min(1)).min(1).default(['host_keys/ssh_host_ed25519_key', 'host_keys/ssh_host_rsa_key']),
+  authMethods: z.array(z.enum(AUTH_METHODS)).min(1).default(['publickey']),
+  algorithms: z.strictObject({
+    kex: algorithmList.optional(),
+    ciphers: algorithmList.optional(),
+    macs: algorithmList.optional(),
+    hostKeys: algorithmList.optional(),
+  }).prefault({}),
+  loginGraceTime: duration.default('30s'),
+  maxStartups: z.strictObject({
+    total: z.number().int().min(1).default(100),
+    perSource: z.number().int().min(1).default(10),
+  }).prefault({}),
+  maxAuthTries: z.number().int().min(1).default(6),
+  maxConnections: z.number().int().min(1).default(10000),
+  keepaliveInterval: duration.default('15s'),
+  workers: z.number().int().min(1).default(1),
+  trustedUserCAKeys: z.array(z.string().min(1)).default([]),
+  revokedKeys: z.string().min(1).nullable().default(null),
+});
+
+const TlsSettings = z.strictObject({
+  ca: z.string().nullable().default(null),
+  cert: z.string().nullable().default(null),
+  key: z.string().nullable().default(null),
+});
+
+const SyslogSink = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('syslog'),
+  transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+  address: hostPort,
+  facility: z.string().default('authpriv'),
+  appName: z.string().default('jumpgate'),
+  tls: TlsSettings.optional(),
+  events: z.boolean().default(true),
+});
+
+const WebhookSink = z.strictObject({
+  name: z.string().min(1),
+  type: z.literal('webhook'),
+  url: z.url(),
+  secretFile: z.string().min(1).optional(),
+  events: z.boolean().default(true),
+});
+
+const AlertRule = z.strictObject({
+  name: z.string().min(1),
+  on: z.string().min(1),
+  count: z.number().int().min(1).default(1),
+  window: duration.default('1m'),
+  notify: z.array(z.string().min(1)).default([]),
+});
+
+export const SettingsSchema = z.strictObject({
+  ssh: SshSettings.prefault({}),
+  http: z.strictObject({ listen: z.union([hostPort, z.literal('')]).default('127.0.0.1:8022') }).prefault({}),
+  store: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:FILE or postgres://…').default('sqlite:jumpgate.db'),
+  vault: z.strictObject({ keyFile: z.string().min(1).default('vault.key') }).prefault({}),
+  allowFrom: z.array(cidr).default([]),
+  bans: z.strictObject({
+    maxAuthFailures: z.number().int().min(1).default(5),
+    findWindow: duration.default('10m'),
+    banDuration: duration.default('30m'),
+    neverBan: z.array(cidr).default([]),
+  }).prefault({}),
+  knock: z.strictObject({
+    enabled: z.boolean().default(false),
+    sequence: z.array(z.number().int().min(1).max(65535)).default([]),
+    window: duration.default('10s'),
+    openFor: duration.default('30s'),
+  }).prefault({}),
+  sessions: z.strictObject({
+    idleTimeout: duration.default('30m'),
+    maxSessionDuration: duration.default('12h'),
+    maxSessionsPerUser: z.number().int().min(1).default(10),
+  }).prefault({}),
+  upstream: z.strictObject({
+    connectTimeout: duration.default('10s'),
+    idleClose: duration.default('60s'),
+  }).prefault({}),
+  recordings: z.strictObject({
+    dir: z.string().min(1).default('recordings'),
+    recordInput: z.boolean().default(false),
+  }).prefault({}),
+  audit: z.strictObject({
+    file: z.string().min(1).default('audit.log'),
+    rotateSize: size.default('100MB'),
+    sinks: z.array(z.discriminatedUnion('type', [SyslogSink, WebhookSink])).default([]),
+    alerts: z.array(AlertRule).default([]),
+  }).prefault({}),
+  node: z.string().min(1).optional(),
+});
+
+export type Settings = z.infer<typeof SettingsSchema>;

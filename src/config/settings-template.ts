@@ -1,0 +1,33 @@
+/** The `jumpgate.yaml` that `jumpgate init` writes: every key at its default, each explained. */
+export const SETTINGS_TEMPLATE = `# jumpgate server settings. Every key is optional; the values shown are the defaults.
+# Durations are strings (30s, 10m, 12h); relative paths are relative to this directory.
+ssh:
+  listen: ["0.0.0.0:2222"]          # addresses the SSH gateway listens on; --listen overrides
+  hostKeys: [host_keys/ssh_host_ed25519_key, host_keys/ssh_host_rsa_key]
+  authMethods: [publickey]          # add password and/or keyboard-interactive to allow them
+  algorithms: {}                    # narrow kex, ciphers, macs, hostKeys (modern-only by default)
+  loginGraceTime: 30s               # time allowed to authenticate before the connection is closed
+  maxStartups: {total: 100, perSource: 10}   # unauthenticated connections at once
+  maxAuthTries: 6                   # authentication attempts per connection
+  maxConnections: 10000             # open connections at once
+  keepaliveInterval: 15s            # SSH keepalive to idle clients
+  workers: 1                        # processes sharing the listener
+  trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted
+  revokedKeys: null                 # file of revoked keys and certificates, one public key per line
+http:
+  listen: 127.0.0.1:8022            # admin API and /metrics; "" disables; --http overrides
+store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
+vault:
+  keyFile: vault.key                # or the environment variable JUMPGATE_VAULT_KEY
+allowFrom: []                       # server-wide source CIDRs; empty = any
+bans: {maxAuthFailures: 5, findWindow: 10m, banDuration: 30m, neverBan: []}
+knock: {enabled: false, sequence: [], window: 10s, openFor: 30s}
+sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10}
+upstream: {connectTimeout: 10s, idleClose: 60s}
+recordings: {dir: recordings, recordInput: false}
+audit:
+  file: audit.log                   # JSON Lines, SHA-256 hash-chained
+  rotateSize: 100MB
+  sinks: []                         # syslog and webhook sinks
+  alerts: []                        # alert rules
+`;

@@ -1,0 +1,40 @@
+/** `jumpgate init`: a data dir that `serve` can start from, created without overwriting anything. */
+import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { SETTINGS_FILE, dataPath, parseSettings } from '../config/load-settings.js';
+import { SETTINGS_TEMPLATE } from '../config/settings-template.js';
+import { ensureHostKey, readHostKey, type HostKey } from './host-keys.js';
+import { openStores } from '../store/open-stores.js';
+
+export interface InitResult { created: string[]; hostKeys: HostKey[] }
+
+export async function initDataDir(dataDir: string): Promise<InitResult> {
+  const created: string[] = [];
+  if (!existsSync(dataDir)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    created.push(dataDir);
+  }
+  const settingsFile = path.join(dataDir, SETTINGS_FILE);
+  if (!existsSync(settingsFile)) {
+    writeFileSync(settingsFile, SETTINGS_TEMPLATE, { mode: 0o600 });
+    created.push(settingsFile);
+  }
+  const settings = parseSettings(SETTINGS_TEMPLATE);
+  const hostKeyFiles = settings.ssh.hostKeys.map((file) => dataPath(dataDir, file));
+  for (const file of hostKeyFiles) if (ensureHostKey(file)) created.push(file);
+
+  const vaultKey = dataPath(dataDir, settings.vault.keyFile);
+  if (!existsSync(vaultKey) && !process.env.JUMPGATE_VAULT_KEY) {
+    writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    chmodSync(vaultKey, 0o600);
+    created.push(vaultKey);
+  }
+  const stores = openStores(settings.store, dataDir);
+  await stores.close();
+  return { created, hostKeys: hostKeyFiles.map(readHostKey) };
+}
+
+export function isInitialised(dataDir: string): boolean {
+  return existsSync(path.join(dataDir, SETTINGS_FILE));
+}

@@ -1,0 +1,93 @@
+/**
+ * Reads multi-document resource YAML and validates every document before anything is
+ * written, so `apply` is all-or-nothing. Every error carries `file:line`.
+ */
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ResourceSchema, type Resource } from './resources.js';
+import { describeIssue } from './issue-text.js';
+
+export interface YamlError { file: string; line: number; message: string }
+
+export class ResourceFileError extends Error {
+  readonly code = 'INVALID_RESOURCES';
+  constructor(readonly errors: YamlError[]) {
+    super(errors.map((e) => `${e.file}:${e.line}: ${e.message}`).join('\n'));
+  }
+}
+
+export interface ParsedResource { resource: Resource; file: string; line: number }
+
+/** Validates every document of the text; throws ResourceFileError listing all problems. */
+export function parseResourceYaml(text: string, file: string): ParsedResource[] {
+  const lines = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const errors: YamlError[] = [];
+  const parsed: ParsedResource[] = [];
+  const lineAt = (offset: number) => lines.linePos(offset).line;
+
+  for (const doc of Array.isArray(documents) ? documents : [documents]) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) errors.push({ file, line: lineAt(e.pos[0]), message: e.message.split('\n')[0] });
+      continue;
+    }
+    if (doc.contents === null) continue; // an empty document (a stray `---`)
+    const startLine = lineAt(doc.contents.range?.[0] ?? 0);
+    const value = doc.toJS();
+    const result = ResourceSchema.safeParse(value);
+    if (result.success) {
+      parsed.push({ resource: result.data, file, line: startLine });
+      continue;
+    }
+    const label = resourceLabel(value);
+    for (const issue of result.error.issues) {
+      const line = lineOfPath(doc, issue.path, lineAt) ?? startLine;
+      errors.push({ file, line, message: `${label}${describeIssue(issue as z.core.$ZodIssue)}` });
+    }
+  }
+  errors.push(...duplicateErrors(parsed));
+  if (errors.length > 0) throw new ResourceFileError(errors.sort((a, b) => a.line - b.line));
+  return parsed;
+}
+
+function resourceLabel(value: unknown): string {
+  if (value && typeof value === 'object') {
+    const { kind, name } = value as Record<string, unknown>;
+    if (typeof kind === 'string' && typeof name === 'string') return `${kind} ${name}: `;
+    if (typeof kind === 'string') return `${kind}: `;
+  }
+  return '';
+}
+
+function duplicateErrors(parsed: ParsedResource[]): YamlError[] {
+  const seen = new Map<string, ParsedResource>();
+  const errors: YamlError[] = [];
+  for (const entry of parsed) {
+    const key = `${entry.resource.kind}/${entry.resource.name}`;
+    const first = seen.get(key);
+    if (first) errors.push({ file: entry.file, line: entry.line, message: `${entry.resource.kind} ${entry.resource.name}: defined twice (first at line ${first.line})` });
+    else seen.set(key, entry);
+  }
+  return errors;
+}
+
+/** The line of the deepest node along the path that exists in the document. */
+export function lineOfPath(doc: Document, path: readonly PropertyKey[], lineAt: (offset: number) => number): number | null {
+  let node: Node | null = doc.contents as Node | null;
+  let line: number | null = node?.range ? lineAt(node.range[0]) : null;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === step);
+      if (!pair) break;
+      const key = pair.key as Node;
+      if (key.range) line = lineAt(key.range[0]);
+      node = pair.value as Node | null;
+      if (node?.range && !isMap(node) && !isSeq(node)) line = lineAt(node.range[0]);
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = (node.items[step] as Node | undefined) ?? null;
+      if (node?.range) line = lineAt(node.range[0]);
+      else break;
+    } else break;
+  }
+  return line;
+}

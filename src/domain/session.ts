@@ -1,0 +1,26 @@
+export type SessionKind = 'jump' | 'session' | 'sftp' | 'forward';
+export type EndReason = 'closed' | 'killed' | 'idle' | 'max_duration' | 'shutdown' | 'error';
+
+/** A live or past session as the store keeps it, so any process can list it. */
+export interface SessionRecord {
+  id: string;
+  node: string;
+  kind: SessionKind;
+  user: string;
+  src: string;
+  target: string;
+  login: string | null;
+  destination: string;
+  startedAt: string;
+  endedAt: string | null;
+  reason: EndReason | null;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface SessionEnd {
+  endedAt: string;
+  reason: EndReason;
+  bytesUp: number;
+  bytesDown: number;
+}

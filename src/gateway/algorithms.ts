@@ -1,0 +1,42 @@
+/**
+ * The modern-only algorithm lists of SPEC §5: no SHA-1, no CBC, no finite-field DH.
+ * Settings may narrow them, never widen them.
+ */
+import type { Settings } from '../config/settings-schema.js';
+import { SettingsError } from '../config/load-settings.js';
+
+export const MODERN = {
+  kex: ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521'],
+  ciphers: ['chacha20-poly1305@openssh.com', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'],
+  macs: ['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512'],
+  hostKeys: ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256'],
+} as const;
+
+/** User-key signature algorithms refused because they hash with SHA-1. */
+export const LEGACY_SIGNATURES = new Set(['ssh-rsa', 'ssh-dss']);
+
+export interface Ssh2Algorithms {
+  kex: string[];
+  cipher: string[];
+  hmac: string[];
+  serverHostKey: string[];
+}
+
+function narrow(kind: keyof typeof MODERN, wanted: readonly string[] | undefined): string[] {
+  const modern: readonly string[] = MODERN[kind];
+  if (!wanted) return [...modern];
+  const unknown = wanted.filter((name) => !modern.includes(name));
+  if (unknown.length > 0) {
+    throw new SettingsError(`ssh.algorithms.${kind}: ${unknown.join(', ')} not in the modern set (${modern.join(', ')})`);
+  }
+  return [...wanted];
+}
+
+export function gatewayAlgorithms(settings: Settings['ssh']['algorithms']): Ssh2Algorithms {
+  return {
+    kex: narrow('kex', settings.kex),
+    cipher: narrow('ciphers', settings.ciphers),
+    hmac: narrow('macs', settings.macs),
+    serverHostKey: narrow('hostKeys', settings.hostKeys),
+  };
+}

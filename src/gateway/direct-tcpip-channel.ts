@@ -1,0 +1,71 @@
+/**
+ * `direct-tcpip` channels (RFC 4254 §7.2): ProxyJump (`ssh -J`, access `jump`) and local
+ * forwarding (`ssh -L`, access `forward`). The gateway never sees a jumped session in
+ * clear: it checks policy, dials the target and relays bytes.
+ */
+import type { Duplex } from 'node:stream';
+import type { GatewayDeps } from './gateway-deps.js';
+import type { LiveSessions } from './live-sessions.js';
+import { checkTcpAccess, type Requester } from './access-check.js';
+import { dialTarget, TargetUnreachable } from '../upstream/dial-target.js';
+import { formatHostPort } from '../upstream/dial-tcp.js';
+import { relay } from './relay.js';
+import { ms } from '../config/load-settings.js';
+
+/** RFC 4254 §5.1 reason codes. */
+export const OPEN_FAILURE = { ADMINISTRATIVELY_PROHIBITED: 1, CONNECT_FAILED: 2 } as const;
+
+export interface TcpipInfo { destIP: string; destPort: number; srcIP: string; srcPort: number }
+export type AcceptChannel = () => Duplex | undefined;
+export type RejectChannel = (reasonCode?: number, description?: string) => void;
+
+export interface ChannelContext {
+  deps: GatewayDeps;
+  sessions: LiveSessions;
+  who: Requester;
+  src: string;
+  /** Channels end with their connection. */
+  onConnectionClose(listener: () => void): void;
+}
+
+export async function handleDirectTcpip(context: ChannelContext, accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo): Promise<void> {
+  const { deps, who, src } = context;
+  const outcome = await checkTcpAccess(deps, who, info.destIP, info.destPort);
+  if (!outcome.allowed) {
+    reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, outcome.message);
+    await deps.audit.record({
+      type: 'access.denied', user: who.userName, src, access: outcome.access, target: outcome.target,
+      destination: formatHostPort(info.destIP, info.destPort), reason: outcome.reason,
+    });
+    return;
+  }
+  const { target, access, port, rule } = outcome;
+  const timeout = ms(target.connectTimeout ?? deps.settings.upstream.connectTimeout);
+  let upstream;
+  try {
+    upstream = await dialTarget(target, port, {
+      connectTimeoutMs: timeout,
+      onAttemptFailed: (failure) => void deps.audit.record({ type: 'upstream.failure', user: who.userName, src, target: target.name, ...failure }),
+    });
+  } catch (error) {
+    const message = error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name} unreachable: ${String(error)}`;
+    reject(OPEN_FAILURE.CONNECT_FAILED, message);
+    return;
+  }
+  const channel = accept();
+  if (!channel) {
+    upstream.destroy();
+    return;
+  }
+  const destination = formatHostPort(upstream.remoteAddress ?? target.host, port);
+  let stopRelay: (reason?: string) => void = () => {};
+  let endReason: 'closed' | 'killed' | 'shutdown' | 'error' = 'closed';
+  const session = context.sessions.start(
+    { kind: access, user: who.userName, src, target: target.name, login: null, destination, rule },
+    (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
+  );
+  stopRelay = relay(channel, upstream, (result) => {
+    session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
+  });
+  context.onConnectionClose(() => stopRelay());
+}

@@ -1,0 +1,92 @@
+/**
+ * The SSH listener. We own the TCP listener and hand sockets to ssh2 (`injectSocket`), so
+ * connection caps are applied before any SSH byte is spent on a connection.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import type { Connection } from 'ssh2';
+import type { GatewayDeps } from './gateway-deps.js';
+import { LiveSessions } from './live-sessions.js';
+import { handleConnection } from './connection.js';
+import { gatewayAlgorithms } from './algorithms.js';
+import { addressText, plainIp } from './address-text.js';
+import { ms } from '../config/load-settings.js';
+
+export interface Gateway {
+  sessions: LiveSessions;
+  /** Resolves with the bound addresses once every listener is up. */
+  listen(addresses: readonly string[]): Promise<string[]>;
+  /** Stops listening, ends live sessions as `reason`, closes connections. */
+  close(reason?: 'shutdown'): Promise<void>;
+}
+
+export function splitHostPort(text: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(text);
+  if (!match) throw new Error(`not HOST:PORT: ${text}`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): Gateway {
+  const { settings, logger } = deps;
+  const sessions = new LiveSessions(deps);
+  const sockets = new Set<Socket>();
+  const clients = new Set<Connection>();
+
+  const ssh = new ssh2.Server({
+    hostKeys: [...hostKeys],
+    algorithms: gatewayAlgorithms(settings.ssh.algorithms) as ssh2.Algorithms,
+    ident: 'jumpgate',
+    keepaliveInterval: ms(settings.ssh.keepaliveInterval),
+    keepaliveCountMax: 3,
+  });
+  ssh.on('connection', (client: Connection, info: { ip: string; port: number }) => {
+    const socket = (client as unknown as { _sock: Socket })._sock;
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
+    handleConnection(deps, sessions, client, {
+      ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
+      localAddress: plainIp(socket?.localAddress) || 'gateway', localPort: socket?.localPort ?? 2222,
+    });
+  });
+  ssh.on('error', (error: Error) => logger.warn('ssh server error', { error }));
+
+  const onSocket = (socket: Socket) => {
+    if (sockets.size >= settings.ssh.maxConnections) {
+      logger.warn('connection refused: maxConnections reached', { src: addressText(socket.remoteAddress, socket.remotePort) });
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    ssh.injectSocket(socket);
+  };
+
+  const listeners: NetServer[] = [];
+  return {
+    sessions,
+    async listen(addresses) {
+      const bound: string[] = [];
+      for (const text of addresses) {
+        const { host, port } = splitHostPort(text);
+        const server = createServer({ noDelay: true }, onSocket);
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host, port }, () => { server.removeListener('error', reject); resolve(); });
+        });
+        server.on('error', (error) => logger.error('listener error', { error }));
+        listeners.push(server);
+        const address = server.address();
+        bound.push(typeof address === 'object' && address ? addressText(address.address, address.port) : text);
+      }
+      return bound;
+    },
+    async close(reason = 'shutdown') {
+      for (const server of listeners) server.close();
+      await sessions.stopAll(reason);
+      for (const client of clients) client.end();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

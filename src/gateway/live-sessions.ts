@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { GatewayDeps } from './gateway-deps.js';
+import type { EndReason, SessionKind, SessionRecord } from '../domain/session.js';
+
+export interface SessionStartInfo {
+  kind: SessionKind;
+  user: string;
+  src: string;
+  target: string;
+  login: string | null;
+  destination: string;
+  rule?: string;
+}
+
+export interface SessionOutcome {
+  reason: EndReason;
+  bytesUp: number;
+  bytesDown: number;
+  exitStatus?: number | null;
+  error?: string;
+}
+
+/** A session in this process; `stop` asks the channel to end, `finish` records that it did. */
+export interface LiveSession {
+  readonly record: SessionRecord;
+  stop(reason: EndReason): void;
+}
+
+/**
+ * The sessions this gateway process relays. Each is written to the store when it starts
+ * and ends (so `jumpgate sessions` in another process sees it) and audited both times.
+ */
+export class LiveSessions {
+  private readonly live = new Map<string, LiveSession>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node'>) {}
+
+  /** Registers a session; returns the function that ends its record exactly once. */
+  start(info: SessionStartInfo, stop: (reason: EndReason) => void): { id: string; finish: (outcome: SessionOutcome) => void } {
+    const id = randomBytes(8).toString('hex');
+    const startedAt = new Date();
+    const record: SessionRecord = {
+      id, node: this.deps.node, kind: info.kind, user: info.user, src: info.src, target: info.target, login: info.login,
+      destination: info.destination, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
+    };
+    this.live.set(id, { record, stop });
+    this.track(this.deps.stores.sessions.start(record));
+    this.track(this.deps.audit.record({
+      type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
+      login: info.login, destination: info.destination, rule: info.rule,
+    }));
+    let finished = false;
+    const finish = (outcome: SessionOutcome) => {
+      if (finished) return;
+      finished = true;
+      this.live.delete(id);
+      const endedAt = new Date();
+      this.track(this.deps.stores.sessions.end(id, {
+        endedAt: endedAt.toISOString(), reason: outcome.reason, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown,
+      }));
+      this.track(this.deps.audit.record({
+        type: 'session.end', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
+        login: info.login, destination: info.destination, duration_ms: endedAt.getTime() - startedAt.getTime(),
+        bytes_up: outcome.bytesUp, bytes_down: outcome.bytesDown, exit_status: outcome.exitStatus ?? null,
+        recording: null, reason: outcome.reason, error: outcome.error,
+      }));
+    };
+    return { id, finish };
+  }
+
+  get(id: string): LiveSession | undefined {
+    return this.live.get(id);
+  }
+
+  all(): LiveSession[] {
+    return [...this.live.values()];
+  }
+
+  /** Ends every live session with `reason` and waits until their ends are recorded. */
+  async stopAll(reason: EndReason): Promise<void> {
+    for (const session of this.all()) session.stop(reason);
+    await this.settled();
+  }
+
+  /** Waits for the store and audit writes under way. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error) => this.deps.logger.error('session record failed', { error }));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+}

@@ -1,0 +1,52 @@
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+
+export interface RelayResult { bytesUp: number; bytesDown: number; error?: string }
+
+/**
+ * Relays a channel and a TCP socket in both directions. `pipe` gives back-pressure both
+ * ways: a slow reader on either side pauses the other, so nothing buffers without bound.
+ * Half-close is kept (EOF one way does not end the other, RFC 4254 §5.3), and data
+ * already queued is flushed before a side is torn down.
+ */
+export function relay(channel: Duplex, upstream: Socket, onDone: (result: RelayResult) => void): (reason?: string) => void {
+  let channelClosed = false;
+  let upstreamClosed = false;
+  let error: string | undefined;
+  let reported = false;
+
+  const report = () => {
+    if (reported || !channelClosed || !upstreamClosed) return;
+    reported = true;
+    onDone({ bytesUp: upstream.bytesWritten, bytesDown: upstream.bytesRead, error });
+  };
+
+  channel.pipe(upstream);
+  upstream.pipe(channel);
+
+  channel.on('error', (e: Error) => { error ??= `client channel: ${e.message}`; });
+  upstream.on('error', (e: Error) => { error ??= `target: ${e.message}`; });
+  channel.on('close', () => {
+    channelClosed = true;
+    // Let what the client sent reach the target, then release the socket.
+    if (!upstream.destroyed) {
+      upstream.end();
+      upstream.once('finish', () => upstream.destroy());
+      setTimeout(() => upstream.destroy(), 5000).unref();
+    }
+    report();
+  });
+  upstream.on('close', () => {
+    upstreamClosed = true;
+    // A reset target gives no 'end', so end the channel here too (a no-op after pipe did).
+    if (!channel.destroyed) channel.end();
+    report();
+  });
+
+  /** Ends both sides at once (session killed, gateway stopping). */
+  return (reason?: string) => {
+    if (reason) error ??= reason;
+    upstream.destroy();
+    channel.destroy();
+  };
+}

@@ -1,0 +1,24 @@
+/** Operational log lines on stderr: `ts level message key=value…`. Never pass secrets here. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+function formatValue(value: unknown): string {
+  const text = value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value);
+  return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text);
+}
+
+export function createLogger(minimum: Level = (process.env.JUMPGATE_LOG_LEVEL as Level) || 'info', write = (line: string) => process.stderr.write(line)): Logger {
+  const emit = (level: Level) => (message: string, fields: Record<string, unknown> = {}) => {
+    if (ORDER[level] < (ORDER[minimum] ?? 20)) return;
+    const extra = Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => ` ${k}=${formatValue(v)}`).join('');
+    write(`${new Date().toISOString()} ${level} ${message}${extra}\n`);
+  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}

@@ -1,0 +1,31 @@
+/**
+ * The composition root: the only place that picks concrete stores and sinks and wires
+ * the parts together. Commands and the gateway receive what they need from here.
+ */
+import { hostname } from 'node:os';
+import { loadSettings, dataPath } from './config/load-settings.js';
+import type { Settings } from './config/settings-schema.js';
+import { openStores } from './store/open-stores.js';
+import type { Stores } from './store/store.js';
+import { AuditLog } from './audit/audit-log.js';
+import { createLogger, type Logger } from './log/logger.js';
+
+export interface Runtime {
+  dataDir: string;
+  settings: Settings;
+  stores: Stores;
+  audit: AuditLog;
+  logger: Logger;
+  node: string;
+  close(): Promise<void>;
+}
+
+export function openRuntime(dataDir: string, logger: Logger = createLogger()): Runtime {
+  const settings = loadSettings(dataDir);
+  const stores = openStores(settings.store, dataDir);
+  const node = settings.node ?? hostname();
+  const audit = new AuditLog(stores.audit, dataPath(dataDir, settings.audit.file), node, (error) => {
+    logger.error('audit write failed', { error });
+  });
+  return { dataDir, settings, stores, audit, logger, node, close: () => stores.close() };
+}

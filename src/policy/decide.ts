@@ -1,0 +1,97 @@
+/**
+ * The policy engine (SPEC §3): pure, no I/O. Deny is the default; a request is allowed
+ * only when one rule of one of the user's roles grants that target, access kind, login or
+ * port, from that source address, with the factors the session has.
+ */
+import type { AccessKind, Role, Rule, Target, User } from '../domain/resources.js';
+import { addressInAny } from '../domain/cidr.js';
+
+export interface AccessRequest {
+  user: User;
+  /** The user's roles as found in the store; names the store lacks are simply absent. */
+  roles: readonly Role[];
+  target: Target;
+  access: AccessKind;
+  /** The requested port, for jump and forward. */
+  port?: number;
+  /** The login on the target, for session and sftp. */
+  login?: string;
+  /** The client's address; undefined skips source checks (listing what a user may reach). */
+  sourceIp?: string;
+  /** Whether this connection passed a TOTP second factor. */
+  mfaVerified: boolean;
+}
+
+export interface RuleRef { role: string; index: number; rule: Rule }
+
+export type Decision =
+  | { outcome: 'allow'; grant: RuleRef }
+  | { outcome: 'deny'; reason: string }
+  | { outcome: 'need'; factor: 'totp'; grant: RuleRef };
+
+/** How far a rule got before failing: the furthest one explains a denial best. */
+const enum Stage { Target = 1, Access, PortOrLogin, Source, Factor }
+
+interface Miss { stage: Stage; reason: string }
+
+export function decide(request: AccessRequest): Decision {
+  const { user, target } = request;
+  if (request.sourceIp !== undefined && user.sourceCidrs.length > 0 && !addressInAny(request.sourceIp, user.sourceCidrs)) {
+    return { outcome: 'deny', reason: `${user.name} may not connect from ${request.sourceIp}` };
+  }
+  let best: Miss = { stage: 0 as Stage, reason: user.roles.length === 0 ? `${user.name} has no roles` : `no rule grants ${target.name}` };
+  let needsFactor: RuleRef | null = null;
+
+  for (const role of request.roles) {
+    for (const [index, rule] of role.allow.entries()) {
+      const miss = checkRule(rule, request);
+      if (miss === null) return { outcome: 'allow', grant: { role: role.name, index, rule } };
+      if (miss.stage === Stage.Factor && !needsFactor) needsFactor = { role: role.name, index, rule };
+      if (miss.stage > best.stage) best = miss;
+    }
+  }
+  if (needsFactor) return { outcome: 'need', factor: 'totp', grant: needsFactor };
+  return { outcome: 'deny', reason: best.reason };
+}
+
+export function ruleMatchesTarget(rule: Rule, target: Target): boolean {
+  if (rule.targets?.some((name) => name === '*' || name === target.name)) return true;
+  if (rule.labels && Object.keys(rule.labels).length > 0) {
+    return Object.entries(rule.labels).every(([key, value]) => target.labels[key] === value);
+  }
+  return false;
+}
+
+function checkRule(rule: Rule, request: AccessRequest): Miss | null {
+  const { target, access } = request;
+  if (!ruleMatchesTarget(rule, target)) return { stage: Stage.Target, reason: `no rule grants ${target.name}` };
+  if (!rule.access.includes(access)) return { stage: Stage.Access, reason: `no rule grants ${access} access to ${target.name}` };
+
+  if ((access === 'jump' || access === 'forward') && request.port !== undefined && !portGranted(rule, access, request.port, target)) {
+    return { stage: Stage.PortOrLogin, reason: `no rule grants port ${request.port}` };
+  }
+  if ((access === 'session' || access === 'sftp') && request.login !== undefined && !loginGranted(rule, request.login, target)) {
+    return { stage: Stage.PortOrLogin, reason: `no rule grants login ${request.login}` };
+  }
+  if (request.sourceIp !== undefined && rule.sourceCidrs && rule.sourceCidrs.length > 0 && !addressInAny(request.sourceIp, rule.sourceCidrs)) {
+    return { stage: Stage.Source, reason: `no rule grants access from ${request.sourceIp}` };
+  }
+  if (rule.mfa && !request.mfaVerified) return { stage: Stage.Factor, reason: 'the rule needs a second factor (TOTP)' };
+  return null;
+}
+
+/** A rule without `ports` grants the target's SSH port to jump, and no port to forward. */
+function portGranted(rule: Rule, access: AccessKind, port: number, target: Target): boolean {
+  if (rule.ports) return rule.ports.includes(port);
+  return access === 'jump' && (port === 22 || port === target.port);
+}
+
+/** A rule without `logins` grants only the target's default login. */
+function loginGranted(rule: Rule, login: string, target: Target): boolean {
+  if (rule.logins) return rule.logins.includes(login);
+  return target.login !== undefined && login === target.login;
+}
+
+export function describeGrant(grant: RuleRef): string {
+  return `role ${grant.role}, rule ${grant.index + 1}`;
+}

@@ -1,0 +1,25 @@
+import ssh2 from 'ssh2';
+import type { Vault } from '../vault/vault.js';
+import type { StoredCredential } from '../domain/credential.js';
+
+const { parseKey } = ssh2.utils;
+
+/**
+ * Seals a secret for storage. A private key is checked to parse (with its passphrase)
+ * so a broken key fails at apply time, not at the first connection; its public half is
+ * kept in clear so operators can install it on targets.
+ */
+export function credentialFromSecret(vault: Vault, name: string, type: 'password' | 'privateKey', secret: Buffer, passphrase?: string): StoredCredential {
+  let publicKey: string | undefined;
+  if (type === 'privateKey') {
+    const parsed = parseKey(secret, passphrase);
+    if (parsed instanceof Error) throw new Error(`the secret is not a usable private key (${parsed.message.replace(/passphrase.*/i, 'wrong or missing passphrase')})`);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key.isPrivateKey()) throw new Error('the secret is a public key, not a private key');
+    publicKey = `${key.type} ${key.getPublicSSH().toString('base64')}`;
+  } else if (secret.length === 0) {
+    throw new Error('the password is empty');
+  }
+  const payload = JSON.stringify({ secret: type === 'password' ? secret.toString('utf8').replace(/\r?\n$/, '') : secret.toString('utf8'), passphrase });
+  return { kind: 'Credential', name, type, sealed: vault.seal(name, Buffer.from(payload)), publicKey, updatedAt: new Date().toISOString() };
+}

@@ -1,0 +1,50 @@
+/**
+ * Checks the references between resources once a batch is merged with the store:
+ * users name existing roles, targets name existing credentials and jump hosts, and
+ * `via` chains end (no cycles). Pure: works on the merged view.
+ */
+import type { Role, Target, User } from '../domain/resources.js';
+
+export interface MergedView {
+  users: ReadonlyMap<string, User>;
+  targets: ReadonlyMap<string, Target>;
+  roles: ReadonlyMap<string, Role>;
+  credentials: ReadonlySet<string>;
+}
+
+export interface ReferenceProblem { kind: string; name: string; message: string }
+
+export function findReferenceProblems(view: MergedView, changed: ReadonlySet<string>): ReferenceProblem[] {
+  const problems: ReferenceProblem[] = [];
+  const touched = (kind: string, name: string) => changed.has(`${kind}/${name}`);
+  for (const user of view.users.values()) {
+    if (!touched('User', user.name)) continue;
+    for (const role of user.roles) {
+      if (!view.roles.has(role)) problems.push({ kind: 'User', name: user.name, message: `role ${role} does not exist` });
+    }
+  }
+  for (const target of view.targets.values()) {
+    if (target.credential && !view.credentials.has(target.credential) && touched('Target', target.name)) {
+      problems.push({ kind: 'Target', name: target.name, message: `credential ${target.credential} does not exist` });
+    }
+    const chain = viaChain(target, view.targets);
+    if (chain.problem && (touched('Target', target.name) || chain.names.some((n) => touched('Target', n)))) {
+      problems.push({ kind: 'Target', name: target.name, message: chain.problem });
+    }
+  }
+  return problems;
+}
+
+/** Follows `via` from a target; reports a hop that does not exist or a cycle, naming the chain. */
+export function viaChain(target: Target, targets: ReadonlyMap<string, Target>): { names: string[]; problem: string | null } {
+  const names = [target.name];
+  let current = target;
+  while (current.via) {
+    const next = targets.get(current.via);
+    if (!next) return { names, problem: `via ${current.via} names no target (chain ${[...names, current.via].join(' -> ')})` };
+    if (names.includes(next.name)) return { names, problem: `via makes a cycle (${[...names, next.name].join(' -> ')})` };
+    names.push(next.name);
+    current = next;
+  }
+  return { names, problem: null };
+}

@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3';
+import type { SessionStore } from '../store.js';
+import type { SessionRecord, SessionEnd } from '../../domain/session.js';
+
+interface Row {
+  id: string; node: string; kind: string; user: string; src: string; target: string; login: string | null;
+  destination: string; started_at: string; ended_at: string | null; reason: string | null; bytes_up: number; bytes_down: number;
+}
+
+function toRecord(row: Row): SessionRecord {
+  return {
+    id: row.id, node: row.node, kind: row.kind as SessionRecord['kind'], user: row.user, src: row.src, target: row.target,
+    login: row.login, destination: row.destination, startedAt: row.started_at, endedAt: row.ended_at,
+    reason: row.reason as SessionRecord['reason'], bytesUp: row.bytes_up, bytesDown: row.bytes_down,
+  };
+}
+
+export class SqliteSessionStore implements SessionStore {
+  private readonly insert: Database.Statement;
+  private readonly finish: Database.Statement;
+  private readonly selectOne: Database.Statement<[string], Row>;
+  private readonly selectLive: Database.Statement<[], Row>;
+  private readonly selectAll: Database.Statement<[], Row>;
+  private readonly finishOrphans: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, started_at)
+      VALUES (@id, @node, @kind, @user, @src, @target, @login, @destination, @startedAt)`);
+    this.finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
+      WHERE id = @id AND ended_at IS NULL`);
+    this.selectOne = db.prepare('SELECT * FROM sessions WHERE id = ?');
+    this.selectLive = db.prepare('SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at');
+    this.selectAll = db.prepare('SELECT * FROM sessions ORDER BY started_at');
+    this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL`);
+  }
+
+  async start(session: SessionRecord): Promise<void> {
+    this.insert.run(session);
+  }
+
+  async end(id: string, end: SessionEnd): Promise<void> {
+    this.finish.run({ id, ...end });
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    const row = this.selectOne.get(id);
+    return row ? toRecord(row) : null;
+  }
+
+  async list({ includeEnded }: { includeEnded: boolean }): Promise<SessionRecord[]> {
+    return (includeEnded ? this.selectAll : this.selectLive).all().map(toRecord);
+  }
+
+  async endOrphans(node: string, end: SessionEnd): Promise<number> {
+    return this.finishOrphans.run({ node, endedAt: end.endedAt, reason: end.reason }).changes;
+  }
+}

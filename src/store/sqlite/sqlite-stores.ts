@@ -1,0 +1,44 @@
+import Database from 'better-sqlite3';
+import type { Stores, ResourceChange } from '../store.js';
+import { migrate } from './migrate.js';
+import { SqliteResourceStore, tableOf } from './sqlite-resource-store.js';
+import { SqliteAuditStore } from './sqlite-audit-store.js';
+import { SqliteSessionStore } from './sqlite-session-store.js';
+import type { User, Target, Role } from '../../domain/resources.js';
+import type { StoredCredential } from '../../domain/credential.js';
+
+export function openSqliteStores(file: string): Stores {
+  const db = new Database(file);
+  // WAL lets the CLI read while the gateway writes; the busy timeout serialises writers
+  // of several processes (audit appends from `apply` and from the gateway).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const users = new SqliteResourceStore<User>(db, 'users');
+  const targets = new SqliteResourceStore<Target>(db, 'targets');
+  const roles = new SqliteResourceStore<Role>(db, 'roles');
+  const credentials = new SqliteResourceStore<StoredCredential>(db, 'credentials');
+  const byTable = { users, targets, roles, credentials };
+
+  const applyBatch = db.transaction((changes: readonly ResourceChange[]) => {
+    for (const change of changes) {
+      if (change.op === 'put') byTable[tableOf(change.resource.kind)].putSync(change.resource as never);
+      else byTable[tableOf(change.kind)].deleteSync(change.name);
+    }
+  });
+
+  return {
+    users, targets, roles, credentials,
+    audit: new SqliteAuditStore(db),
+    sessions: new SqliteSessionStore(db),
+    async applyChanges(changes) {
+      applyBatch.immediate(changes);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The store behind every part of jumpgate: one interface per kind of record, so a
+ * PostgreSQL implementation can follow the SQLite one without touching any caller.
+ * Every method is async for that reason, even where SQLite answers at once.
+ */
+import type { User, Target, Role, Resource, ResourceKind } from '../domain/resources.js';
+import type { AuditEvent, AuditDraft } from '../audit/events.js';
+import type { StoredCredential } from '../domain/credential.js';
+import type { SessionRecord, SessionEnd } from '../domain/session.js';
+
+export interface ResourceStore<T extends { name: string }> {
+  get(name: string): Promise<T | null>;
+  list(): Promise<T[]>;
+}
+
+export type UserStore = ResourceStore<User>;
+export type TargetStore = ResourceStore<Target>;
+export type RoleStore = ResourceStore<Role>;
+export type CredentialStore = ResourceStore<StoredCredential>;
+
+/** One change of `apply` or `delete`; a batch is written all-or-nothing. */
+export type ResourceChange =
+  | { op: 'put'; resource: Resource | StoredCredential }
+  | { op: 'delete'; kind: ResourceKind; name: string };
+
+export interface ResourceWriter {
+  /** Writes the whole batch in one transaction, and the audit events with it. */
+  applyChanges(changes: readonly ResourceChange[]): Promise<void>;
+}
+
+export interface AuditStore {
+  /**
+   * Appends events to the hash chain atomically across processes: `seal` receives the
+   * current chain head and returns the sealed event, which `onSealed` persists elsewhere
+   * (the audit file) before the store commits, so file and store keep one order.
+   */
+  append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent, onSealed: (event: AuditEvent) => void): Promise<AuditEvent>;
+  list(filter: AuditFilter): Promise<AuditEvent[]>;
+  head(): Promise<string>;
+}
+
+export interface AuditFilter {
+  since?: string;
+  user?: string;
+  type?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+export interface SessionStore {
+  start(session: SessionRecord): Promise<void>;
+  end(id: string, end: SessionEnd): Promise<void>;
+  get(id: string): Promise<SessionRecord | null>;
+  list(options: { includeEnded: boolean }): Promise<SessionRecord[]>;
+  /** Marks sessions of a node that did not end cleanly (a crash) as ended. */
+  endOrphans(node: string, end: SessionEnd): Promise<number>;
+}
+
+export interface Stores extends ResourceWriter {
+  users: UserStore;
+  targets: TargetStore;
+  roles: RoleStore;
+  credentials: CredentialStore;
+  audit: AuditStore;
+  sessions: SessionStore;
+  close(): Promise<void>;
+}
