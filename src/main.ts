@@ -9,6 +9,9 @@ import { openStores } from './store/open-stores.js';
 import type { Stores } from './store/store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { UpstreamPool } from './upstream/upstream-pool.js';
+import { loadVault } from './vault/vault.js';
+import { ms } from './config/load-settings.js';
 
 export interface Runtime {
   dataDir: string;
@@ -28,4 +31,15 @@ export function openRuntime(dataDir: string, logger: Logger = createLogger()): R
     logger.error('audit write failed', { error });
   });
   return { dataDir, settings, stores, audit, logger, node, close: () => stores.close() };
+}
+
+/** The side that faces targets, with the vault read when a secret is needed (so a rotation is seen at once). */
+export function createUpstream(runtime: Pick<Runtime, 'dataDir' | 'settings' | 'stores'>): UpstreamPool {
+  const { settings } = runtime;
+  return new UpstreamPool({
+    stores: runtime.stores,
+    vault: () => loadVault(dataPath(runtime.dataDir, settings.vault.keyFile)),
+    defaultTimeoutMs: (target) => ms(target.connectTimeout ?? settings.upstream.connectTimeout),
+    idleCloseMs: ms(settings.upstream.idleClose),
+  });
 }

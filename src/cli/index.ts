@@ -12,6 +12,7 @@ import { registerPolicy } from './commands/policy.js';
 import { registerAudit } from './commands/audit.js';
 import { registerSessions } from './commands/sessions.js';
 import { registerSshConfig } from './commands/ssh-config.js';
+import { registerCredential, registerVault } from './commands/credential.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

@@ -11,6 +11,8 @@ export interface SessionRecord {
   target: string;
   login: string | null;
   destination: string;
+  /** The upstream hop connections the session runs through (`core-jump#1a2b > dmz-jump#3c4d`), null when dialed directly. */
+  via: string | null;
   startedAt: string;
   endedAt: string | null;
   reason: EndReason | null;

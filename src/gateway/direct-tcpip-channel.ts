@@ -7,10 +7,9 @@ import type { Duplex } from 'node:stream';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions } from './live-sessions.js';
 import { checkTcpAccess, type Requester } from './access-check.js';
-import { dialTarget, TargetUnreachable } from '../upstream/dial-target.js';
+import { TargetUnreachable, type UpstreamChannel, type DialAttemptFailure } from '../upstream/upstream-pool.js';
 import { formatHostPort } from '../upstream/dial-tcp.js';
 import { relay } from './relay.js';
-import { ms } from '../config/load-settings.js';
 
 /** RFC 4254 §5.1 reason codes. */
 export const OPEN_FAILURE = { ADMINISTRATIVELY_PROHIBITED: 1, CONNECT_FAILED: 2 } as const;
@@ -40,13 +39,9 @@ export async function handleDirectTcpip(context: ChannelContext, accept: AcceptC
     return;
   }
   const { target, access, port, rule } = outcome;
-  const timeout = ms(target.connectTimeout ?? deps.settings.upstream.connectTimeout);
-  let upstream;
+  let upstream: UpstreamChannel;
   try {
-    upstream = await dialTarget(target, port, {
-      connectTimeoutMs: timeout,
-      onAttemptFailed: (failure) => void deps.audit.record({ type: 'upstream.failure', user: who.userName, src, target: target.name, ...failure }),
-    });
+    upstream = await deps.upstream.open(target, port, (failed, failure) => void auditUpstreamFailure(deps, who.userName, src, failed.name, failure));
   } catch (error) {
     const message = error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name} unreachable: ${String(error)}`;
     reject(OPEN_FAILURE.CONNECT_FAILED, message);
@@ -54,18 +49,28 @@ export async function handleDirectTcpip(context: ChannelContext, accept: AcceptC
   }
   const channel = accept();
   if (!channel) {
-    upstream.destroy();
+    upstream.stream.destroy();
+    upstream.release();
     return;
   }
-  const destination = formatHostPort(upstream.remoteAddress ?? target.host, port);
+  const destination = upstream.address;
   let stopRelay: (reason?: string) => void = () => {};
   let endReason: 'closed' | 'killed' | 'shutdown' | 'error' = 'closed';
   const session = context.sessions.start(
-    { kind: access, user: who.userName, src, target: target.name, login: null, destination, rule },
+    { kind: access, user: who.userName, src, target: target.name, login: null, destination, via: upstream.via, rule },
     (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
   );
-  stopRelay = relay(channel, upstream, (result) => {
+  stopRelay = relay(channel, upstream.stream, (result) => {
+    upstream.release();
     session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
   });
   context.onConnectionClose(() => stopRelay());
+}
+
+/** `upstream.failure`, and `hostkey.mismatch` when that was the reason (SPEC §6). */
+export async function auditUpstreamFailure(deps: Pick<GatewayDeps, 'audit'>, user: string | null, src: string | null, target: string, failure: DialAttemptFailure): Promise<void> {
+  await deps.audit.record({ type: 'upstream.failure', user, src, target, hop: failure.hop, address: failure.address, why: failure.why });
+  if (failure.mismatch) {
+    await deps.audit.record({ type: 'hostkey.mismatch', user, src, target, hop: failure.hop, ...failure.mismatch });
+  }
 }

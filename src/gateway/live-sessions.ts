@@ -9,6 +9,7 @@ export interface SessionStartInfo {
   target: string;
   login: string | null;
   destination: string;
+  via?: string | null;
   rule?: string;
 }
 
@@ -42,7 +43,7 @@ export class LiveSessions {
     const startedAt = new Date();
     const record: SessionRecord = {
       id, node: this.deps.node, kind: info.kind, user: info.user, src: info.src, target: info.target, login: info.login,
-      destination: info.destination, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
+      destination: info.destination, via: info.via ?? null, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
     };
     this.live.set(id, { record, stop });
     this.track(this.deps.stores.sessions.start(record));

@@ -1,24 +1,28 @@
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 
 export interface RelayResult { bytesUp: number; bytesDown: number; error?: string }
 
 /**
- * Relays a channel and a TCP socket in both directions. `pipe` gives back-pressure both
+ * Relays a client channel and an upstream stream (a TCP socket, or a channel of a hop)
+ * in both directions. `pipe` gives back-pressure both
  * ways: a slow reader on either side pauses the other, so nothing buffers without bound.
  * Half-close is kept (EOF one way does not end the other, RFC 4254 §5.3), and data
  * already queued is flushed before a side is torn down.
  */
-export function relay(channel: Duplex, upstream: Socket, onDone: (result: RelayResult) => void): (reason?: string) => void {
+export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayResult) => void): (reason?: string) => void {
   let channelClosed = false;
   let upstreamClosed = false;
   let error: string | undefined;
   let reported = false;
+  let bytesUp = 0;
+  let bytesDown = 0;
+  channel.on('data', (chunk: Buffer) => { bytesUp += chunk.length; });
+  upstream.on('data', (chunk: Buffer) => { bytesDown += chunk.length; });
 
   const report = () => {
     if (reported || !channelClosed || !upstreamClosed) return;
     reported = true;
-    onDone({ bytesUp: upstream.bytesWritten, bytesDown: upstream.bytesRead, error });
+    onDone({ bytesUp, bytesDown, error });
   };
 
   channel.pipe(upstream);

@@ -1,5 +1,6 @@
 import ssh2 from 'ssh2';
 import type { Vault } from '../vault/vault.js';
+import { Secret } from '../vault/secret.js';
 import type { StoredCredential } from '../domain/credential.js';
 
 const { parseKey } = ssh2.utils;
@@ -22,4 +23,20 @@ export function credentialFromSecret(vault: Vault, name: string, type: 'password
   }
   const payload = JSON.stringify({ secret: type === 'password' ? secret.toString('utf8').replace(/\r?\n$/, '') : secret.toString('utf8'), passphrase });
   return { kind: 'Credential', name, type, sealed: vault.seal(name, Buffer.from(payload)), publicKey, updatedAt: new Date().toISOString() };
+}
+
+export interface OpenedCredential {
+  type: 'password' | 'privateKey';
+  secret: Secret<string>;
+  passphrase?: Secret<string>;
+}
+
+/** Opens a stored credential for use; the values stay wrapped so they never print. */
+export function openCredential(vault: Vault, stored: StoredCredential): OpenedCredential {
+  const payload = JSON.parse(vault.open(stored.name, stored.sealed).reveal().toString('utf8')) as { secret: string; passphrase?: string };
+  return {
+    type: stored.type,
+    secret: new Secret(payload.secret),
+    passphrase: payload.passphrase !== undefined ? new Secret(payload.passphrase) : undefined,
+  };
 }

@@ -56,6 +56,16 @@ export interface SessionStore {
   endOrphans(node: string, end: SessionEnd): Promise<number>;
 }
 
+/** Host keys of hops and targets the gateway itself dials, learnt on first use. */
+export interface KnownHostKey { name: string; fingerprint: string; keyType: string; firstSeen: string; updatedAt: string }
+
+export interface HostKeyStore {
+  get(name: string): Promise<KnownHostKey | null>;
+  put(key: KnownHostKey): Promise<void>;
+  delete(name: string): Promise<void>;
+  list(): Promise<KnownHostKey[]>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -63,5 +73,6 @@ export interface Stores extends ResourceWriter {
   credentials: CredentialStore;
   audit: AuditStore;
   sessions: SessionStore;
+  hostKeys: HostKeyStore;
   close(): Promise<void>;
 }

@@ -1,10 +1,13 @@
 /**
- * Secrets at rest: AES-256-GCM under the vault key (the data dir's `vault.key`, 0600, or
- * `JUMPGATE_VAULT_KEY`), with a fresh 96-bit nonce per secret. The envelope is
- * `v1:<base64 nonce|tag|ciphertext>`; the credential name is bound as associated data so
- * a sealed secret cannot be moved to another credential.
+ * Secrets at rest: AES-256-GCM under the vault key, with a fresh 96-bit nonce per secret.
+ * The envelope is `v1:<key id>:<base64 nonce|tag|ciphertext>`; the credential name is bound
+ * as associated data so a sealed secret cannot be moved to another credential.
+ *
+ * The key file (0600) holds one base64 key per line, the first one sealing new secrets;
+ * during `vault rotate` it briefly holds the new and the old key, so a running gateway can
+ * open every secret at every moment of the rotation (no downtime).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Secret } from './secret.js';
 
@@ -12,37 +15,60 @@ export class VaultError extends Error {
   readonly code = 'VAULT';
 }
 
+export const VAULT_KEY_ENV = 'JUMPGATE_VAULT_KEY';
+
+export function keyId(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
 export class Vault {
-  readonly #key: Buffer;
-  constructor(key: Buffer) {
-    if (key.length !== 32) throw new VaultError('the vault key must be 32 bytes (base64 in the key file)');
-    this.#key = key;
+  readonly #keys: Map<string, Buffer>;
+  readonly #current: string;
+
+  constructor(keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new VaultError('the vault key file holds no key');
+    for (const key of keys) if (key.length !== 32) throw new VaultError('a vault key must be 32 bytes, base64-encoded');
+    this.#keys = new Map(keys.map((key) => [keyId(key), key]));
+    this.#current = keyId(keys[0]);
+  }
+
+  get currentKeyId(): string {
+    return this.#current;
   }
 
   seal(name: string, plaintext: Buffer): string {
     const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(this.#current)!, nonce);
     cipher.setAAD(Buffer.from(name));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return `v1:${Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64')}`;
+    return `v1:${this.#current}:${Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64')}`;
   }
 
   open(name: string, sealed: string): Secret<Buffer> {
-    if (!sealed.startsWith('v1:')) throw new VaultError(`credential ${name}: unknown envelope`);
-    const raw = Buffer.from(sealed.slice(3), 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
+    const [version, id, data] = sealed.split(':');
+    if (version !== 'v1' || !id || !data) throw new VaultError(`credential ${name}: unknown envelope`);
+    const key = this.#keys.get(id);
+    if (!key) throw new VaultError(`credential ${name}: sealed under vault key ${id}, which this vault key file does not hold`);
+    const raw = Buffer.from(data, 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
     decipher.setAAD(Buffer.from(name));
     decipher.setAuthTag(raw.subarray(12, 28));
     try {
       return new Secret(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]));
     } catch {
-      throw new VaultError(`credential ${name}: cannot be decrypted with this vault key`);
+      throw new VaultError(`credential ${name}: cannot be decrypted (altered, or sealed under another key)`);
     }
   }
 }
 
-export function loadVault(keyFile: string, env = process.env): Vault {
-  const text = env.JUMPGATE_VAULT_KEY ?? (existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : null);
-  if (text === null) throw new VaultError(`no vault key: ${keyFile} is missing and JUMPGATE_VAULT_KEY is not set`);
-  return new Vault(Buffer.from(text.trim(), 'base64'));
+export function parseKeyFile(text: string): Buffer[] {
+  return text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#')).map((line) => Buffer.from(line, 'base64'));
+}
+
+/** The vault of `JUMPGATE_VAULT_KEY` if set, else of the key file. */
+export function loadVault(keyFile: string, env: NodeJS.ProcessEnv = process.env): Vault {
+  const fromEnv = env[VAULT_KEY_ENV];
+  if (fromEnv) return new Vault(parseKeyFile(fromEnv.replace(/,/g, '\n')));
+  if (!existsSync(keyFile)) throw new VaultError(`no vault key: ${keyFile} is missing and ${VAULT_KEY_ENV} is not set`);
+  return new Vault(parseKeyFile(readFileSync(keyFile, 'utf8')));
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
 import { readHostKey } from '../../data-dir/host-keys.js';
-import { openRuntime } from '../../main.js';
+import { openRuntime, createUpstream } from '../../main.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
 import { dataPath } from '../../config/load-settings.js';
@@ -28,7 +28,8 @@ export function registerServe(program: Command): void {
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
 
       const hostKeys = settings.ssh.hostKeys.map((file) => readHostKey(dataPath(dataDir, file)));
-      const gateway = createGateway({ ...runtime, ownAddresses: localAddresses() }, hostKeys.map((k) => k.privateKey));
+      const upstream = createUpstream(runtime);
+      const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
       const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
       for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
       if (options.http ?? settings.http.listen) logger.info('the admin HTTP API is not part of this version; http.listen is ignored');
@@ -44,7 +45,7 @@ export function registerServe(program: Command): void {
           }
           stopping = true;
           logger.info('stopping: ending open sessions', { signal });
-          void gateway.close('shutdown').then(() => runtime.close()).then(() => {
+          void gateway.close('shutdown').then(() => upstream.closeAll()).then(() => runtime.close()).then(() => {
             logger.info('stopped');
             resolve();
           });

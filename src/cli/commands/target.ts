@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { addOne, collect } from './quick-add.js';
 import { UsageError } from '../cli-errors.js';
+import { registerTargetTest } from './target-test.js';
 
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -31,4 +32,5 @@ export function registerTarget(program: Command): void {
         alternateHosts: options.altHost ?? [], login: options.login, credential: options.credential, labels,
       });
     });
+  registerTargetTest(target);
 }

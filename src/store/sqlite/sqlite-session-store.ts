@@ -4,13 +4,13 @@ import type { SessionRecord, SessionEnd } from '../../domain/session.js';
 
 interface Row {
   id: string; node: string; kind: string; user: string; src: string; target: string; login: string | null;
-  destination: string; started_at: string; ended_at: string | null; reason: string | null; bytes_up: number; bytes_down: number;
+  destination: string; via: string | null; started_at: string; ended_at: string | null; reason: string | null; bytes_up: number; bytes_down: number;
 }
 
 function toRecord(row: Row): SessionRecord {
   return {
     id: row.id, node: row.node, kind: row.kind as SessionRecord['kind'], user: row.user, src: row.src, target: row.target,
-    login: row.login, destination: row.destination, startedAt: row.started_at, endedAt: row.ended_at,
+    login: row.login, destination: row.destination, via: row.via, startedAt: row.started_at, endedAt: row.ended_at,
     reason: row.reason as SessionRecord['reason'], bytesUp: row.bytes_up, bytesDown: row.bytes_down,
   };
 }
@@ -24,8 +24,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly finishOrphans: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, started_at)
-      VALUES (@id, @node, @kind, @user, @src, @target, @login, @destination, @startedAt)`);
+    this.insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at)
+      VALUES (@id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt)`);
     this.finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
       WHERE id = @id AND ended_at IS NULL`);
     this.selectOne = db.prepare('SELECT * FROM sessions WHERE id = ?');

@@ -4,6 +4,7 @@ import { migrate } from './migrate.js';
 import { SqliteResourceStore, tableOf } from './sqlite-resource-store.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
+import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -34,6 +35,7 @@ export function openSqliteStores(file: string): Stores {
     users, targets, roles, credentials,
     audit: new SqliteAuditStore(db),
     sessions: new SqliteSessionStore(db),
+    hostKeys: new SqliteHostKeyStore(db),
     async applyChanges(changes) {
       applyBatch.immediate(changes);
     },

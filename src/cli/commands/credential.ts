@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { withRuntime, cliActor } from '../context.js';
+import { UsageError } from '../cli-errors.js';
+import { credentialFromSecret } from '../../resources/credential-secret.js';
+import { loadVault } from '../../vault/vault.js';
+import { dataPath } from '../../config/load-settings.js';
+import { RESOURCE_NAME } from '../../domain/resources.js';
+
+export function registerCredential(program: Command): void {
+  const credential = program.command('credential').description('secrets the gateway logs into hops and targets with');
+  credential.command('set')
+    .description('store a secret encrypted (from a file, or standard input)')
+    .argument('<name>')
+    .requiredOption('--type <type>', 'password | privateKey')
+    .option('--from-file <file>', 'read the secret from this file (default: standard input)')
+    .option('--passphrase-file <file>', 'passphrase of an encrypted private key')
+    .action(async (name: string, options: { type: string; fromFile?: string; passphraseFile?: string }, command: Command) => {
+      if (!RESOURCE_NAME.test(name)) throw new UsageError(`credential name ${name} must hold only letters, digits, ".", "_" or "-"`);
+      if (options.type !== 'password' && options.type !== 'privateKey') throw new UsageError(`--type must be password or privateKey, not ${options.type}`);
+      const read = (file: string | 0, what: string) => {
+        try {
+          return readFileSync(file);
+        } catch (error) {
+          throw new UsageError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        }
+      };
+      const secret = read(options.fromFile ?? 0, options.fromFile ?? 'standard input');
+      const passphrase = options.passphraseFile ? read(options.passphraseFile, options.passphraseFile).toString('utf8').trim() : undefined;
+      await withRuntime(command, async ({ stores, audit, dataDir, settings }) => {
+        const vault = loadVault(dataPath(dataDir, settings.vault.keyFile));
+        let stored;
+        try {
+          stored = credentialFromSecret(vault, name, options.type as 'password' | 'privateKey', secret, passphrase);
+        } catch (error) {
+          throw new UsageError(`credential ${name}: ${(error as Error).message}`);
+        }
+        const existed = (await stores.credentials.get(name)) !== null;
+        await stores.applyChanges([{ op: 'put', resource: stored }]);
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: existed ? 'update' : 'create', kind: 'Credential', name });
+        process.stdout.write(`credential/${name} ${existed ? 'updated' : 'created'}${stored.publicKey ? `; public key: ${stored.publicKey}` : ''}\n`);
+      });
+    });
+}
+
+export function registerVault(program: Command): void {
+  const vault = program.command('vault').description('the key that encrypts secrets at rest');
+  vault.command('rotate')
+    .description('re-encrypt every secret under a new vault key (a running gateway keeps working)')
+    .action(async (_options, command: Command) => {
+      const { rotateVault } = await import('../../vault/rotate-vault.js');
+      await withRuntime(command, async ({ stores, audit, dataDir, settings }) => {
+        const result = await rotateVault(dataPath(dataDir, settings.vault.keyFile), stores);
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'VaultKey', name: result.newKey });
+        process.stdout.write(`vault key rotated: ${result.oldKey} -> ${result.newKey}; ${result.resealed} secret(s) re-encrypted\n`);
+      });
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * An SSH connection the gateway makes to a hop (or a target) with that target's `login`
+ * and `credential`, over any stream: a TCP socket for the first hop, a `direct-tcpip`
+ * channel of the previous hop for the next (ssh2: `forwardOut`, then `connect({ sock })`).
+ */
+import type { Duplex } from 'node:stream';
+import ssh2, { type Client, type ConnectConfig } from 'ssh2';
+import type { Target } from '../domain/resources.js';
+import type { OpenedCredential } from '../resources/credential-secret.js';
+import { fingerprint } from '../domain/ssh-public-key.js';
+import { MODERN } from '../gateway/algorithms.js';
+import { formatDuration } from '../config/duration.js';
+import type { HostKeyVerdict } from './host-key-check.js';
+
+export interface PresentedKey { fingerprint: string; type: string }
+
+export interface HopLogin {
+  target: Target;
+  credential: OpenedCredential | null;
+  timeoutMs: number;
+  /** Decides whether the presented host key is acceptable (pinned or TOFU). */
+  verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
+}
+
+export class HopError extends Error {
+  constructor(readonly why: string, readonly mismatch?: { expected: string; presented: string }) {
+    super(why);
+  }
+}
+
+function keyType(blob: Buffer): string {
+  const length = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + length).toString('latin1');
+}
+
+/**
+ * Without a credential the handshake alone is made: the host key is verified (and learnt)
+ * and `authenticated` is false, which is all `target test` needs of a ProxyJump-only target.
+ */
+export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Client; hostKey: PresentedKey; authenticated: boolean }> {
+  const { target, credential } = login;
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let presented: PresentedKey | null = null;
+    let mismatch: { expected: string; presented: string } | undefined;
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      sock.destroy();
+      reject(new HopError(why, mismatch));
+    };
+    client.once('ready', () => {
+      settled = true;
+      resolve({ client, hostKey: presented!, authenticated: true });
+    });
+    if (!credential) {
+      client.once('handshake', () => {
+        settled = true;
+        resolve({ client, hostKey: presented!, authenticated: false });
+      });
+    }
+    client.on('error', (error: Error & { level?: string }) => {
+      if (mismatch) return fail(`host key mismatch: expected ${mismatch.expected}, presented ${mismatch.presented} (if the change is expected: jumpgate target trust ${target.name})`);
+      if (error.level === 'client-authentication') return fail(`authentication as ${target.login ?? '(no login)'} failed`);
+      if (error.level === 'client-timeout') return fail(`SSH handshake timed out after ${formatDuration(login.timeoutMs)}`);
+      fail(`SSH handshake failed: ${error.message}`);
+    });
+    client.on('close', () => fail('connection closed during the SSH handshake'));
+    client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => {
+      finish(prompts.map(() => (credential?.type === 'password' ? credential.secret.reveal() : '')));
+    });
+
+    const config: ConnectConfig = {
+      sock: sock as ConnectConfig['sock'],
+      username: target.login ?? 'root',
+      readyTimeout: login.timeoutMs,
+      keepaliveInterval: 15_000,
+      tryKeyboard: credential?.type === 'password',
+      algorithms: {
+        kex: [...MODERN.kex], cipher: [...MODERN.ciphers], hmac: [...MODERN.macs], serverHostKey: [...MODERN.hostKeys],
+      } as ConnectConfig['algorithms'],
+      hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+        presented = { fingerprint: fingerprint(key), type: keyType(key) };
+        login.verifyHostKey(presented).then((verdict) => {
+          if (!verdict.ok) mismatch = { expected: verdict.expected, presented: verdict.presented };
+          verify(verdict.ok);
+        }, () => verify(false));
+      }) as unknown as ConnectConfig['hostVerifier'],
+    };
+    if (credential?.type === 'privateKey') {
+      config.privateKey = credential.secret.reveal();
+      if (credential.passphrase) config.passphrase = credential.passphrase.reveal();
+    } else if (credential?.type === 'password') {
+      config.password = credential.secret.reveal();
+    }
+    try {
+      client.connect(config);
+    } catch (error) {
+      fail(`cannot start the SSH handshake: ${(error as Error).message}`);
+    }
+  });
+}
+
+/** Opens a `direct-tcpip` channel through a connected hop, bounded by a timeout. */
+export function forwardThrough(client: Client, host: string, port: number, timeoutMs: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new Error(`timed out after ${formatDuration(timeoutMs)}`));
+    }, timeoutMs);
+    try {
+      client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+        clearTimeout(timer);
+        if (done) { stream?.destroy(); return; }
+        done = true;
+        if (error) reject(new Error(channelFailureWhy(error)));
+        else resolve(stream);
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      reject(new Error(`hop connection lost (${(error as Error).message})`));
+    }
+  });
+}
+
+/** `(SSH) Channel open failure: Connection refused` -> `connection refused`. */
+function channelFailureWhy(error: Error): string {
+  const text = error.message.replace(/^\(SSH\) Channel open failure:\s*/i, '').trim();
+  return text ? text.charAt(0).toLowerCase() + text.slice(1) : 'channel open failed';
+}

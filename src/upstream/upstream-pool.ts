@@ -1,0 +1,235 @@
+/**
+ * Reaching targets through chains of hops, with one SSH connection per hop shared by
+ * every channel through it: opened on demand, kept while in use, closed after
+ * `upstream.idleClose`. A hop that dies fails its channels (ssh2 closes them) and is
+ * dialed anew by the next request.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { Client } from 'ssh2';
+import type { Target } from '../domain/resources.js';
+import type { Stores } from '../store/store.js';
+import type { Vault } from '../vault/vault.js';
+import { openCredential } from '../resources/credential-secret.js';
+import { hopsOf } from './chain.js';
+import { connectHop, forwardThrough, HopError, type PresentedKey } from './hop-client.js';
+import { checkHostKey } from './host-key-check.js';
+import { dialTcp, DialError, formatHostPort } from './dial-tcp.js';
+
+export interface DialAttemptFailure { hop: string; address: string; why: string; mismatch?: { expected: string; presented: string } }
+
+export class TargetUnreachable extends Error {
+  readonly code = 'UPSTREAM_UNREACHABLE';
+  constructor(readonly target: string, readonly attempts: DialAttemptFailure[]) {
+    super(`${target} unreachable: ${attempts.map((a) => (a.hop === target ? '' : `hop ${a.hop} `) + `${a.address} ${a.why}`).join('; ')}`);
+  }
+}
+
+export interface UpstreamDeps {
+  stores: Pick<Stores, 'targets' | 'credentials' | 'hostKeys'>;
+  vault(): Vault;
+  /** Connect timeout of a target without its own `connectTimeout`. */
+  defaultTimeoutMs(target: Target): number;
+  idleCloseMs: number;
+}
+
+/** Told of every failed attempt, also when a later address succeeds (SPEC §6 upstream.failure). */
+export type FailureReport = (target: Target, failure: DialAttemptFailure) => void;
+
+export interface HopConnection {
+  key: string;
+  /** Short id, so a session listing shows which sessions share a connection. */
+  label: string;
+  client: Client;
+  hostKey: PresentedKey;
+  latencyMs: number;
+  address: string;
+  /** False when the step has no credential: its host key was checked, nothing can pass through it. */
+  authenticated: boolean;
+  refs: number;
+  dead: boolean;
+  parent: HopConnection | null;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+export interface UpstreamChannel {
+  stream: Duplex;
+  /** `core-jump#1a2b > dmz-jump#3c4d`, or null when dialed directly. */
+  via: string | null;
+  /** The address the last step reached. */
+  address: string;
+  /** Gives the hop connections back (call once, when the channel has closed). */
+  release(): void;
+}
+
+export class UpstreamPool {
+  private readonly connections = new Map<string, Promise<HopConnection>>();
+
+  constructor(private readonly deps: UpstreamDeps) {}
+
+  /** A stream to `port` on the target, through its chain of hops if it has one. */
+  async open(target: Target, port: number, report: FailureReport): Promise<UpstreamChannel> {
+    const hops = await this.hopsFor(target, report);
+    if (hops.length === 0) {
+      const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, (host) => dialTcp(host, port, this.timeoutOf(target)));
+      return { stream, address, via: null, release: () => {} };
+    }
+    const last = await this.connection(hops, hops.length - 1, report, target);
+    this.retain(last);
+    try {
+      const { stream, address } = await this.tryAddresses(report, target, target, port, (host) => forwardThrough(last.client, host, port, this.timeoutOf(target)));
+      let released = false;
+      return { stream, address, via: chainLabel(last), release: () => { if (!released) { released = true; this.release(last); } } };
+    } catch (error) {
+      this.release(last);
+      throw error;
+    }
+  }
+
+  /** Connects every hop of the chain and the target itself over SSH (`target test`, `target trust`). */
+  async connectAll(target: Target, report: FailureReport, onHop: (hop: Target, connection: HopConnection) => void): Promise<void> {
+    const chain = [...(await this.hopsFor(target, report)), target];
+    for (let i = 0; i < chain.length; i++) {
+      const connection = await this.connection(chain, i, report, target);
+      onHop(chain[i], connection);
+    }
+  }
+
+  /** Closes every hop connection (gateway shutdown). */
+  async closeAll(): Promise<void> {
+    for (const pending of this.connections.values()) {
+      const connection = await pending.catch(() => null);
+      connection?.client.end();
+    }
+    this.connections.clear();
+  }
+
+  /** Live hop connections, for listings and tests. */
+  async live(): Promise<HopConnection[]> {
+    const all = await Promise.all([...this.connections.values()].map((p) => p.catch(() => null)));
+    return all.filter((c): c is HopConnection => c !== null && !c.dead);
+  }
+
+  private async hopsFor(target: Target, report: FailureReport): Promise<Target[]> {
+    if (!target.via) return [];
+    const targets = new Map((await this.deps.stores.targets.list()).map((t) => [t.name, t]));
+    try {
+      return hopsOf(target, (name) => targets.get(name) ?? null);
+    } catch (error) {
+      const failure = { hop: target.via, address: target.via, why: (error as Error).message };
+      report(target, failure);
+      throw new TargetUnreachable(target.name, [failure]);
+    }
+  }
+
+  private timeoutOf(target: Target): number {
+    return this.deps.defaultTimeoutMs(target);
+  }
+
+  /** The shared connection to `chain[index]`, reached through `chain[0..index-1]`. */
+  private async connection(chain: Target[], index: number, report: FailureReport, destination: Target): Promise<HopConnection> {
+    const key = chain.slice(0, index + 1).map((t) => t.name).join('>');
+    const existing = this.connections.get(key);
+    if (existing) {
+      const connection = await existing.catch(() => null);
+      if (connection && !connection.dead) return connection;
+      if (this.connections.get(key) === existing) this.connections.delete(key);
+    }
+    const pending = this.dialHop(chain, index, key, report, destination);
+    this.connections.set(key, pending);
+    pending.catch(() => { if (this.connections.get(key) === pending) this.connections.delete(key); });
+    return pending;
+  }
+
+  /** `destination`: the target the caller wants, named in every failure. */
+  private async dialHop(chain: Target[], index: number, key: string, report: FailureReport, destination: Target): Promise<HopConnection> {
+    const hop = chain[index];
+    const final = destination;
+    const parent = index > 0 ? await this.connection(chain, index - 1, report, destination) : null;
+    if (parent) this.retain(parent);
+    try {
+      const started = Date.now();
+      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, final, hop, hop.port, (host) => parent
+        ? forwardThrough(parent.client, host, hop.port, this.timeoutOf(hop))
+        : dialTcp(host, hop.port, this.timeoutOf(hop)));
+      const credential = hop.credential ? await this.deps.stores.credentials.get(hop.credential) : null;
+      if (hop.credential && !credential) throw this.failed(report, final, hop, address, `credential ${hop.credential} does not exist`);
+      if (!credential && hop !== destination) throw this.failed(report, final, hop, address, 'no credential to log into this hop (set credential and login)');
+      let session;
+      try {
+        session = await connectHop(sock, {
+          target: hop,
+          credential: credential ? openCredential(this.deps.vault(), credential) : null,
+          timeoutMs: this.timeoutOf(hop),
+          verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, hop, presented),
+        });
+      } catch (error) {
+        const why = error instanceof HopError ? error.why : String(error);
+        throw this.failed(report, final, hop, address, why, error instanceof HopError ? error.mismatch : undefined);
+      }
+      const connection: HopConnection = {
+        key, label: `${hop.name}#${randomBytes(2).toString('hex')}`, client: session.client, hostKey: session.hostKey,
+        latencyMs: Date.now() - started, address, authenticated: session.authenticated, refs: 0, dead: false, parent, idleTimer: null,
+      };
+      session.client.on('error', () => {});
+      session.client.on('close', () => {
+        connection.dead = true;
+        if (connection.idleTimer) clearTimeout(connection.idleTimer);
+        void this.connections.get(key)?.then((c) => { if (c === connection) this.connections.delete(key); }, () => {});
+        if (parent) this.release(parent);
+      });
+      this.scheduleIdle(connection);
+      return connection;
+    } catch (error) {
+      if (parent) this.release(parent);
+      throw error;
+    }
+  }
+
+  private failed(report: FailureReport, final: Target, hop: Target, address: string, why: string, mismatch?: { expected: string; presented: string }): TargetUnreachable {
+    const failure = { hop: hop.name, address, why, mismatch };
+    report(final, failure);
+    return new TargetUnreachable(final.name, [failure]);
+  }
+
+  /** Tries `step.host`, then each alternate host, in order; every failure is reported. */
+  private async tryAddresses<T extends Duplex>(report: FailureReport, final: Target, step: Target, port: number, attempt: (host: string) => Promise<T>): Promise<{ stream: T; address: string }> {
+    const failures: DialAttemptFailure[] = [];
+    for (const host of [step.host, ...step.alternateHosts]) {
+      const address = formatHostPort(host, port);
+      try {
+        return { stream: await attempt(host), address };
+      } catch (error) {
+        const failure = { hop: step.name, address, why: error instanceof DialError ? error.why : (error as Error).message };
+        failures.push(failure);
+        report(final, failure);
+      }
+    }
+    throw new TargetUnreachable(final.name, failures);
+  }
+
+  private retain(connection: HopConnection): void {
+    connection.refs += 1;
+    if (connection.idleTimer) {
+      clearTimeout(connection.idleTimer);
+      connection.idleTimer = null;
+    }
+  }
+
+  private release(connection: HopConnection): void {
+    connection.refs = Math.max(0, connection.refs - 1);
+    if (connection.refs === 0) this.scheduleIdle(connection);
+  }
+
+  private scheduleIdle(connection: HopConnection): void {
+    if (connection.dead || connection.refs > 0 || connection.idleTimer) return;
+    connection.idleTimer = setTimeout(() => connection.client.end(), this.deps.idleCloseMs);
+    connection.idleTimer.unref();
+  }
+}
+
+function chainLabel(connection: HopConnection): string {
+  const labels: string[] = [];
+  for (let c: HopConnection | null = connection; c; c = c.parent) labels.unshift(c.label);
+  return labels.join(' > ');
+}
