@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { findChainBreak } from './hash-chain.js';
+import { findChainBreak, GENESIS } from './hash-chain.js';
 
 export type FileVerdict =
   | { ok: true; events: number }
@@ -17,7 +17,8 @@ export function verifyAuditFile(file: string): FileVerdict {
       return { ok: false, line: i + 1, id: null, reason: 'not valid JSON' };
     }
   }
-  const broken = findChainBreak(events);
+  // The file starts the chain, so its first event must follow GENESIS (a removed head is caught).
+  const broken = findChainBreak(events, GENESIS);
   if (broken) return { ok: false, line: broken.index + 1, id: broken.id, reason: broken.reason };
   return { ok: true, events: events.length };
 }

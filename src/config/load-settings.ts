@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { SettingsSchema, type Settings } from './settings-schema.js';
 import { parseDuration } from './duration.js';
 import { describeIssue } from '../domain/issue-text.js';
-import { lineOfPath } from '../domain/resource-yaml.js';
+import { lineOfPath, issuePath } from '../domain/resource-yaml.js';
 
 export const SETTINGS_FILE = 'jumpgate.yaml';
 
@@ -16,16 +16,16 @@ export class SettingsError extends Error {
 /** Validates settings text; errors name the file, the line and the key. */
 export function parseSettings(text: string, file = SETTINGS_FILE): Settings {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const lineAt = (offset: number) => lines.linePos(offset).line;
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new SettingsError(`${file}:${lineAt(e.pos[0])}: ${e.message.split('\n')[0]}`);
   }
-  const result = SettingsSchema.safeParse(doc.toJS() ?? {});
+  const result = SettingsSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {
-    const line = lineOfPath(doc, issue.path, lineAt) ?? 1;
+    const line = lineOfPath(doc, issuePath(issue as z.core.$ZodIssue), lineAt) ?? 1;
     return `${file}:${line}: ${describeIssue(issue as z.core.$ZodIssue)}`;
   });
   throw new SettingsError(messages.join('\n'));

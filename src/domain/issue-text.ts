@@ -12,6 +12,8 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `${prefix}must be one of ${issue.values.map(String).join(', ')}`;
     case 'invalid_union':
+      // A discriminated union reports an unknown `kind` this way.
+      if (field === 'kind') return issue.input === undefined ? 'kind is required' : 'kind must be one of User, Target, Role, Credential';
       return `${prefix}has an invalid value`;
     default:
       return `${prefix}${issue.message}`;

@@ -31,17 +31,17 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
       for (const e of doc.errors) errors.push({ file, line: lineAt(e.pos[0]), message: e.message.split('\n')[0] });
       continue;
     }
-    if (doc.contents === null) continue; // an empty document (a stray `---`)
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // an empty document (a stray `---`)
     const startLine = lineAt(doc.contents.range?.[0] ?? 0);
     const value = doc.toJS();
-    const result = ResourceSchema.safeParse(value);
+    const result = ResourceSchema.safeParse(value, { reportInput: true });
     if (result.success) {
       parsed.push({ resource: result.data, file, line: startLine });
       continue;
     }
     const label = resourceLabel(value);
     for (const issue of result.error.issues) {
-      const line = lineOfPath(doc, issue.path, lineAt) ?? startLine;
+      const line = lineOfPath(doc, issuePath(issue as z.core.$ZodIssue), lineAt) ?? startLine;
       errors.push({ file, line, message: `${label}${describeIssue(issue as z.core.$ZodIssue)}` });
     }
   }
@@ -69,6 +69,11 @@ function duplicateErrors(parsed: ParsedResource[]): YamlError[] {
     else seen.set(key, entry);
   }
   return errors;
+}
+
+/** Where an issue points: for an unknown field, the field itself rather than its object. */
+export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  return issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : [...issue.path];
 }
 
 /** The line of the deepest node along the path that exists in the document. */

@@ -13,11 +13,12 @@ export type Resolution =
 
 /** `ownAddresses`: the gateway's own, which no request may reach unless a target names them. */
 export function resolveDestination(host: string, port: number, targets: readonly Target[], ownAddresses: ReadonlySet<string>): Resolution {
-  const named = targets.find((t) => t.name === host);
+  // OpenSSH lowercases the destination host, so names match without regard to case.
+  const wanted = host.toLowerCase();
+  const named = targets.find((t) => t.name === host) ?? targets.find((t) => t.name.toLowerCase() === wanted);
   // A target name with port 22 means "its SSH service", wherever the target has it.
   if (named) return { found: true, target: named, byName: true, port: port === 22 ? named.port : port };
 
-  const wanted = host.toLowerCase();
   const byHost = targets.find((t) => t.host.toLowerCase() === wanted || t.alternateHosts.some((h) => h.toLowerCase() === wanted));
   if (byHost) return { found: true, target: byHost, byName: false, port };
 

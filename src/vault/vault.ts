@@ -38,7 +38,7 @@ export class Vault {
 
   seal(name: string, plaintext: Buffer): string {
     const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(this.#current)!, nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.get(this.#current)!, nonce, { authTagLength: 16 });
     cipher.setAAD(Buffer.from(name));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return `v1:${this.#current}:${Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64')}`;
@@ -50,10 +50,12 @@ export class Vault {
     const key = this.#keys.get(id);
     if (!key) throw new VaultError(`credential ${name}: sealed under vault key ${id}, which this vault key file does not hold`);
     const raw = Buffer.from(data, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-    decipher.setAAD(Buffer.from(name));
-    decipher.setAuthTag(raw.subarray(12, 28));
+    // 12-byte nonce and a full 16-byte tag: a shorter tag would make forgeries cheaper.
+    if (raw.length < 28) throw new VaultError(`credential ${name}: envelope too short`);
     try {
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12), { authTagLength: 16 });
+      decipher.setAAD(Buffer.from(name));
+      decipher.setAuthTag(raw.subarray(12, 28));
       return new Secret(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]));
     } catch {
       throw new VaultError(`credential ${name}: cannot be decrypted (altered, or sealed under another key)`);

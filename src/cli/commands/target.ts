@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { addOne, collect } from './quick-add.js';
 import { UsageError } from '../cli-errors.js';
-import { registerTargetTest } from './target-test.js';
+import { registerTargetChecks } from './target-checks.js';
 
 function parsePort(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -32,5 +32,5 @@ export function registerTarget(program: Command): void {
         alternateHosts: options.altHost ?? [], login: options.login, credential: options.credential, labels,
       });
     });
-  registerTargetTest(target);
+  registerTargetChecks(target);
 }

@@ -9,7 +9,7 @@ import { hopsOf } from '../../upstream/chain.js';
 import { print } from '../output.js';
 import { formatOf } from '../context.js';
 
-export function registerTargetTest(target: Command): void {
+export function registerTargetChecks(target: Command): void {
   target.command('test')
     .description('connect to a target through its chain with its credential; report each hop, its latency and host key')
     .argument('<name>')

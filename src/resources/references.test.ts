@@ -1,0 +1,67 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { findReferenceProblems, viaChain, type MergedView } from './references.js';
+import { RoleSchema, TargetSchema, UserSchema, type Target } from '../domain/resources.js';
+
+function target(name: string, via?: string, fields: Record<string, unknown> = {}): Target {
+  return TargetSchema.parse({ kind: 'Target', name, host: `${name}.internal`, ...(via ? { via } : {}), ...fields });
+}
+
+function targetMap(...targets: Target[]): Map<string, Target> {
+  return new Map(targets.map((t) => [t.name, t]));
+}
+
+describe('viaChain', () => {
+  test('a target without via is a chain of one', () => {
+    const db1 = target('db1');
+    assert.deepEqual(viaChain(db1, targetMap(db1)), { names: ['db1'], problem: null });
+  });
+
+  test('follows via to the end', () => {
+    const targets = targetMap(target('db1', 'dmz'), target('dmz', 'edge'), target('edge'));
+    assert.deepEqual(viaChain(targets.get('db1')!, targets), { names: ['db1', 'dmz', 'edge'], problem: null });
+  });
+
+  test('a missing hop names it and the chain', () => {
+    const targets = targetMap(target('db1', 'dmz'), target('dmz', 'ghost'));
+    assert.equal(viaChain(targets.get('db1')!, targets).problem, 'via ghost names no target (chain db1 -> dmz -> ghost)');
+  });
+
+  test('a cycle names the chain', () => {
+    const targets = targetMap(target('db1', 'a'), target('a', 'b'), target('b', 'a'));
+    assert.equal(viaChain(targets.get('db1')!, targets).problem, 'via makes a cycle (db1 -> a -> b -> a)');
+  });
+
+  test('a target that is its own jump host is a cycle', () => {
+    const targets = targetMap(target('db1', 'db1'));
+    assert.equal(viaChain(targets.get('db1')!, targets).problem, 'via makes a cycle (db1 -> db1)');
+  });
+});
+
+describe('findReferenceProblems', () => {
+  function view(): MergedView {
+    return {
+      users: new Map([['alice', UserSchema.parse({ kind: 'User', name: 'alice', roles: ['dba', 'ghost-role'] })]]),
+      roles: new Map([['dba', RoleSchema.parse({ kind: 'Role', name: 'dba' })]]),
+      credentials: new Set(['db-root-key']),
+      targets: targetMap(
+        target('db1', 'dmz', { credential: 'db-root-key' }),
+        target('dmz', 'db1', { credential: 'gone-key' }),
+      ),
+    };
+  }
+
+  test('reports what the changed resources name that does not exist', () => {
+    const problems = findReferenceProblems(view(), new Set(['User/alice', 'Target/dmz']));
+    assert.deepEqual(problems, [
+      { kind: 'User', name: 'alice', message: 'role ghost-role does not exist' },
+      { kind: 'Target', name: 'db1', message: 'via makes a cycle (db1 -> dmz -> db1)' },
+      { kind: 'Target', name: 'dmz', message: 'credential gone-key does not exist' },
+      { kind: 'Target', name: 'dmz', message: 'via makes a cycle (dmz -> db1 -> dmz)' },
+    ]);
+  });
+
+  test('leaves unchanged resources alone', () => {
+    assert.deepEqual(findReferenceProblems(view(), new Set()), []);
+  });
+});
