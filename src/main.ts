@@ -10,7 +10,7 @@ import type { Stores } from './store/store.js';
 import { AuditLog } from './audit/audit-log.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { UpstreamPool } from './upstream/upstream-pool.js';
-import { loadVault } from './vault/vault.js';
+import { loadVault, type Vault } from './vault/vault.js';
 import { ms } from './config/load-settings.js';
 
 export interface Runtime {
@@ -20,6 +20,8 @@ export interface Runtime {
   audit: AuditLog;
   logger: Logger;
   node: string;
+  /** The vault, read from its key file at each use so a rotation is seen at once. */
+  vault(): Vault;
   close(): Promise<void>;
 }
 
@@ -30,15 +32,16 @@ export function openRuntime(dataDir: string, logger: Logger = createLogger()): R
   const audit = new AuditLog(stores.audit, dataPath(dataDir, settings.audit.file), node, (error) => {
     logger.error('audit write failed', { error });
   });
-  return { dataDir, settings, stores, audit, logger, node, close: () => stores.close() };
+  const vault = () => loadVault(dataPath(dataDir, settings.vault.keyFile));
+  return { dataDir, settings, stores, audit, logger, node, vault, close: () => stores.close() };
 }
 
-/** The side that faces targets, with the vault read when a secret is needed (so a rotation is seen at once). */
-export function createUpstream(runtime: Pick<Runtime, 'dataDir' | 'settings' | 'stores'>): UpstreamPool {
+/** The side that faces targets. */
+export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault'>): UpstreamPool {
   const { settings } = runtime;
   return new UpstreamPool({
     stores: runtime.stores,
-    vault: () => loadVault(dataPath(runtime.dataDir, settings.vault.keyFile)),
+    vault: runtime.vault,
     defaultTimeoutMs: (target) => ms(target.connectTimeout ?? settings.upstream.connectTimeout),
     idleCloseMs: ms(settings.upstream.idleClose),
   });

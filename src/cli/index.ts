@@ -13,6 +13,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerSessions } from './commands/sessions.js';
 import { registerSshConfig } from './commands/ssh-config.js';
 import { registerCredential, registerVault } from './commands/credential.js';
+import { registerBans } from './commands/bans.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

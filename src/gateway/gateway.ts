@@ -11,6 +11,9 @@ import { handleConnection } from './connection.js';
 import { gatewayAlgorithms } from './algorithms.js';
 import { addressText, plainIp } from './address-text.js';
 import { ms } from '../config/load-settings.js';
+import { BanGuard } from './ban-guard.js';
+import { KnockGate } from './port-knock.js';
+import { Admission, type PreAuthSlot } from './admission.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -43,22 +46,33 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     const socket = (client as unknown as { _sock: Socket })._sock;
     clients.add(client);
     client.on('close', () => clients.delete(client));
-    handleConnection(deps, sessions, client, {
+    handleConnection({ ...deps, bans }, sessions, client, {
       ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
       localAddress: plainIp(socket?.localAddress) || 'gateway', localPort: socket?.localPort ?? 2222,
-    });
+    }, { onAuthenticated: () => slots.get(socket)?.authenticated() });
   });
   ssh.on('error', (error: Error) => logger.warn('ssh server error', { error }));
 
-  const onSocket = (socket: Socket) => {
-    if (sockets.size >= settings.ssh.maxConnections) {
-      logger.warn('connection refused: maxConnections reached', { src: addressText(socket.remoteAddress, socket.remotePort) });
+  const bans = new BanGuard(deps);
+  const knock = settings.knock.enabled
+    ? new KnockGate({ sequence: settings.knock.sequence, windowMs: ms(settings.knock.window), openForMs: ms(settings.knock.openFor) }, logger)
+    : null;
+  const admission = new Admission({ ...deps, bans }, knock);
+  const slots = new WeakMap<Socket, PreAuthSlot>();
+
+  const onSocket = async (socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    const refusal = await admission.refusal(socket).catch(() => 'error');
+    if (refusal) {
+      // Closed before the banner: a refused client learns nothing about the gateway.
+      logger.debug('connection closed before the banner', { src: addressText(socket.remoteAddress, socket.remotePort), why: refusal });
       socket.destroy();
       return;
     }
+    if (socket.destroyed) return;
+    slots.set(socket, admission.admit(socket));
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
     ssh.injectSocket(socket);
   };
@@ -70,7 +84,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
       const bound: string[] = [];
       for (const text of addresses) {
         const { host, port } = splitHostPort(text);
-        const server = createServer({ noDelay: true }, onSocket);
+        const server = createServer({ noDelay: true }, (socket) => void onSocket(socket));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ host, port }, () => { server.removeListener('error', reject); resolve(); });
@@ -80,10 +94,12 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
         const address = server.address();
         bound.push(typeof address === 'object' && address ? addressText(address.address, address.port) : text);
       }
+      await knock?.listen(addresses.map((a) => splitHostPort(a).host));
       return bound;
     },
     async close(reason = 'shutdown') {
       for (const server of listeners) server.close();
+      knock?.close();
       await sessions.stopAll(reason);
       for (const client of clients) client.end();
       for (const socket of sockets) socket.destroy();

@@ -66,6 +66,36 @@ export interface HostKeyStore {
   list(): Promise<KnownHostKey[]>;
 }
 
+/** A user's password and second factor; secrets only as hashes or sealed. */
+export interface UserFactors {
+  user: string;
+  passwordHash: string | null;
+  totpSealed: string | null;
+  /** The last TOTP time step accepted: a code is never accepted twice. */
+  totpLastStep: number;
+  recoveryHashes: string[];
+}
+
+export interface FactorStore {
+  get(user: string): Promise<UserFactors | null>;
+  setPassword(user: string, passwordHash: string | null): Promise<void>;
+  setTotp(user: string, totpSealed: string | null, recoveryHashes: string[]): Promise<void>;
+  /** Accepts a TOTP step only if it is newer than the last one accepted (atomic). */
+  claimTotpStep(user: string, step: number): Promise<boolean>;
+  /** Uses a recovery code once (atomic). */
+  claimRecoveryCode(user: string, codeHash: string): Promise<boolean>;
+}
+
+export interface Ban { address: string; until: string; reason: string; createdAt: string }
+
+export interface BanStore {
+  /** The ban in force for an address (or `user:NAME`), if any. */
+  active(address: string, now: Date): Promise<Ban | null>;
+  list(now: Date): Promise<Ban[]>;
+  add(ban: Ban): Promise<void>;
+  remove(address: string): Promise<boolean>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -74,5 +104,7 @@ export interface Stores extends ResourceWriter {
   audit: AuditStore;
   sessions: SessionStore;
   hostKeys: HostKeyStore;
+  factors: FactorStore;
+  bans: BanStore;
   close(): Promise<void>;
 }

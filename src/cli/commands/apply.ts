@@ -4,8 +4,6 @@ import type { Command } from 'commander';
 import { withRuntime, cliActor, formatOf } from '../context.js';
 import { parseResourceYaml } from '../../domain/resource-yaml.js';
 import { applyResources } from '../../resources/apply-resources.js';
-import { loadVault } from '../../vault/vault.js';
-import { dataPath } from '../../config/load-settings.js';
 import { UsageError } from '../cli-errors.js';
 import { print } from '../output.js';
 
@@ -25,7 +23,7 @@ export function registerApply(program: Command): void {
       const baseDir = options.file === '-' ? process.cwd() : path.dirname(path.resolve(options.file));
       const changes = await withRuntime(command, (runtime) => applyResources({
         stores: runtime.stores, audit: runtime.audit, actor: cliActor(),
-        vault: () => loadVault(dataPath(runtime.dataDir, runtime.settings.vault.keyFile)),
+        vault: runtime.vault,
       }, parsed, baseDir));
       print(formatOf(command), changes, () => changes.map((c) => `${c.kind.toLowerCase()}/${c.name} ${c.action}\n`).join('') || 'no resources in the file\n');
     });

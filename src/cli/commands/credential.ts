@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { withRuntime, cliActor } from '../context.js';
 import { UsageError } from '../cli-errors.js';
 import { credentialFromSecret } from '../../resources/credential-secret.js';
-import { loadVault } from '../../vault/vault.js';
 import { dataPath } from '../../config/load-settings.js';
 import { RESOURCE_NAME } from '../../domain/resources.js';
 
@@ -27,8 +26,8 @@ export function registerCredential(program: Command): void {
       };
       const secret = read(options.fromFile ?? 0, options.fromFile ?? 'standard input');
       const passphrase = options.passphraseFile ? read(options.passphraseFile, options.passphraseFile).toString('utf8').trim() : undefined;
-      await withRuntime(command, async ({ stores, audit, dataDir, settings }) => {
-        const vault = loadVault(dataPath(dataDir, settings.vault.keyFile));
+      await withRuntime(command, async ({ stores, audit, vault: openVault }) => {
+        const vault = openVault();
         let stored;
         try {
           stored = credentialFromSecret(vault, name, options.type as 'password' | 'privateKey', secret, passphrase);

@@ -4,8 +4,6 @@ import type { z } from 'zod';
 import { ResourceSchema } from '../../domain/resources.js';
 import { describeIssue } from '../../domain/issue-text.js';
 import { applyResources } from '../../resources/apply-resources.js';
-import { loadVault } from '../../vault/vault.js';
-import { dataPath } from '../../config/load-settings.js';
 import { withRuntime, cliActor } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 
@@ -22,7 +20,7 @@ export async function addOne(command: Command, value: Record<string, unknown>): 
     }
     await applyResources({
       stores: runtime.stores, audit: runtime.audit, actor: cliActor(),
-      vault: () => loadVault(dataPath(runtime.dataDir, runtime.settings.vault.keyFile)),
+      vault: runtime.vault,
     }, [{ resource, file: '<command line>', line: 0 }], process.cwd());
   });
   process.stdout.write(`${resource.kind.toLowerCase()}/${resource.name} created\n`);

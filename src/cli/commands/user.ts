@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { addOne, collect } from './quick-add.js';
 import { UsageError } from '../cli-errors.js';
+import { registerUserFactors } from './user-factors.js';
 
 function readKeys(files: string[]): string[] {
   return files.flatMap((file) => {
@@ -28,4 +29,5 @@ export function registerUser(program: Command): void {
         kind: 'User', name, keys: readKeys(options.key ?? []), roles: options.role ?? [], sourceCidrs: options.sourceCidr ?? [],
       });
     });
+  registerUserFactors(user);
 }

@@ -5,6 +5,8 @@ import { SqliteResourceStore, tableOf } from './sqlite-resource-store.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
+import { SqliteFactorStore } from './sqlite-factor-store.js';
+import { SqliteBanStore } from './sqlite-ban-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -36,6 +38,8 @@ export function openSqliteStores(file: string): Stores {
     audit: new SqliteAuditStore(db),
     sessions: new SqliteSessionStore(db),
     hostKeys: new SqliteHostKeyStore(db),
+    factors: new SqliteFactorStore(db),
+    bans: new SqliteBanStore(db),
     async applyChanges(changes) {
       applyBatch.immediate(changes);
     },

@@ -1,0 +1,62 @@
+/** `user passwd` and `user totp`: a user's password and second factor, kept apart from the User resource. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import QRCode from 'qrcode';
+import { withRuntime, cliActor } from '../context.js';
+import { Refused, UsageError } from '../cli-errors.js';
+import { hashPassword } from '../../auth/password.js';
+import { enrolTotp, hashRecoveryCode } from '../../auth/totp.js';
+import { readHiddenLine } from '../prompt.js';
+
+const MIN_PASSWORD_LENGTH = 12;
+
+async function readPassword(fromStdin: boolean): Promise<string> {
+  if (fromStdin) return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  if (!process.stdin.isTTY) throw new UsageError('no terminal to prompt on; pass the password with --stdin');
+  const first = await readHiddenLine('New password: ');
+  const second = await readHiddenLine('Repeat it: ');
+  if (first !== second) throw new UsageError('the two passwords differ');
+  return first;
+}
+
+export function registerUserFactors(user: Command): void {
+  user.command('passwd')
+    .description('set (or with --remove, remove) a user\'s password, stored as an argon2id hash')
+    .argument('<name>')
+    .option('--stdin', 'read the password from standard input')
+    .option('--remove', 'remove the password')
+    .action(async (name: string, options: { stdin?: boolean; remove?: boolean }, command: Command) => {
+      const password = options.remove ? null : await readPassword(options.stdin === true);
+      if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+      await withRuntime(command, async ({ stores, audit }) => {
+        if (!(await stores.users.get(name))) throw new Refused(`no user named ${name}`);
+        await stores.factors.setPassword(name, password === null ? null : await hashPassword(password));
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserPassword', name });
+        process.stdout.write(password === null ? `password of ${name} removed\n` : `password of ${name} set\n`);
+      });
+    });
+
+  user.command('totp')
+    .description('enrol a TOTP second factor: prints the otpauth URI, a QR code and one-time recovery codes')
+    .argument('<name>')
+    .option('--reset', 'remove the second factor')
+    .action(async (name: string, options: { reset?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ stores, audit, vault }) => {
+        if (!(await stores.users.get(name))) throw new Refused(`no user named ${name}`);
+        if (options.reset) {
+          await stores.factors.setTotp(name, null, []);
+          await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'delete', kind: 'UserTotp', name });
+          process.stdout.write(`second factor of ${name} removed\n`);
+          return;
+        }
+        const enrolment = enrolTotp(name);
+        const sealed = vault().seal(`totp:${name}`, Buffer.from(enrolment.secretBase32));
+        await stores.factors.setTotp(name, sealed, enrolment.recoveryCodes.map(hashRecoveryCode));
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserTotp', name });
+        const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
+        process.stdout.write(`Scan this with an authenticator app, or enter the URI:\n\n${qr}\n${enrolment.uri}\n\n`
+          + `Recovery codes (each works once; keep them somewhere safe, they are not shown again):\n`
+          + enrolment.recoveryCodes.map((c) => `  ${c}`).join('\n') + '\n');
+      });
+    });
+}

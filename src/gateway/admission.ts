@@ -1,0 +1,71 @@
+/**
+ * What happens to a TCP connection before any SSH byte is spent on it, as OpenSSH does:
+ * the server-wide `allowFrom`, port knocking, bans (closed before the banner), the cap on
+ * connections, `maxStartups` for unauthenticated ones (total and per source), and
+ * `loginGraceTime` so silent or slow clients cannot hold a slot forever.
+ */
+import type { Socket } from 'node:net';
+import type { GatewayDeps } from './gateway-deps.js';
+import type { BanGuard } from './ban-guard.js';
+import type { KnockGate } from './port-knock.js';
+import { addressInAny } from '../domain/cidr.js';
+import { ms } from '../config/load-settings.js';
+import { plainIp } from './address-text.js';
+
+export type Refusal = 'allowFrom' | 'knock' | 'banned' | 'maxConnections' | 'maxStartups' | 'maxStartups.perSource';
+
+export interface PreAuthSlot {
+  /** Authentication succeeded: the slot is freed and the grace timer stopped. */
+  authenticated(): void;
+}
+
+export class Admission {
+  private connections = 0;
+  private unauthenticated = 0;
+  private readonly unauthenticatedBySource = new Map<string, number>();
+
+  constructor(
+    private readonly deps: Pick<GatewayDeps, 'settings' | 'logger'> & { bans: BanGuard },
+    private readonly knock: KnockGate | null,
+  ) {}
+
+  /** Why the connection must be closed now, or null to let it in. */
+  async refusal(socket: Socket): Promise<Refusal | null> {
+    const { settings } = this.deps;
+    const ip = plainIp(socket.remoteAddress);
+    if (settings.allowFrom.length > 0 && !addressInAny(ip, settings.allowFrom)) return 'allowFrom';
+    if (this.knock && !this.knock.isOpen(ip)) return 'knock';
+    if (await this.deps.bans.banned(ip)) return 'banned';
+    if (this.connections >= settings.ssh.maxConnections) return 'maxConnections';
+    if (this.unauthenticated >= settings.ssh.maxStartups.total) return 'maxStartups';
+    if ((this.unauthenticatedBySource.get(ip) ?? 0) >= settings.ssh.maxStartups.perSource) return 'maxStartups.perSource';
+    return null;
+  }
+
+  /** Counts an admitted connection until it closes, and as pre-auth until it authenticates. */
+  admit(socket: Socket): PreAuthSlot {
+    const ip = plainIp(socket.remoteAddress);
+    this.connections += 1;
+    this.unauthenticated += 1;
+    this.unauthenticatedBySource.set(ip, (this.unauthenticatedBySource.get(ip) ?? 0) + 1);
+    let preAuth = true;
+    const leavePreAuth = () => {
+      if (!preAuth) return;
+      preAuth = false;
+      clearTimeout(grace);
+      this.unauthenticated -= 1;
+      const left = (this.unauthenticatedBySource.get(ip) ?? 1) - 1;
+      if (left <= 0) this.unauthenticatedBySource.delete(ip);
+      else this.unauthenticatedBySource.set(ip, left);
+    };
+    const grace = setTimeout(() => {
+      this.deps.logger.info('login grace time over, closing', { address: ip });
+      socket.destroy();
+    }, ms(this.deps.settings.ssh.loginGraceTime));
+    socket.once('close', () => {
+      this.connections -= 1;
+      leavePreAuth();
+    });
+    return { authenticated: leavePreAuth };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Authentication of one connection (RFC 4252): a first factor (public key, password, or
+ * a password over keyboard-interactive, as `ssh.authMethods` allows), then a TOTP code
+ * over keyboard-interactive when a rule the user could use needs one (partial success,
+ * RFC 4252 §5.1). Decisions come from the pure parts; this file carries them out.
+ */
+import type { AuthContext, PublicKeyAuthContext, KeyboardAuthContext, PasswordAuthContext } from 'ssh2';
+import type { GatewayDeps } from './gateway-deps.js';
+import type { BanGuard } from './ban-guard.js';
+import { userBanKey } from './ban-guard.js';
+import { parseLoginName, type LoginName } from './login-name.js';
+import { checkUserKey, signatureValid } from './public-key-auth.js';
+import { LEGACY_SIGNATURES } from './algorithms.js';
+import { verifyPassword } from '../auth/password.js';
+import { totpStep, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
+import { secondFactorWanted } from '../auth/second-factor.js';
+import { addressInAny } from '../domain/cidr.js';
+import type { User } from '../domain/resources.js';
+
+export interface Authenticated { user: string; login: LoginName & { ok: true }; mfaVerified: boolean }
+
+type Method = 'publickey' | 'password' | 'keyboard-interactive';
+
+export class AuthFlow {
+  private attempts = 0;
+  private firstFactor: { user: string; method: string; detail?: string; login: LoginName & { ok: true } } | null = null;
+  private counted = false;
+  result: Authenticated | null = null;
+
+  constructor(
+    private readonly deps: GatewayDeps & { bans: BanGuard },
+    private readonly client: { ip: string; src: string; end(): void },
+  ) {}
+
+  /** Methods offered for a first factor. */
+  private methods(): Method[] {
+    return [...this.deps.settings.ssh.authMethods];
+  }
+
+  async handle(ctx: AuthContext): Promise<void> {
+    const login = parseLoginName(ctx.username);
+    if (this.firstFactor && this.firstFactor.user !== login.user) this.firstFactor = null;
+    if (ctx.method === 'none') return ctx.reject(this.firstFactor ? ['keyboard-interactive'] : this.methods());
+    this.attempts += 1;
+    if (this.attempts > this.deps.settings.ssh.maxAuthTries) {
+      await this.fail(ctx, login.user, ctx.method, 'too many authentication attempts', true);
+      this.client.end();
+      return;
+    }
+    if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${ctx.username}": ${login.reason}`);
+    if (await this.deps.bans.banned(userBanKey(login.user))) return this.fail(ctx, login.user, ctx.method, 'user temporarily locked after repeated failures');
+
+    if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx as KeyboardAuthContext);
+    if (!this.methods().includes(ctx.method as Method)) return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
+
+    const user = await this.deps.stores.users.get(login.user);
+    switch (ctx.method) {
+      case 'publickey': return this.publicKey(ctx as PublicKeyAuthContext, login, user);
+      case 'password': return this.password(ctx, login, user, (ctx as PasswordAuthContext).password);
+      case 'keyboard-interactive':
+        (ctx as KeyboardAuthContext).prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
+          void this.password(ctx, login, user, answers[0] ?? '').catch(() => ctx.reject());
+        });
+        return;
+      default: return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
+    }
+  }
+
+  /** Called when the connection closes: key queries that never succeeded count as one failure. */
+  async closed(): Promise<void> {
+    if (!this.result && this.attempts > 0 && !this.counted) {
+      this.counted = true;
+      await this.deps.bans.failure(this.client.ip, null, this.client.src);
+    }
+  }
+
+  private async publicKey(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
+    if (LEGACY_SIGNATURES.has(ctx.key.algo)) return this.fail(ctx, login.user, 'publickey', `signature algorithm ${ctx.key.algo} refused (SHA-1)`);
+    const verdict = checkUserKey(user, ctx.key.data, this.client.ip);
+    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
+    // Without a signature the client only asks whether the key would do (RFC 4252 §7).
+    if (!ctx.signature || !ctx.blob) return ctx.accept();
+    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, ctx.hashAlgo)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    return this.firstFactorDone(ctx, login, user!, 'publickey', verdict.fingerprint);
+  }
+
+  private async password(ctx: AuthContext, login: LoginName & { ok: true }, user: User | null, password: string): Promise<void> {
+    const factors = user ? await this.deps.stores.factors.get(user.name) : null;
+    const ok = await verifyPassword(factors?.passwordHash ?? null, password);
+    if (!user) return this.fail(ctx, login.user, ctx.method, 'unknown user', true);
+    if (user.disabled) return this.fail(ctx, login.user, ctx.method, 'user disabled', true);
+    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, true);
+    if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', true);
+    if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', true);
+    return this.firstFactorDone(ctx, login, user, ctx.method);
+  }
+
+  private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, detail?: string): Promise<void> {
+    const roles = (await Promise.all(user.roles.map((name) => this.deps.stores.roles.get(name)))).filter((r) => r !== null);
+    const factors = await this.deps.stores.factors.get(user.name);
+    if (secondFactorWanted(roles, Boolean(factors?.totpSealed))) {
+      this.firstFactor = { user: user.name, method, detail, login };
+      return ctx.reject(['keyboard-interactive'], true);
+    }
+    return this.succeed(ctx, login, method, detail, false);
+  }
+
+  private async secondFactor(ctx: KeyboardAuthContext): Promise<void> {
+    const first = this.firstFactor!;
+    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'jumpgate', 'A rule you may use needs a second factor.', (answers) => {
+      void this.checkCode(ctx, first, (answers[0] ?? '').trim()).catch(() => ctx.reject(['keyboard-interactive'], true));
+    });
+  }
+
+  private async checkCode(ctx: KeyboardAuthContext, first: NonNullable<AuthFlow['firstFactor']>, code: string): Promise<void> {
+    const method = `${first.method}+totp`;
+    const factors = await this.deps.stores.factors.get(first.user);
+    if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', true, ['keyboard-interactive']);
+    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', true, ['keyboard-interactive']);
+    if (looksLikeRecoveryCode(code)) {
+      if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.detail, true);
+      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', true, ['keyboard-interactive']);
+    }
+    const secret = this.deps.vault().open(`totp:${first.user}`, factors.totpSealed).reveal().toString('utf8');
+    const step = totpStep(secret, code);
+    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', true, ['keyboard-interactive']);
+    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', true, ['keyboard-interactive']);
+    return this.succeed(ctx, first.login, method, first.detail, true);
+  }
+
+  private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, key: string | undefined, mfaVerified: boolean): Promise<void> {
+    this.result = { user: login.user, login, mfaVerified };
+    ctx.accept();
+    await this.deps.audit.record({ type: 'auth.success', user: login.user, src: this.client.src, method, key });
+  }
+
+  /** Refuses the attempt and audits it; `counts` makes it a brute-force failure at once. */
+  private async fail(ctx: AuthContext, user: string, method: string, reason: string, counts = false, methods?: Method[]): Promise<void> {
+    ctx.reject(methods ?? (this.firstFactor ? ['keyboard-interactive'] : this.methods()), Boolean(methods));
+    await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason });
+    if (counts) {
+      this.counted = true;
+      if (await this.deps.bans.failure(this.client.ip, user, this.client.src)) this.client.end();
+    }
+  }
+}

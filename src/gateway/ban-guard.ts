@@ -1,0 +1,44 @@
+/**
+ * Brute-force bans (defaults as Teleport and sshpiper: 5 failures in 10 minutes ban the
+ * source for 30 minutes). Failures are counted per source address and per user (a user
+ * is locked as `user:NAME`); bans live in the store, so they survive restarts and every
+ * node sees them; `neverBan` addresses are never banned.
+ */
+import type { GatewayDeps } from './gateway-deps.js';
+import { ms } from '../config/load-settings.js';
+import { addressInAny } from '../domain/cidr.js';
+
+export const userBanKey = (user: string) => `user:${user}`;
+
+export class BanGuard {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'settings' | 'logger'>) {}
+
+  async banned(key: string): Promise<boolean> {
+    return (await this.deps.stores.bans.active(key, new Date())) !== null;
+  }
+
+  /** Counts one failure for the address and the user; true when the address is now banned. */
+  async failure(ip: string, user: string | null, src: string): Promise<boolean> {
+    const addressBanned = addressInAny(ip, this.deps.settings.bans.neverBan) ? false : await this.count(ip, src, `${this.deps.settings.bans.maxAuthFailures} authentication failures`);
+    if (user) await this.count(userBanKey(user), src, `${this.deps.settings.bans.maxAuthFailures} authentication failures for ${user}`, user);
+    return addressBanned;
+  }
+
+  private async count(key: string, src: string, reason: string, user: string | null = null): Promise<boolean> {
+    const { bans } = this.deps.settings;
+    const now = Date.now();
+    const window = ms(bans.findWindow);
+    const recent = (this.failures.get(key) ?? []).filter((t) => now - t < window);
+    recent.push(now);
+    this.failures.set(key, recent);
+    if (recent.length < bans.maxAuthFailures) return false;
+    this.failures.delete(key);
+    const until = new Date(now + ms(bans.banDuration)).toISOString();
+    await this.deps.stores.bans.add({ address: key, until, reason, createdAt: new Date(now).toISOString() });
+    await this.deps.audit.record({ type: 'ban.add', user, src, address: key, until, reason });
+    this.deps.logger.warn('banned', { address: key, until });
+    return true;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Port knocking (off by default): a source address must connect to the configured TCP
+ * ports in order, within `knock.window`; the SSH port then opens to that address alone
+ * for `knock.openFor`. Knock connections are closed at once and never answered.
+ */
+import { createServer, type Server } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { plainIp } from './address-text.js';
+
+export interface KnockSettings { sequence: number[]; windowMs: number; openForMs: number }
+
+export class KnockGate {
+  private readonly progress = new Map<string, { next: number; startedAt: number }>();
+  private readonly openUntil = new Map<string, number>();
+  private readonly servers: Server[] = [];
+
+  constructor(private readonly settings: KnockSettings, private readonly logger: Logger) {}
+
+  /** Listens on every knock port of each host the SSH listener uses. */
+  async listen(hosts: readonly string[]): Promise<void> {
+    for (const host of new Set(hosts)) {
+      for (const [index, port] of this.settings.sequence.entries()) {
+        const server = createServer((socket) => {
+          this.knock(plainIp(socket.remoteAddress), index);
+          socket.destroy();
+        });
+        server.on('error', (error) => this.logger.error('knock listener error', { port, error }));
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host, port }, () => resolve());
+        });
+        this.servers.push(server);
+      }
+    }
+  }
+
+  /** Records a knock on the `index`-th port of the sequence. */
+  knock(ip: string, index: number, now = Date.now()): void {
+    const current = this.progress.get(ip);
+    const fresh = current && now - current.startedAt <= this.settings.windowMs ? current : null;
+    if (index === (fresh?.next ?? 0)) {
+      const state = { next: index + 1, startedAt: fresh?.startedAt ?? now };
+      if (state.next === this.settings.sequence.length) {
+        this.progress.delete(ip);
+        this.openUntil.set(ip, now + this.settings.openForMs);
+        this.logger.info('knock sequence completed; SSH open to the address', { address: ip });
+      } else {
+        this.progress.set(ip, state);
+      }
+    } else {
+      // A wrong port restarts the sequence (or begins it anew, if it was the first port).
+      if (index === 0) this.progress.set(ip, { next: 1, startedAt: now });
+      else this.progress.delete(ip);
+    }
+  }
+
+  isOpen(ip: string, now = Date.now()): boolean {
+    const until = this.openUntil.get(ip);
+    if (until === undefined) return false;
+    if (until < now) {
+      this.openUntil.delete(ip);
+      return false;
+    }
+    return true;
+  }
+
+  close(): void {
+    for (const server of this.servers) server.close();
+  }
+}
