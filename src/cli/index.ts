@@ -14,6 +14,7 @@ import { registerSessions } from './commands/sessions.js';
 import { registerSshConfig } from './commands/ssh-config.js';
 import { registerCredential, registerVault } from './commands/credential.js';
 import { registerBans } from './commands/bans.js';
+import { registerReplay } from './commands/replay.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

@@ -2,13 +2,15 @@
  * One client connection: authentication, then the channels it opens. This file turns
  * ssh2 callbacks into calls of the parts that decide; it decides nothing itself.
  */
-import type { Connection, AuthContext, Session } from 'ssh2';
+import type { Client, Connection, AuthContext, Session } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions } from './live-sessions.js';
 import { AuthFlow } from './auth-flow.js';
 import type { BanGuard } from './ban-guard.js';
-import { handleDirectTcpip, OPEN_FAILURE, type TcpipInfo, type AcceptChannel, type RejectChannel } from './direct-tcpip-channel.js';
+import { handleDirectTcpip, auditUpstreamFailure, OPEN_FAILURE, type TcpipInfo, type AcceptChannel, type RejectChannel } from './direct-tcpip-channel.js';
 import { handleSessionChannel, howToConnectText } from './session-channel.js';
+import { handleProxiedSession, type ProxiedConnection } from './proxied-session.js';
+import { runTargetMenu } from './target-menu.js';
 import { reachableTargets } from '../policy/reachable-targets.js';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
@@ -51,11 +53,33 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       });
     });
 
+    const upstreams = new Map<string, Promise<Client>>();
+    const proxied: ProxiedConnection = {
+      deps, sessions, who, src,
+      upstream(target, targetLogin) {
+        const key = `${target.name}@${targetLogin}`;
+        let pending = upstreams.get(key);
+        if (!pending) {
+          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => void auditUpstreamFailure(deps, user, src, failed.name, failure))
+            .then(({ client: upstreamClient }) => {
+              upstreamClient.on('close', () => upstreams.delete(key));
+              closeListeners.push(() => upstreamClient.end());
+              return upstreamClient;
+            });
+          pending.catch(() => upstreams.delete(key));
+          upstreams.set(key, pending);
+        }
+        return pending;
+      },
+    };
+
     client.on('session', (accept: () => Session) => {
-      handleSessionChannel(accept(), async () => howToConnectText({
+      const session = accept();
+      if (login.target) return handleProxiedSession(proxied, session, login.target, login.login);
+      handleSessionChannel(session, async () => howToConnectText({
         user, gate: address.localAddress, port: address.localPort,
-        targets: await reachableTargets(deps.stores, user), proxiedTarget: login.target,
-      }));
+        targets: await reachableTargets(deps.stores, user),
+      }), (channel, pty, env) => void runTargetMenu(proxied, channel, pty, env));
     });
 
     // Remote forwarding (`ssh -R`) and other global requests are refused (SPEC §2.3).

@@ -77,6 +77,16 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     ssh.injectSocket(socket);
   };
 
+  // `jumpgate sessions kill` may run in another process (or on another node): look for
+  // requests about the sessions this process holds.
+  const killPoll = setInterval(() => {
+    if (sessions.all().length === 0) return;
+    void deps.stores.sessions.killRequests(deps.node).then((ids) => {
+      for (const id of ids) sessions.get(id)?.stop('killed');
+    }, (error) => logger.warn('kill request poll failed', { error }));
+  }, 1000);
+  killPoll.unref();
+
   const listeners: NetServer[] = [];
   return {
     sessions,
@@ -98,6 +108,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
       return bound;
     },
     async close(reason = 'shutdown') {
+      clearInterval(killPoll);
       for (const server of listeners) server.close();
       knock?.close();
       await sessions.stopAll(reason);

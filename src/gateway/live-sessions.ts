@@ -18,6 +18,8 @@ export interface SessionOutcome {
   bytesUp: number;
   bytesDown: number;
   exitStatus?: number | null;
+  /** The recording's file name in the recordings dir, when the session was recorded. */
+  recording?: string | null;
   error?: string;
 }
 
@@ -64,7 +66,7 @@ export class LiveSessions {
         type: 'session.end', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
         login: info.login, destination: info.destination, duration_ms: endedAt.getTime() - startedAt.getTime(),
         bytes_up: outcome.bytesUp, bytes_down: outcome.bytesDown, exit_status: outcome.exitStatus ?? null,
-        recording: null, reason: outcome.reason, error: outcome.error,
+        recording: outcome.recording ?? null, reason: outcome.reason, error: outcome.error,
       }));
     };
     return { id, finish };

@@ -1,9 +1,10 @@
 /**
- * `session` channels (RFC 4254 §6). There is never a shell on the gateway: a session
- * without a target prints how to connect and exits 1 (SPEC §2.4). Proxied sessions
- * (`alice+db1`) are refused the same way until the gateway relays them.
+ * `session` channels without a target (RFC 4254 §6). There is never a shell on the gateway:
+ * with a terminal the target menu runs; without one the session prints how to connect
+ * and exits 1 (SPEC §2.4).
  */
-import type { ServerChannel, Session } from 'ssh2';
+import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import { FORWARDED_ENV } from './proxied-session.js';
 
 export interface HowToConnect {
   user: string;
@@ -11,14 +12,11 @@ export interface HowToConnect {
   gate: string;
   port: number;
   targets: string[];
-  /** Set when the login name asked for a proxied session. */
-  proxiedTarget: string | null;
 }
 
-export function howToConnectText({ user, gate, port, targets, proxiedTarget }: HowToConnect): string {
-  const lines = proxiedTarget
-    ? [`jumpgate: proxied sessions (${user}+${proxiedTarget}) are not available on this gateway; use ProxyJump:`]
-    : ['jumpgate: there is no shell on the gateway; name a target to connect to:'];
+export function howToConnectText({ user, gate, port, targets }: HowToConnect): string {
+  const lines = ['jumpgate: there is no shell on the gateway; name a target to connect to:'];
+  lines.push(`  ssh -p ${port} ${user}+${targets[0] ?? 'TARGET'}@${gate}          (a session on the target)`);
   const example = targets[0] ?? 'TARGET';
   lines.push(
     `  ssh -J ${user}@${gate}:${port} LOGIN@${example}`,
@@ -31,8 +29,10 @@ export function howToConnectText({ user, gate, port, targets, proxiedTarget }: H
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
-export function handleSessionChannel(session: Session, help: () => Promise<string>): void {
-  let pty = false;
+/** `menu` runs instead of the help when the client asked for a terminal and a shell. */
+export function handleSessionChannel(session: Session, help: () => Promise<string>, menu: (channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>) => void): void {
+  let pty: PseudoTtyInfo | null = null;
+  const env: Record<string, string> = {};
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
     const channel = accept?.();
     if (!channel) return;
@@ -42,11 +42,19 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
       channel.end();
     });
   };
-  session.on('pty', (accept: Accept<void>) => { pty = true; accept?.(); });
-  session.on('window-change', (accept: Accept<void>) => accept?.());
-  session.on('env', (accept: Accept<void>) => accept?.());
+  session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
+  session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { if (pty) Object.assign(pty, info); accept?.(); });
+  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => {
+    if (!FORWARDED_ENV(info.key)) return reject?.();
+    env[info.key] = info.val;
+    accept?.();
+  });
   session.on('signal', (accept: Accept<void>) => accept?.());
-  session.on('shell', refuseWithHelp);
+  session.on('shell', (accept: Accept<ServerChannel>) => {
+    if (!pty) return refuseWithHelp(accept);
+    const channel = accept?.();
+    if (channel) menu(channel, pty, env);
+  });
   session.on('exec', refuseWithHelp);
   session.on('subsystem', (_accept: unknown, reject: Reject) => reject?.());
   session.on('x11', (_accept: unknown, reject: Reject) => reject?.());

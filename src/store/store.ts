@@ -52,6 +52,10 @@ export interface SessionStore {
   end(id: string, end: SessionEnd): Promise<void>;
   get(id: string): Promise<SessionRecord | null>;
   list(options: { includeEnded: boolean }): Promise<SessionRecord[]>;
+  /** Asks the node holding a live session to end it; false when no such live session. */
+  requestKill(id: string): Promise<boolean>;
+  /** Live sessions of a node that someone asked to end. */
+  killRequests(node: string): Promise<string[]>;
   /** Marks sessions of a node that did not end cleanly (a crash) as ended. */
   endOrphans(node: string, end: SessionEnd): Promise<number>;
 }

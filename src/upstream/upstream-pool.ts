@@ -86,6 +86,41 @@ export class UpstreamPool {
     }
   }
 
+  /**
+   * A fresh SSH connection to the target itself, logged in as `login` with the target's
+   * credential, through its (shared) hops: the upstream of proxied sessions. Not shared:
+   * each client connection gets its own, so targets see one login per user connection.
+   */
+  async openSession(target: Target, login: string, report: FailureReport): Promise<{ client: Client; hostKey: PresentedKey; release(): void }> {
+    const hops = await this.hopsFor(target, report);
+    const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
+    if (last) this.retain(last);
+    try {
+      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, target, target, target.port, (host) => last
+        ? forwardThrough(last.client, host, target.port, this.timeoutOf(target))
+        : dialTcp(host, target.port, this.timeoutOf(target)));
+      const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
+      if (!stored) throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+      try {
+        const session = await connectHop(sock, {
+          target: { ...target, login },
+          credential: openCredential(this.deps.vault(), stored),
+          timeoutMs: this.timeoutOf(target),
+          verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, target, presented),
+        });
+        let released = false;
+        const release = () => { if (!released && last) { released = true; this.release(last); } };
+        session.client.on('close', release);
+        return { client: session.client, hostKey: session.hostKey, release };
+      } catch (error) {
+        throw this.failed(report, target, target, address, error instanceof HopError ? error.why : String(error), error instanceof HopError ? error.mismatch : undefined);
+      }
+    } catch (error) {
+      if (last) this.release(last);
+      throw error;
+    }
+  }
+
   /** Connects every hop of the chain and the target itself over SSH (`target test`, `target trust`). */
   async connectAll(target: Target, report: FailureReport, onHop: (hop: Target, connection: HopConnection) => void): Promise<void> {
     const chain = [...(await this.hopsFor(target, report)), target];

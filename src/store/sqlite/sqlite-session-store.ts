@@ -22,6 +22,8 @@ export class SqliteSessionStore implements SessionStore {
   private readonly selectLive: Database.Statement<[], Row>;
   private readonly selectAll: Database.Statement<[], Row>;
   private readonly finishOrphans: Database.Statement;
+  private readonly markKill: Database.Statement<[string, string]>;
+  private readonly selectKills: Database.Statement<[string], { id: string }>;
 
   constructor(db: Database.Database) {
     this.insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at)
@@ -31,6 +33,8 @@ export class SqliteSessionStore implements SessionStore {
     this.selectOne = db.prepare('SELECT * FROM sessions WHERE id = ?');
     this.selectLive = db.prepare('SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at');
     this.selectAll = db.prepare('SELECT * FROM sessions ORDER BY started_at');
+    this.markKill = db.prepare('UPDATE sessions SET kill_requested_at = ? WHERE id = ? AND ended_at IS NULL');
+    this.selectKills = db.prepare('SELECT id FROM sessions WHERE node = ? AND ended_at IS NULL AND kill_requested_at IS NOT NULL');
     this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL`);
   }
 
@@ -49,6 +53,14 @@ export class SqliteSessionStore implements SessionStore {
 
   async list({ includeEnded }: { includeEnded: boolean }): Promise<SessionRecord[]> {
     return (includeEnded ? this.selectAll : this.selectLive).all().map(toRecord);
+  }
+
+  async requestKill(id: string): Promise<boolean> {
+    return this.markKill.run(new Date().toISOString(), id).changes > 0;
+  }
+
+  async killRequests(node: string): Promise<string[]> {
+    return this.selectKills.all(node).map((row) => row.id);
   }
 
   async endOrphans(node: string, end: SessionEnd): Promise<number> {

@@ -1,0 +1,157 @@
+/**
+ * A session channel of a proxied login (SPEC §2.2): the gateway logs into the target with
+ * the credential it holds and relays pty, shell, exec, env (LANG, LC_*, TERM only), window
+ * changes, signals, exit status, the sftp subsystem and scp. The user never sees the
+ * target's credential.
+ */
+import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import path from 'node:path';
+import type { GatewayDeps } from './gateway-deps.js';
+import type { LiveSessions } from './live-sessions.js';
+import type { Requester } from './access-check.js';
+import { checkSessionAccess, scpTransfer } from './session-access.js';
+import { relaySession, type SessionRelay } from './session-relay.js';
+
+import { TargetUnreachable } from '../upstream/upstream-pool.js';
+import { AsciicastWriter } from '../recording/asciicast-writer.js';
+import { CommandExtractor } from '../recording/command-extractor.js';
+import { SftpAudit } from '../recording/sftp-audit.js';
+import { dataPath, ms } from '../config/load-settings.js';
+import type { Target } from '../domain/resources.js';
+
+export const FORWARDED_ENV = (name: string) => name === 'LANG' || name === 'TERM' || name.startsWith('LC_');
+
+export interface ProxiedConnection {
+  deps: GatewayDeps;
+  sessions: LiveSessions;
+  who: Requester;
+  src: string;
+  /** The upstream SSH connection of this client connection, opened on first use. */
+  upstream(target: Target, login: string): Promise<Client>;
+}
+
+type Start = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
+type Accept<T> = (() => T) | undefined;
+type Reject = (() => void) | undefined;
+
+export function handleProxiedSession(context: ProxiedConnection, session: Session, targetName: string, explicitLogin: string | null): void {
+  let pty: PseudoTtyInfo | null = null;
+  const env: Record<string, string> = {};
+  let relay: SessionRelay | null = null;
+
+  session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
+  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => {
+    if (!FORWARDED_ENV(info.key)) return reject?.();
+    env[info.key] = info.val;
+    accept?.();
+  });
+  session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => {
+    if (pty) Object.assign(pty, info);
+    relay?.resize(info.cols, info.rows, info.height, info.width);
+    accept?.();
+  });
+  session.on('signal', (accept: Accept<void>, _reject: Reject, info: { name: string }) => { relay?.signal(info.name); accept?.(); });
+  // Agent and X11 forwarding to targets are not relayed by this version.
+  session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());
+  session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
+
+  const begin = (accept: Accept<ServerChannel>, start: Start) => {
+    const channel = accept?.();
+    if (!channel) return;
+    void startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
+      context.deps.logger.error('proxied session failed', { src: context.src, error });
+      refuse(channel, 'jumpgate: internal error');
+    });
+  };
+  session.on('shell', (accept: Accept<ServerChannel>) => begin(accept, { kind: 'shell' }));
+  session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => begin(accept, { kind: 'exec', command: info.command }));
+  session.on('subsystem', (accept: Accept<ServerChannel>, reject: Reject, info: { name: string }) => {
+    if (info.name !== 'sftp') return reject?.();
+    begin(accept, { kind: 'sftp' });
+  });
+}
+
+export function refuse(channel: ServerChannel, message: string): void {
+  channel.stderr.write(message + '\n');
+  channel.exit(1);
+  channel.end();
+}
+
+/** Checks access, opens the target's channel and relays it; null when refused. */
+export async function startProxied(
+  context: ProxiedConnection, channel: ServerChannel, start: Start, targetName: string, explicitLogin: string | null,
+  pty: PseudoTtyInfo | null, env: Record<string, string>,
+): Promise<SessionRelay | null> {
+  const { deps, who, src } = context;
+  const scp = start.kind === 'exec' ? scpTransfer(start.command) : null;
+  const access = start.kind === 'sftp' || scp ? 'sftp' : 'session';
+  const decision = await checkSessionAccess(deps, who, targetName, explicitLogin, access);
+  if (!decision.allowed) {
+    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: decision.target, destination: `${decision.login ?? '?'}@${targetName}`, login: decision.login, reason: decision.reason });
+    refuse(channel, decision.message);
+    return null;
+  }
+  const { target, login, rule, ruleName } = decision;
+  const live = (await deps.stores.sessions.list({ includeEnded: false })).filter((s) => s.user === who.userName).length;
+  if (live >= deps.settings.sessions.maxSessionsPerUser) {
+    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: 'too many sessions' });
+    refuse(channel, `jumpgate: ${who.userName} has ${live} sessions open, the most allowed (sessions.maxSessionsPerUser)`);
+    return null;
+  }
+
+  let upstreamChannel: ClientChannel;
+  try {
+    const client = await context.upstream(target, login);
+    upstreamChannel = await openUpstreamChannel(client, start, pty, env);
+  } catch (error) {
+    refuse(channel, error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name}: ${(error as Error).message}`);
+    return null;
+  }
+
+  const kind = access === 'sftp' ? 'sftp' : 'session';
+  let relay: SessionRelay | null = null;
+  const registered = context.sessions.start(
+    { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
+    (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
+  );
+  const recordingFile = rule.record && start.kind !== 'sftp' && !scp
+    ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), `${registered.id}.cast`)
+    : null;
+  const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
+
+  const audit = (body: { type: 'command'; command: string } | { type: 'file.transfer'; operation: string; path: string; bytes: number }) =>
+    void deps.audit.record({ ...body, user: who.userName, src, session: registered.id });
+  if (start.kind === 'exec') audit({ type: 'command', command: start.command });
+  const extractor = start.kind === 'shell' ? new CommandExtractor() : null;
+  const sftp = start.kind === 'sftp' ? new SftpAudit((op) => audit({ type: 'file.transfer', ...op })) : null;
+
+  relay = relaySession(channel, upstreamChannel, {
+    input: extractor ? (data) => extractor.feed(data).forEach((command) => audit({ type: 'command', command }))
+      : sftp ? (data) => sftp.request(data) : undefined,
+    output: sftp ? (data) => sftp.response(data) : undefined,
+    recording,
+  }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
+
+  void relay.done.then((result) => {
+    sftp?.end();
+    if (scp) audit({ type: 'file.transfer', operation: `scp ${scp.operation}`, path: scp.path, bytes: scp.operation === 'upload' ? result.bytesUp : result.bytesDown });
+    registered.finish({ reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null });
+  });
+  return relay;
+}
+
+function openUpstreamChannel(client: Client, start: Start, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | undefined, stream: ClientChannel) => (error ? reject(new Error(`target refused the ${start.kind} request: ${error.message}`)) : resolve(stream));
+    const window = pty ? { rows: pty.rows, cols: pty.cols, height: pty.height, width: pty.width, term: pty.term, modes: pty.modes } : undefined;
+    try {
+      if (start.kind === 'sftp') client.subsys('sftp', done);
+      else if (start.kind === 'exec') client.exec(start.command, { env, pty: window ?? false } as never, done);
+      else client.shell((window ?? false) as never, { env } as never, done);
+    } catch (error) {
+      reject(error as Error);
+    }
+  });
+}
+
+

@@ -1,0 +1,115 @@
+/**
+ * Relays an accepted client session channel and the target's session channel: stdin,
+ * stdout, stderr, EOF both ways, window changes, signals, exit status or exit signal
+ * (RFC 4254 §6.5-6.10). It also feeds the recording, the command log and the SFTP audit,
+ * and enforces the idle and maximum-duration limits.
+ */
+import type { ServerChannel, ClientChannel } from 'ssh2';
+import type { AsciicastWriter } from '../recording/asciicast-writer.js';
+import type { EndReason } from '../domain/session.js';
+
+export interface RelayTaps {
+  /** Client to target bytes (stdin). */
+  input?(data: Buffer): void;
+  /** Target to client bytes (stdout and stderr). */
+  output?(data: Buffer): void;
+  recording?: AsciicastWriter | null;
+}
+
+export interface SessionRelayResult { reason: EndReason; exitStatus: number | null; bytesUp: number; bytesDown: number }
+
+export interface SessionRelay {
+  /** Ends the session with a one-line message to the user (killed, idle, limits, shutdown). */
+  stop(reason: EndReason, message: string): void;
+  resize(cols: number, rows: number, height: number, width: number): void;
+  signal(name: string): void;
+  done: Promise<SessionRelayResult>;
+}
+
+export function relaySession(channel: ServerChannel, upstream: ClientChannel, taps: RelayTaps, limits: { idleMs: number; maxMs: number }): SessionRelay {
+  let bytesUp = 0;
+  let bytesDown = 0;
+  let exitStatus: number | null = null;
+  let exitSignal: { name: string; coreDumped: boolean; message: string } | null = null;
+  let reason: EndReason = 'closed';
+  let finished = false;
+  let resolveDone!: (result: SessionRelayResult) => void;
+  const done = new Promise<SessionRelayResult>((resolve) => { resolveDone = resolve; });
+
+  let idleTimer: NodeJS.Timeout | null = null;
+  const touch = () => {
+    if (idleTimer) idleTimer.refresh();
+  };
+  if (limits.idleMs > 0) idleTimer = setTimeout(() => stop('idle', `jumpgate: session idle for longer than ${Math.round(limits.idleMs / 1000)}s; closing`), limits.idleMs);
+  const maxTimer = limits.maxMs > 0 ? setTimeout(() => stop('max_duration', 'jumpgate: session reached its maximum duration; closing'), limits.maxMs) : null;
+
+  channel.on('data', (data: Buffer) => {
+    bytesUp += data.length;
+    touch();
+    taps.input?.(data);
+    taps.recording?.input(data);
+  });
+  const onOutput = (data: Buffer) => {
+    bytesDown += data.length;
+    touch();
+    taps.output?.(data);
+    taps.recording?.output(data);
+  };
+  upstream.on('data', onOutput);
+  upstream.stderr.on('data', onOutput);
+
+  channel.pipe(upstream);
+  upstream.pipe(channel, { end: false });
+  upstream.stderr.pipe(channel.stderr, { end: false });
+
+  upstream.on('exit', (code: number | null, signal?: string, coreDumped?: boolean, message?: string) => {
+    if (code !== null && code !== undefined) exitStatus = code;
+    else if (signal) exitSignal = { name: signal, coreDumped: Boolean(coreDumped), message: message ?? '' };
+  });
+  channel.on('error', () => {});
+  upstream.on('error', () => {});
+
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    if (idleTimer) clearTimeout(idleTimer);
+    if (maxTimer) clearTimeout(maxTimer);
+    taps.recording?.close();
+    resolveDone({ reason, exitStatus, bytesUp, bytesDown });
+  };
+
+  upstream.on('close', () => {
+    if (!channel.destroyed) {
+      if (exitSignal) channel.exit(exitSignal.name, exitSignal.coreDumped, exitSignal.message);
+      else if (exitStatus !== null) channel.exit(exitStatus);
+      channel.end();
+    }
+    finish();
+  });
+  channel.on('close', () => {
+    upstream.close();
+    finish();
+  });
+
+  function stop(why: EndReason, message: string): void {
+    if (finished) return;
+    reason = why;
+    if (!channel.destroyed) {
+      channel.stderr.write(`\r\n${message}\r\n`);
+      channel.exit(255);
+      channel.end();
+    }
+    upstream.close();
+    setTimeout(() => { channel.destroy(); finish(); }, 2000).unref();
+  }
+
+  return {
+    stop,
+    resize: (cols, rows, height, width) => {
+      upstream.setWindow(rows, cols, height, width);
+      taps.recording?.resize(cols, rows);
+    },
+    signal: (name) => upstream.signal(name),
+    done,
+  };
+}
