@@ -1,0 +1,42 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+const TICKS_PER_S = 100;
+
+/** Resident memory of a process in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Proportional set size in bytes (shared pages split among their users), as OpenSSH's per-session cost is usually given. */
+export function pssBytes(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system) of a process in ms. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1000;
+}
+
+/** Every descendant of a process (sshd forks one or two processes per connection). */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch { /* exited */ }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => { for (const child of parents.get(p) ?? []) { found.push(child); walk(child); } };
+  walk(pid);
+  return found;
+}
+

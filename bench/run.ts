@@ -1,0 +1,192 @@
+/**
+ * `npm run bench`: jumpgate against OpenSSH on the same machine, measured side by side
+ * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
+ * and written as JSON under bench/results/. `--quick` takes about a minute.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { startWorld, repoRoot, type World } from './world.js';
+import { summarize, type Summary } from './stats.js';
+import { timeShell } from './run-command.js';
+import { openMany, closeAll, openSession, readKey, type Endpoint } from './load-generator.js';
+import { rssBytes, pssBytes, cpuMs, descendants } from './process-usage.js';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 2 : 3;
+const SETUP_ROUNDS = quick ? 5 : 15;
+const STREAM_MIB = quick ? 256 : 1024;
+const SESSION_COUNTS = quick ? [300] : [1000, 10000];
+const RATE_SECONDS = quick ? 4 : 10;
+
+interface Row { measure: string; unit: string; jumpgate: Summary; openssh: Summary; ratio: number; better: 'higher' | 'lower'; target?: string }
+const rows: Row[] = [];
+const notes: string[] = [];
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+
+function add(measure: string, unit: string, better: Row['better'], jumpgate: number[], openssh: number[], target?: string): void {
+  const a = summarize(jumpgate);
+  const b = summarize(openssh);
+  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target });
+  log(`${measure}: jumpgate ${a.median.toFixed(2)} ${unit}, OpenSSH ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}`);
+}
+
+async function setupTimes(world: World): Promise<void> {
+  const cfg = world.sshConfig('aes128-gcm@openssh.com');
+  const direct: number[] = [];
+  const viaReference: number[] = [];
+  const viaGateway: number[] = [];
+  for (let i = 0; i < SETUP_ROUNDS; i++) {
+    log(`set-up time, round ${i + 1}/${SETUP_ROUNDS}`);
+    direct.push(await timeShell(`ssh -F ${cfg} target true`));
+    viaReference.push(await timeShell(`ssh -F ${cfg} -J ref target true`));
+    viaGateway.push(await timeShell(`ssh -F ${cfg} -J gate target true`));
+  }
+  add('set-up: ssh -J gate target true', 'ms', 'lower', viaGateway, viaReference);
+  const d = summarize(direct).median;
+  add('hop overhead (minus a direct ssh)', 'ms', 'lower', viaGateway.map((t) => t - d), viaReference.map((t) => t - d), '<= 0.3');
+}
+
+async function throughput(world: World): Promise<void> {
+  const bytes = STREAM_MIB * 1024 * 1024;
+  const rate = (ms: number) => bytes / 1024 / 1024 / (ms / 1000);
+  for (const cipher of ['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com']) {
+    const cfg = world.sshConfig(cipher);
+    const gate: number[] = [];
+    const ref: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`ProxyJump ${STREAM_MIB} MiB, ${cipher}, round ${i + 1}/${ROUNDS}`);
+      ref.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J ref target 'cat > /dev/null'`)));
+      gate.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J gate target 'cat > /dev/null'`)));
+    }
+    add(`ProxyJump throughput, ${cipher.split('@')[0]}`, 'MiB/s', 'higher', gate, ref, '>= 1.0');
+  }
+  const cfg = world.sshConfig('aes128-gcm@openssh.com');
+  const hopGate: number[] = [];
+  const hopRef: number[] = [];
+  const session: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    log(`single hop (ssh -W to a sink) and proxied session, round ${i + 1}/${ROUNDS}`);
+    hopRef.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W 127.0.0.1:${world.sink.port} ref`)));
+    hopGate.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`)));
+    direct.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} target 'cat > /dev/null'`)));
+    session.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`)));
+  }
+  add('single-hop relay (ssh -W to a sink), aes128-gcm', 'MiB/s', 'higher', hopGate, hopRef, '>= 1.1');
+  add('proxied session vs direct ssh, aes128-gcm', 'MiB/s', 'higher', session, direct, '>= 0.8');
+}
+
+async function memoryAndCpu(world: World): Promise<void> {
+  const gateway: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
+  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: '127.0.0.1', port: world.sink.port } };
+  for (const count of SESSION_COUNTS) {
+    log(`memory: opening ${count} idle ProxyJump sessions through jumpgate`);
+    const rssBefore = rssBytes(world.gateway.pid);
+    const cpuBefore = cpuMs(world.gateway.pid);
+    const opened = await openMany(gateway, count, 64, (done) => log(`  ${done}/${count}`));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const perSession = (rssBytes(world.gateway.pid) - rssBefore) / opened.held.length;
+    const cpuPerHandshake = (cpuMs(world.gateway.pid) - cpuBefore) / opened.held.length;
+    closeAll(opened.held);
+    if (opened.errors) notes.push(`${opened.errors} of ${count} jumpgate sessions failed to open`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    // OpenSSH forks per connection; 10,000 of them would take most of this machine's memory.
+    const refCount = Math.min(count, 1000);
+    log(`memory: opening ${refCount} idle sessions through the OpenSSH jump host`);
+    const refOpened = await openMany(reference, refCount, 32, (done) => log(`  ${done}/${refCount}`));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const children = descendants(world.reference.pid);
+    const refPerSession = children.reduce((sum, pid) => sum + pssBytes(pid), 0) / refOpened.held.length;
+    closeAll(refOpened.held);
+    if (refCount < count) notes.push(`OpenSSH memory at ${count} sessions is its per-session PSS measured at ${refCount}`);
+    add(`memory per idle session at ${count}`, 'KiB', 'lower', [perSession / 1024], [refPerSession / 1024], '<= 64 KiB');
+    rows.push({ measure: `gateway CPU per handshake at ${count}`, unit: 'ms', jumpgate: summarize([cpuPerHandshake]), openssh: summarize([NaN]), ratio: NaN, better: 'lower' });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+async function handshakeRate(world: World): Promise<void> {
+  const rateOf = async (endpoint: Endpoint, concurrency: number) => {
+    const key = readKey(endpoint.key);
+    const deadline = Date.now() + RATE_SECONDS * 1000;
+    let done = 0;
+    let errors = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        try {
+          const session = await openSession(endpoint, key, 10_000);
+          session.client.end();
+          done += 1;
+        } catch {
+          errors += 1;
+        }
+      }
+    }));
+    return { rate: done / RATE_SECONDS, errors };
+  };
+  const gateway: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
+  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: '127.0.0.1', port: world.sink.port } };
+  const gate: number[] = [];
+  const ref: number[] = [];
+  for (const concurrency of quick ? [8] : [4, 16, 32]) {
+    log(`handshake rate, ${concurrency} at a time, ${RATE_SECONDS}s each side`);
+    const r = await rateOf(reference, concurrency);
+    const g = await rateOf(gateway, concurrency);
+    if (g.errors || r.errors) notes.push(`handshake rate at concurrency ${concurrency}: jumpgate ${g.errors} errors, OpenSSH ${r.errors} errors`);
+    gate.push(g.rate);
+    ref.push(r.rate);
+  }
+  add('handshakes per second (audit on), best concurrency', 'sessions/s', 'higher', [Math.max(...gate)], [Math.max(...ref)]);
+}
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+      + (execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoRoot, encoding: 'utf8' }).trim() ? '-dirty' : '');
+  } catch {
+    return 'unknown';
+  }
+}
+
+function table(): string {
+  const fmt = (s: Summary) => Number.isNaN(s.median) ? '-' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})`;
+  const lines = [['measure', 'unit', 'jumpgate median (min-max)', 'OpenSSH median (min-max)', 'ratio', 'target']];
+  for (const row of rows) lines.push([row.measure, row.unit, fmt(row.jumpgate), fmt(row.openssh), Number.isNaN(row.ratio) ? '-' : row.ratio.toFixed(2), row.target ?? '']);
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+async function main(): Promise<void> {
+  log(`jumpgate benchmark (${quick ? 'quick' : 'full'}): kex curve25519-sha256 on every hop; cipher as named per row`);
+  const world = await startWorld(log);
+  try {
+    // One warm-up connection each, so first-use costs (host key TOFU, JIT) are out of the numbers.
+    await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J gate target true`);
+    await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
+    await setupTimes(world);
+    await throughput(world);
+    await handshakeRate(world);
+    await memoryAndCpu(world);
+  } finally {
+    await world.stop();
+  }
+  const result = {
+    commit: commit(), date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, model: cpus()[0]?.model },
+    node: process.version, openssh: execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'see stderr',
+    kex: 'curve25519-sha256', streamMiB: STREAM_MIB, rows, notes,
+  };
+  const dir = path.join(repoRoot, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${result.date.slice(0, 10)}-${result.commit}-${result.mode}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`\n${table()}\n\n${notes.map((n) => `note: ${n}`).join('\n')}\nwritten to ${path.relative(repoRoot, file)}\n`);
+}
+
+main().then(() => process.exit(0), (error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,182 @@
+/**
+ * The benchmark's world on loopback: an OpenSSH sshd as the target, another as the
+ * reference jump host, a TCP sink, and jumpgate on a fresh data dir, all in a temp dir
+ * removed at the end. Each side is reached with the same key exchange and cipher.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer, connect, type Server } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const SSHD = '/usr/sbin/sshd';
+
+export interface World {
+  dir: string;
+  login: string;
+  key: string;
+  target: { port: number };
+  reference: { port: number; pid: number };
+  gateway: { port: number; pid: number; dataDir: string };
+  sink: { port: number; server: Server };
+  /** An ssh_config with hosts `target`, `ref`, `gate` and `gate-session`, for a cipher. */
+  sshConfig(cipher: string): string;
+  stop(): Promise<void>;
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+function startSshd(dir: string, name: string, port: number, authorizedKeys: string): ChildProcess {
+  const home = path.join(dir, name);
+  mkdirSync(home);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(home, 'host_key')]);
+  writeFileSync(path.join(home, 'authorized_keys'), authorizedKeys, { mode: 0o600 });
+  writeFileSync(path.join(home, 'sshd_config'), [
+    `ListenAddress 127.0.0.1:${port}`, `HostKey ${path.join(home, 'host_key')}`, `AuthorizedKeysFile ${path.join(home, 'authorized_keys')}`,
+    'PidFile none', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no', 'AllowTcpForwarding yes', 'MaxStartups 2000', 'MaxSessions 1000', 'LogLevel ERROR',
+    // A plain shell keeps the login shell's start-up out of the numbers.
+    'SetEnv BASH_ENV=/dev/null', 'PrintMotd no', 'PrintLastLog no',
+  ].join('\n') + '\n');
+  mkdirSync('/run/sshd', { recursive: true });
+  const child = spawn(SSHD, ['-D', '-e', '-f', path.join(home, 'sshd_config')], { stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+export async function startWorld(log: (line: string) => void): Promise<World> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jumpgate-bench-'));
+  const login = userInfo().username;
+  const key = path.join(dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key, '-C', 'bench']);
+  const publicKey = readFileSync(`${key}.pub`, 'utf8');
+
+  const [targetPort, referencePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  log('starting OpenSSH target and reference jump host');
+  startSshd(dir, 'target', targetPort, publicKey);
+  const reference = startSshd(dir, 'reference', referencePort, publicKey);
+  // The sink: a TCP service that discards what it receives (for `ssh -W` and the load generator).
+  const sink = createServer((socket) => { socket.on('data', () => {}); socket.on('error', () => {}); });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  const sinkPort = (sink.address() as { port: number }).port;
+
+  log('starting jumpgate on a fresh data dir');
+  const dataDir = path.join(dir, 'gate');
+  const jumpgate = (args: string[], input?: string) => execFileSync(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), ...args, '--data', dataDir], { input, stdio: ['pipe', 'pipe', 'pipe'] });
+  jumpgate(['init']);
+  // The load generator opens thousands of sessions from one address: lift the pre-auth caps for it.
+  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
+  writeFileSync(settingsFile, readFileSync(settingsFile, 'utf8')
+    .replace(/maxStartups: \{total: 100, perSource: 10\}/, 'maxStartups: {total: 2000, perSource: 2000}')
+    .replace(/maxConnections: 10000 /, 'maxConnections: 30000 ')
+    .replace(/sessions: \{idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10\}/, 'sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 100000}'));
+  writeFileSync(path.join(dir, 'credential-key'), readFileSync(key));
+  writeFileSync(path.join(dir, 'resources.yaml'), `
+kind: User
+name: alice
+roles: [bench]
+keys: ["${publicKey.trim()}"]
+---
+kind: Credential
+name: target-key
+type: privateKey
+secretFile: ./credential-key
+---
+kind: Target
+name: target
+host: 127.0.0.1
+port: ${targetPort}
+login: ${login}
+credential: target-key
+---
+kind: Target
+name: sink
+host: 127.0.0.1
+port: ${sinkPort}
+---
+kind: Role
+name: bench
+allow:
+  - targets: [target, sink]
+    access: [jump, forward, session]
+    ports: [22, ${targetPort}, ${sinkPort}]
+    logins: [${login}]
+`);
+  jumpgate(['apply', '-f', path.join(dir, 'resources.yaml')]);
+  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${gatewayPort}`],
+    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
+  children.push(gate);
+  await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort)]);
+
+  const sshConfig = (cipher: string) => {
+    const file = path.join(dir, `ssh_config.${cipher}`);
+    writeFileSync(file, `
+Host target
+  HostName 127.0.0.1
+  Port ${targetPort}
+  User ${login}
+Host ref
+  HostName 127.0.0.1
+  Port ${referencePort}
+  User ${login}
+Host gate
+  HostName 127.0.0.1
+  Port ${gatewayPort}
+  User alice
+Host gate-session
+  HostName 127.0.0.1
+  Port ${gatewayPort}
+  User alice+target
+Host *
+  IdentityFile ${key}
+  IdentitiesOnly yes
+  BatchMode yes
+  UserKnownHostsFile /dev/null
+  StrictHostKeyChecking no
+  LogLevel ERROR
+  KexAlgorithms curve25519-sha256
+  Ciphers ${cipher}
+  Compression no
+`);
+    return file;
+  };
+
+  return {
+    dir, login, key,
+    target: { port: targetPort },
+    reference: { port: referencePort, pid: reference.pid! },
+    gateway: { port: gatewayPort, pid: gate.pid!, dataDir },
+    sink: { port: sinkPort, server: sink },
+    sshConfig,
+    async stop() {
+      for (const child of children.splice(0)) child.kill('SIGTERM');
+      sink.close();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
