@@ -11,7 +11,7 @@ import { handleDirectTcpip, auditUpstreamFailure, OPEN_FAILURE, type TcpipInfo, 
 import { handleSessionChannel, howToConnectText } from './session-channel.js';
 import { handleProxiedSession, type ProxiedConnection } from './proxied-session.js';
 import { runTargetMenu } from './target-menu.js';
-import { reachableTargets } from '../policy/reachable-targets.js';
+import { reachableTargetList } from '../policy/reachable-targets.js';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
 
@@ -78,7 +78,8 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       if (login.target) return handleProxiedSession(proxied, session, login.target, login.login);
       handleSessionChannel(session, async () => howToConnectText({
         user, gate: address.localAddress, port: address.localPort,
-        targets: await reachableTargets(deps.stores, user),
+        sessionTargets: (await reachableTargetList(deps.stores, user, 'session')).map((t) => t.name),
+        jumpTargets: (await reachableTargetList(deps.stores, user, 'jump')).map((t) => t.name),
       }), (channel, pty, env) => void runTargetMenu(proxied, channel, pty, env));
     });
 

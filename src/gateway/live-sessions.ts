@@ -27,7 +27,11 @@ export interface SessionOutcome {
 export interface LiveSession {
   readonly record: SessionRecord;
   stop(reason: EndReason): void;
+  finish(outcome: SessionOutcome): void;
 }
+
+/** How long a stopping session may take to wind down before its end is recorded anyway. */
+const STOP_GRACE_MS = 3000;
 
 /**
  * The sessions this gateway process relays. Each is written to the store when it starts
@@ -47,7 +51,8 @@ export class LiveSessions {
       id, node: this.deps.node, kind: info.kind, user: info.user, src: info.src, target: info.target, login: info.login,
       destination: info.destination, via: info.via ?? null, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
     };
-    this.live.set(id, { record, stop });
+    const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
+    this.live.set(id, entry);
     this.track(this.deps.stores.sessions.start(record));
     this.track(this.deps.audit.record({
       type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
@@ -83,6 +88,10 @@ export class LiveSessions {
   /** Ends every live session with `reason` and waits until their ends are recorded. */
   async stopAll(reason: EndReason): Promise<void> {
     for (const session of this.all()) session.stop(reason);
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (this.live.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    // A session whose peer does not answer is recorded as ended all the same.
+    for (const session of this.all()) session.finish({ reason, bytesUp: 0, bytesDown: 0 });
     await this.settled();
   }
 

@@ -8,21 +8,26 @@ import { FORWARDED_ENV } from './proxied-session.js';
 
 export interface HowToConnect {
   user: string;
-  /** `host` or `host:port` as the client reached the gateway. */
+  /** `host` as the client reached the gateway. */
   gate: string;
   port: number;
-  targets: string[];
+  /** Targets the user may open a proxied session on. */
+  sessionTargets: string[];
+  /** Targets the user may reach with ProxyJump. */
+  jumpTargets: string[];
 }
 
-export function howToConnectText({ user, gate, port, targets }: HowToConnect): string {
+export function howToConnectText({ user, gate, port, sessionTargets, jumpTargets }: HowToConnect): string {
   const lines = ['jumpgate: there is no shell on the gateway; name a target to connect to:'];
-  lines.push(`  ssh -p ${port} ${user}+${targets[0] ?? 'TARGET'}@${gate}          (a session on the target)`);
-  const example = targets[0] ?? 'TARGET';
-  lines.push(
-    `  ssh -J ${user}@${gate}:${port} LOGIN@${example}`,
-    `  ssh -N -L LOCALPORT:${example}:PORT -p ${port} ${user}@${gate}`,
-    targets.length > 0 ? `targets you may reach: ${targets.join(', ')}` : 'no target is granted to you yet; ask an operator',
-  );
+  if (sessionTargets.length > 0) {
+    lines.push(`  ssh -p ${port} ${user}+${sessionTargets[0]}@${gate}`, `    a session on: ${sessionTargets.join(', ')}`);
+  }
+  if (jumpTargets.length > 0) {
+    lines.push(`  ssh -J ${user}@${gate}:${port} LOGIN@${jumpTargets[0]}`, `    end-to-end encrypted (ProxyJump) to: ${jumpTargets.join(', ')}`);
+  }
+  if (sessionTargets.length === 0 && jumpTargets.length === 0) {
+    lines.push(`  ssh -J ${user}@${gate}:${port} LOGIN@TARGET   or   ssh -p ${port} ${user}+TARGET@${gate}`, 'no target is granted to you yet; ask an operator');
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -13,7 +13,3 @@ export async function reachableTargetList(stores: Pick<Stores, 'users' | 'roles'
     return decision.outcome === 'allow';
   });
 }
-
-export async function reachableTargets(stores: Pick<Stores, 'users' | 'roles' | 'targets'>, userName: string): Promise<string[]> {
-  return (await reachableTargetList(stores, userName)).map((t) => t.name);
-}

@@ -1,0 +1,250 @@
+/**
+ * File transfer through proxied sessions (SPEC §2.2): scp in SFTP mode (the
+ * OpenSSH 9 default), legacy scp (`scp -O`) and sftp, with the gateway's
+ * credential. Every transfer is byte-identical and audited as file.transfer;
+ * the access kind `sftp` governs all of them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cleanupAll } from '../helpers/cleanup.js';
+import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { makeKeyPair } from '../helpers/keys.js';
+import { run, type RunResult } from '../helpers/processes.js';
+import { allOutput, describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
+import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { sha256 } from '../helpers/tcp-echo.js';
+
+/** A predicate true for events written after this call. */
+function newSince(g: Gateway): (e: AuditEvent) => boolean {
+  const seen = new Set(g.auditEvents().map((e) => e.id));
+  return (e) => !seen.has(e.id);
+}
+
+function sameBytes(a: string, b: string): void {
+  assert.ok(fs.existsSync(b), `${b} does not exist`);
+  const x = fs.readFileSync(a);
+  const y = fs.readFileSync(b);
+  assert.equal(y.length, x.length, `${b} has ${y.length} bytes, ${a} has ${x.length}`);
+  assert.equal(sha256(y), sha256(x), `${b} differs from ${a}`);
+}
+
+describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
+  let gateway: Gateway;
+  let db1: Sshd;
+  let alice: SshClient;
+  let bob: SshClient;
+  /** Where the files live; the target runs on this machine, so it sees them too. */
+  let files: string;
+
+  const scp = (client: SshClient, args: readonly string[]): Promise<RunResult> =>
+    run('scp', ['-F', client.configFile, '-P', String(gateway.port), ...args], { timeoutMs: 60_000 });
+  const sftpBatch = (client: SshClient, user: string, batch: string): Promise<RunResult> => {
+    const batchFile = gateway.writeFile(`batch-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`, batch);
+    return run('sftp', ['-F', client.configFile, '-P', String(gateway.port), '-b', batchFile, `${user}@127.0.0.1`], { timeoutMs: 60_000 });
+  };
+  const makeFile = (name: string, size: number): string => {
+    const file = path.join(files, name);
+    fs.writeFileSync(file, randomBytes(size));
+    return file;
+  };
+  const transfers = (fresh: (e: AuditEvent) => boolean): AuditEvent[] =>
+    gateway.auditEvents().filter((e) => fresh(e) && e.type === 'file.transfer');
+  const waitTransfer = (fresh: (e: AuditEvent) => boolean, operation: string, filePath: string): Promise<AuditEvent> =>
+    gateway
+      .waitForAuditEvent((e) => fresh(e) && e.type === 'file.transfer' && e.operation === operation && e.path === filePath)
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\nno file.transfer ${operation} ${filePath}; new file.transfer events:\n${JSON.stringify(transfers(fresh), null, 1)}`);
+      });
+
+  before(async () => {
+    gateway = await startGateway();
+    const dir = gateway.workDir;
+    files = path.join(dir, 'files');
+    fs.mkdirSync(files);
+    const [aliceKey, bobKey, dbKey] = await Promise.all([
+      makeKeyPair(dir, 'alice', 'alice@laptop'),
+      makeKeyPair(dir, 'bob', 'bob@laptop'),
+      makeKeyPair(dir, 'db-key', 'jumpgate-credential'),
+    ]);
+    db1 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
+    await gateway.apply(`kind: Credential
+name: db-key
+type: privateKey
+secretFile: ./db-key
+---
+kind: User
+name: alice
+roles: [dba]
+keys:
+  - ${aliceKey.publicKey}
+---
+kind: User
+name: bob
+roles: [shell-only]
+keys:
+  - ${bobKey.publicKey}
+---
+kind: Target
+name: db1
+host: 127.0.0.1
+port: ${db1.port}
+login: ${osLogin}
+credential: db-key
+---
+kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [session, sftp]
+    logins: [${osLogin}]
+    record: true
+---
+kind: Role
+name: shell-only
+allow:
+  - targets: [db1]
+    access: [session]
+`);
+    alice = makeSshClient({ dir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath, gateLogLevel: 'ERROR' });
+    bob = makeSshClient({ dir, gateUser: 'bob', gatePort: gateway.port, gateKey: bobKey.privateKeyPath, gateLogLevel: 'ERROR' });
+  });
+
+  after(async () => {
+    try {
+      await gateway?.stop();
+    } finally {
+      try {
+        await db1?.stop();
+      } finally {
+        await cleanupAll();
+      }
+    }
+  });
+
+  test('scp (SFTP mode) uploads a file byte for byte, audited as upload', { timeout: 90_000 }, async () => {
+    const src = makeFile('scp-up.bin', 3 * 1024 * 1024 + 17);
+    const dest = path.join(files, 'scp-up.dest');
+    const fresh = newSince(gateway);
+    const r = await scp(alice, ['-q', src, `alice+db1@127.0.0.1:${dest}`]);
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(src, dest);
+    const e = await waitTransfer(fresh, 'upload', dest);
+    assert.equal(e.bytes, fs.statSync(src).size);
+    assert.equal(e.user, 'alice');
+  });
+
+  test('scp (SFTP mode) downloads a file byte for byte, audited as download', { timeout: 90_000 }, async () => {
+    const src = makeFile('scp-down.src', 2 * 1024 * 1024 + 5);
+    const dest = path.join(files, 'scp-down.bin');
+    const fresh = newSince(gateway);
+    const r = await scp(alice, ['-q', `alice+db1@127.0.0.1:${src}`, dest]);
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(src, dest);
+    const e = await waitTransfer(fresh, 'download', src);
+    assert.equal(e.bytes, fs.statSync(src).size);
+  });
+
+  test('scp with an explicit login: alice+LOGIN@db1@gate:PATH', { timeout: 90_000 }, async () => {
+    const src = makeFile('scp-login.bin', 64 * 1024);
+    const dest = path.join(files, 'scp-login.dest');
+    const r = await scp(alice, ['-q', src, `alice+${osLogin}@db1@127.0.0.1:${dest}`]);
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(src, dest);
+  });
+
+  test('legacy scp -O uploads a file byte for byte, audited as scp upload', { timeout: 90_000 }, async () => {
+    const src = makeFile('scp-o-up.bin', 3 * 1024 * 1024 + 3);
+    const dest = path.join(files, 'scp-o-up.dest');
+    const fresh = newSince(gateway);
+    const r = await scp(alice, ['-O', '-q', src, `alice+db1@127.0.0.1:${dest}`]);
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(src, dest);
+    const e = await waitTransfer(fresh, 'scp upload', dest);
+    assert.equal(e.user, 'alice');
+    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+  });
+
+  test('legacy scp -O downloads a file byte for byte, audited as scp download', { timeout: 90_000 }, async () => {
+    const src = makeFile('scp-o-down.src', 2 * 1024 * 1024 + 1);
+    const dest = path.join(files, 'scp-o-down.bin');
+    const fresh = newSince(gateway);
+    const r = await scp(alice, ['-O', '-q', `alice+db1@127.0.0.1:${src}`, dest]);
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(src, dest);
+    const e = await waitTransfer(fresh, 'scp download', src);
+    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+  });
+
+  test('sftp -b: put, rename, get, rm, each audited', { timeout: 90_000 }, async () => {
+    const local = makeFile('sftp-local.bin', 1024 * 1024 + 99);
+    const size = fs.statSync(local).size;
+    const remote1 = path.join(files, 'sftp-remote-1.bin');
+    const remote2 = path.join(files, 'sftp-remote-2.bin');
+    const back = path.join(files, 'sftp-back.bin');
+    const fresh = newSince(gateway);
+    const r = await sftpBatch(alice, 'alice+db1', [
+      `put ${local} ${remote1}`,
+      `rename ${remote1} ${remote2}`,
+      `get ${remote2} ${back}`,
+      `rm ${remote2}`,
+      '',
+    ].join('\n'));
+    assert.equal(r.code, 0, describeRun(r));
+    sameBytes(local, back);
+    assert.ok(!fs.existsSync(remote1), `${remote1} is still there after the rename`);
+    assert.ok(!fs.existsSync(remote2), `${remote2} is still there after rm`);
+
+    const up = await waitTransfer(fresh, 'upload', remote1);
+    assert.equal(up.bytes, size);
+    await waitTransfer(fresh, 'rename', `${remote1} -> ${remote2}`);
+    const down = await waitTransfer(fresh, 'download', remote2);
+    assert.equal(down.bytes, size);
+    await waitTransfer(fresh, 'remove', remote2);
+    for (const e of transfers(fresh)) assert.equal(e.user, 'alice');
+
+    // In the order they happened, and in one sftp session.
+    const ops = transfers(fresh).map((e) => e.operation);
+    assert.deepEqual(ops.filter((o) => ['upload', 'rename', 'download', 'remove'].includes(String(o))), ['upload', 'rename', 'download', 'remove']);
+    const sessions = new Set(transfers(fresh).map((e) => String(e.session)));
+    assert.equal(sessions.size, 1, JSON.stringify(transfers(fresh)));
+    const start = gateway.auditEvents().find((e) => fresh(e) && e.type === 'session.start' && sessions.has(String(e.session)));
+    assert.ok(start, 'no session.start for the sftp session');
+    assert.equal(start.kind, 'sftp');
+  });
+
+  test('a rule with only session access: bob gets a shell command but no scp or sftp', { timeout: 90_000 }, async () => {
+    const shell = await bob.run(['-p', String(gateway.port), 'bob+db1@127.0.0.1', 'echo bob-session-ok']);
+    assert.equal(shell.code, 0, describeRun(shell));
+    assert.match(shell.stdout, /bob-session-ok/);
+
+    const src = makeFile('bob.bin', 4096);
+    const denied = path.join(files, 'bob-denied.dest');
+    const attempts: Array<[string, Promise<RunResult>]> = [];
+    const fresh = newSince(gateway);
+    attempts.push(['scp upload', scp(bob, ['-q', src, `bob+db1@127.0.0.1:${denied}`])]);
+    attempts.push(['scp download', scp(bob, ['-q', `bob+db1@127.0.0.1:${src}`, path.join(files, 'bob-denied-down')])]);
+    attempts.push(['scp -O upload', scp(bob, ['-O', '-q', src, `bob+db1@127.0.0.1:${denied}`])]);
+    attempts.push(['scp -O download', scp(bob, ['-O', '-q', `bob+db1@127.0.0.1:${src}`, path.join(files, 'bob-denied-down-o')])]);
+    attempts.push(['sftp', sftpBatch(bob, 'bob+db1', `put ${src} ${denied}\n`)]);
+    for (const [what, attempt] of attempts) {
+      const r = await attempt;
+      assert.notEqual(r.code, 0, `${what} succeeded without sftp access\n${describeRun(r)}`);
+      assert.match(allOutput(r), /jumpgate: bob may not reach/, `${what}: ${describeRun(r)}`);
+    }
+    assert.ok(!fs.existsSync(denied), 'a file arrived on the target without sftp access');
+    assert.ok(!fs.existsSync(path.join(files, 'bob-denied-down')));
+    assert.ok(!fs.existsSync(path.join(files, 'bob-denied-down-o')));
+
+    await gateway.waitForAuditEvent(() => gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied').length >= attempts.length);
+    const refusals = gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied');
+    assert.equal(refusals.length, attempts.length, JSON.stringify(refusals, null, 1));
+    for (const e of refusals) {
+      assert.equal(e.user, 'bob');
+      assert.equal(e.access, 'sftp', JSON.stringify(e));
+    }
+    assert.equal(transfers(fresh).length, 0, JSON.stringify(transfers(fresh)));
+  });
+});
