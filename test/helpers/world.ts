@@ -1,0 +1,111 @@
+import { startGateway, type Gateway } from './gateway.js';
+import { makeKeyPair, type KeyPair } from './keys.js';
+import { makeSshClient, type SshClient } from './ssh-client.js';
+import { osLogin, startSshd, type Sshd } from './sshd.js';
+
+/**
+ * The usual cast of an end-to-end test: a gateway with a fresh data dir, one
+ * OpenSSH target `db1`, alice (role ops: jump and forward to db1), bob (no
+ * roles), and a stranger who claims to be alice with a key nobody registered.
+ */
+export interface World {
+  gateway: Gateway;
+  db1: Sshd;
+  /** The login on db1: the OS user running the tests. */
+  login: string;
+  keys: { alice: KeyPair; bob: KeyPair; stranger: KeyPair };
+  alice: SshClient;
+  bob: SshClient;
+  stranger: SshClient;
+  /** The YAML applied at start. */
+  resources: string;
+  /** Stops the gateway (expecting exit 0) and the target. */
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** Ports alice may forward to on db1, besides 22. */
+  forwardPorts?: number[];
+  /** More YAML documents applied with the base resources. */
+  extraYaml?: string;
+}
+
+/** SPEC §3 resources for the World cast. */
+export function worldResources(params: {
+  alice: string;
+  bob: string;
+  db1Port: number;
+  login: string;
+  forwardPorts?: number[];
+}): string {
+  const ports = [22, ...(params.forwardPorts ?? [])];
+  return `kind: User
+name: alice
+roles: [ops]
+keys:
+  - ${params.alice}
+---
+kind: User
+name: bob
+roles: []
+keys:
+  - ${params.bob}
+---
+kind: Target
+name: db1
+host: 127.0.0.1
+port: ${params.db1Port}
+login: ${params.login}
+---
+kind: Role
+name: ops
+allow:
+  - targets: [db1]
+    access: [jump, forward]
+    ports: [${ports.join(', ')}]
+    logins: [${params.login}]
+`;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const gateway = await startGateway();
+  const dir = gateway.workDir;
+  const [alice, bob, stranger] = await Promise.all([
+    makeKeyPair(dir, 'alice', 'alice@laptop'),
+    makeKeyPair(dir, 'bob', 'bob@laptop'),
+    makeKeyPair(dir, 'stranger', 'stranger@elsewhere'),
+  ]);
+  // The target trusts alice's and bob's own keys (ProxyJump is end to end), so
+  // whatever stops bob is the gateway's decision, not the target's.
+  const db1 = await startSshd({ authorizedKeys: [alice.publicKey, bob.publicKey] });
+  let resources = worldResources({
+    alice: alice.publicKey,
+    bob: bob.publicKey,
+    db1Port: db1.port,
+    login: osLogin,
+    ...(options.forwardPorts ? { forwardPorts: options.forwardPorts } : {}),
+  });
+  if (options.extraYaml) resources += `---\n${options.extraYaml}`;
+  await gateway.apply(resources);
+
+  const client = (user: string, key: KeyPair): SshClient =>
+    makeSshClient({ dir, gateUser: user, gatePort: gateway.port, gateKey: key.privateKeyPath, targetKey: key.privateKeyPath });
+
+  return {
+    gateway,
+    db1,
+    login: osLogin,
+    keys: { alice, bob, stranger },
+    alice: client('alice', alice),
+    bob: client('bob', bob),
+    stranger: client('alice', stranger),
+    resources,
+    stop: async () => {
+      try {
+        await gateway.stop();
+      } finally {
+        await db1.stop();
+      }
+    },
+  };
+}
