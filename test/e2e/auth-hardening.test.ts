@@ -1,0 +1,912 @@
+/**
+ * Authentication and hardening, end to end with the stock OpenSSH client:
+ * passwords (password and keyboard-interactive), a TOTP second factor with
+ * replay protection and recovery codes, brute-force bans that survive a
+ * restart, pre-auth limits (loginGraceTime, maxStartups), port knocking and
+ * the modern-only algorithm set.
+ *
+ * Passwords and codes reach ssh through SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force,
+ * BatchMode no, stdin not a terminal). Addresses other than 127.0.0.1 are used
+ * as "other clients" (ssh BindAddress, socket localAddress), so a ban or a
+ * knock on one of them leaves the rest of the test alone.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import YAML from 'yaml';
+import { totpCode } from '../../src/auth/totp.js';
+import { makeAskpass, type Askpass } from '../helpers/askpass.js';
+import { cleanupAll } from '../helpers/cleanup.js';
+import { runJumpgate, type AuditEvent } from '../helpers/gateway.js';
+import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
+import { jumpgateBin, repoRoot } from '../helpers/paths.js';
+import { freePort } from '../helpers/ports.js';
+import { run, spawnTracked, type RunResult, type TrackedProcess } from '../helpers/processes.js';
+import { describeRun } from '../helpers/ssh-client.js';
+import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+// ---------------------------------------------------------------------------
+// A gateway whose jumpgate.yaml the test writes before `serve` starts
+
+interface TestGateway {
+  dataDir: string;
+  workDir: string;
+  host: string;
+  port: number;
+  stderrText(): string;
+  isAlive(): boolean;
+  /** Runs `jumpgate ARGS... --data DIR`. */
+  jumpgate(args: readonly string[], input?: string): Promise<RunResult>;
+  /** `jumpgate apply -f` of yamlText; throws unless it exits 0. */
+  apply(yamlText: string): Promise<void>;
+  auditEvents(): AuditEvent[];
+  /** Polls audit.log until an event after index `from` satisfies predicate. */
+  waitForEvent(predicate: (e: AuditEvent) => boolean, from?: number, timeoutMs?: number): Promise<AuditEvent>;
+  /** SIGTERM and wait; throws unless serve exits 0. */
+  stop(): Promise<void>;
+  /** Starts serve again on the same data dir and port. */
+  restart(): Promise<void>;
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.JUMPGATE_DATA;
+  return env;
+}
+
+/**
+ * `jumpgate init --data DIR`, then `settings` written into DIR/jumpgate.yaml
+ * (each entry a key path and its value, set in the file init wrote, so its
+ * shape and comments stay), then `jumpgate serve --data DIR --listen HOST:PORT`.
+ */
+async function startConfiguredGateway(settings: Array<[string[], unknown]>): Promise<TestGateway> {
+  const host = '127.0.0.1';
+  const workDir = makeTempDir('gateway');
+  const dataDir = path.join(workDir, 'data');
+  const init = await runJumpgate(['init', '--data', dataDir]);
+  if (init.code !== 0) throw new Error(`jumpgate init failed\n${describeRun(init)}`);
+  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
+  const doc = YAML.parseDocument(fs.readFileSync(settingsFile, 'utf8'));
+  for (const [keyPath, value] of settings) doc.setIn(keyPath, doc.createNode(value, { flow: true }));
+  fs.writeFileSync(settingsFile, String(doc), { mode: 0o600 });
+
+  const port = await freePort(host);
+  const listen = `${host}:${port}`;
+  let proc: TrackedProcess;
+
+  const startServe = async (): Promise<void> => {
+    proc = spawnTracked(process.execPath, [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen], {
+      cwd: repoRoot,
+      env: cliEnv(),
+      keepStdinOpen: true,
+    });
+    const deadline = Date.now() + 20_000;
+    while (!proc.stderr().includes(`listening on ${listen}`)) {
+      if (!proc.isAlive()) {
+        const r = await proc.exited;
+        throw new Error(`jumpgate serve exited ${r.code ?? r.signal} before listening\nstderr:\n${r.stderr}\njumpgate.yaml:\n${String(doc)}`);
+      }
+      if (Date.now() > deadline) {
+        await proc.kill();
+        throw new Error(`jumpgate serve did not log "listening on ${listen}" within 20 s\nstderr:\n${proc.stderr()}`);
+      }
+      await sleep(50);
+    }
+  };
+  await startServe();
+
+  let stopping: Promise<void> | undefined;
+  const auditEvents = (): AuditEvent[] => {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as AuditEvent);
+  };
+  let fileCounter = 0;
+  const gateway: TestGateway = {
+    dataDir,
+    workDir,
+    host,
+    port,
+    stderrText: () => proc.stderr(),
+    isAlive: () => proc.isAlive(),
+    jumpgate: (args, input) =>
+      runJumpgate([...args, '--data', dataDir], { timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) }),
+    apply: async (yamlText) => {
+      fileCounter += 1;
+      const file = path.join(workDir, `resources-${fileCounter}.yaml`);
+      fs.writeFileSync(file, yamlText, { mode: 0o600 });
+      const r = await gateway.jumpgate(['apply', '-f', file]);
+      if (r.code !== 0) throw new Error(`jumpgate apply failed\n${describeRun(r)}\nYAML:\n${yamlText}`);
+    },
+    auditEvents,
+    waitForEvent: async (predicate, from = 0, timeoutMs = 5_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = auditEvents().slice(from).find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline) {
+          const seen = auditEvents()
+            .slice(from)
+            .map((e) => `${e.type}(${String(e.user)}${e.reason ? `: ${String(e.reason)}` : ''})`);
+          throw new Error(`no matching audit event within ${timeoutMs} ms; events since: ${seen.join(', ')}`);
+        }
+        await sleep(100);
+      }
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        if (!proc.isAlive()) {
+          const r = await proc.exited;
+          throw new Error(`jumpgate serve had already exited (${r.code ?? r.signal})\nstderr:\n${r.stderr}`);
+        }
+        proc.signal('SIGTERM');
+        const hardKill = setTimeout(() => void proc.kill(0), 15_000);
+        const r = await proc.exited;
+        clearTimeout(hardKill);
+        if (r.code !== 0) throw new Error(`jumpgate serve exited ${r.code ?? r.signal} after SIGTERM (expected 0)\nstderr:\n${r.stderr}`);
+      })();
+      return stopping;
+    },
+    restart: async () => {
+      await gateway.stop();
+      stopping = undefined;
+      await startServe();
+    },
+  };
+  return gateway;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------
+// The OpenSSH client, one ssh_config per use
+
+interface ClientOptions {
+  /** The name on the gateway. */
+  user: string;
+  /** The key offered to the gateway (and to targets behind it); none: password only. */
+  key?: string;
+  /** Local source address (ssh BindAddress). */
+  bind?: string;
+  /** PreferredAuthentications for the gateway; default publickey,keyboard-interactive,password. */
+  preferred?: string;
+  /**
+   * NumberOfPasswordPrompts, default 1 (one attempt per connection). OpenSSH
+   * counts every keyboard-interactive round of a connection against it, so a
+   * password and then a code over keyboard-interactive need 2.
+   */
+  passwordPrompts?: number;
+}
+
+interface Client {
+  configFile: string;
+  run(args: readonly string[], timeoutMs?: number): Promise<RunResult>;
+}
+
+let clientCounter = 0;
+
+function makeClient(gateway: TestGateway, askpass: Askpass, options: ClientOptions): Client {
+  clientCounter += 1;
+  const configFile = path.join(gateway.workDir, `ssh_config.${options.user}.${clientCounter}`);
+  const common = [
+    '  IdentitiesOnly yes',
+    '  IdentityAgent none',
+    '  UserKnownHostsFile /dev/null',
+    '  StrictHostKeyChecking no',
+    '  BatchMode no',
+    '  ConnectTimeout 10',
+    `  NumberOfPasswordPrompts ${options.passwordPrompts ?? 1}`,
+    '  LogLevel ERROR',
+  ];
+  const lines = [
+    'Host gate',
+    `  HostName ${gateway.host}`,
+    `  Port ${gateway.port}`,
+    `  User ${options.user}`,
+    ...(options.key ? [`  IdentityFile ${options.key}`] : ['  PubkeyAuthentication no']),
+    ...(options.bind ? [`  BindAddress ${options.bind}`] : []),
+    `  PreferredAuthentications ${options.preferred ?? 'publickey,keyboard-interactive,password'}`,
+    ...common,
+    '',
+    'Host *',
+    ...(options.key ? [`  IdentityFile ${options.key}`] : []),
+    ...common,
+    '',
+  ];
+  fs.writeFileSync(configFile, lines.join('\n'), { mode: 0o600 });
+  return {
+    configFile,
+    run: (args, timeoutMs = 30_000) => run('ssh', ['-F', configFile, ...args], { env: askpass.env, timeoutMs }),
+  };
+}
+
+/** `ssh gate` with no command: authenticated users get the how-to-connect text and exit 1. */
+function assertLoggedIn(r: RunResult, what: string): void {
+  assert.equal(r.code, 1, `${what}: expected the gateway's no-shell answer (exit 1)\n${describeRun(r)}`);
+  assert.match(r.stderr, /there is no shell on the gateway/, `${what}\n${describeRun(r)}`);
+}
+
+/** A connection the gateway closed before its SSH version line, as OpenSSH reports it. */
+function assertClosedBeforeBanner(r: RunResult, what: string): void {
+  assert.equal(r.code, 255, `${what}\n${describeRun(r)}`);
+  assert.match(r.stderr, /kex_exchange_identification|Connection closed|Connection reset/, `${what}\n${describeRun(r)}`);
+  assert.doesNotMatch(r.stderr, /Permission denied/, `${what}: the gateway got as far as authentication\n${describeRun(r)}`);
+}
+
+// ---------------------------------------------------------------------------
+// Raw TCP
+
+interface Probe {
+  /** The server's first bytes (an SSH version line when it spoke). */
+  data: string;
+  /** The server closed (or reset) the connection within the wait. */
+  closed: boolean;
+}
+
+/**
+ * Connects from `localAddress` to the gateway, sends nothing, and waits up to
+ * waitMs for the server either to send its version line or to close.
+ */
+function probe(port: number, localAddress: string, waitMs = 5_000): Promise<Probe> {
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    const finish = (closed: boolean): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+      resolve({ data, closed });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      if (data.includes('\n')) finish(false);
+    });
+    socket.on('error', () => finish(true));
+    socket.on('close', () => finish(true));
+  });
+}
+
+function assertProbeRefused(p: Probe, what: string): void {
+  assert.equal(p.data, '', `${what}: the gateway sent ${JSON.stringify(p.data)} (expected nothing)`);
+  assert.equal(p.closed, true, `${what}: the gateway kept the connection open without a word`);
+}
+
+function assertProbeBanner(p: Probe, what: string): void {
+  assert.match(p.data, /^SSH-2\.0-/, `${what}: expected an SSH version line, got ${JSON.stringify(p.data)} (closed: ${p.closed})`);
+}
+
+/** One TCP connect from 127.0.0.1 to a knock port, waiting until the gateway has closed it. */
+function knockOn(port: number, localAddress = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`knock on ${port}: not closed by the gateway within 5 s`));
+    }, 5_000);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Resources
+
+function userYaml(name: string, roles: string[], keys: KeyPair[]): string {
+  const keyLines = keys.length > 0 ? `keys:\n${keys.map((k) => `  - ${k.publicKey}\n`).join('')}` : 'keys: []\n';
+  return `kind: User\nname: ${name}\nroles: [${roles.join(', ')}]\n${keyLines}`;
+}
+
+function targetYaml(db1: Sshd): string {
+  return `kind: Target
+name: db1
+host: 127.0.0.1
+port: ${db1.port}
+login: ${osLogin}
+`;
+}
+
+/**
+ * The gateway may write an attempt's events just after the client has gone:
+ * waits until `count` events of `type` (and user) exist after `mark`, then a
+ * little longer for any unexpected extra, and returns them all.
+ */
+async function settled(gateway: TestGateway, mark: number, type: string, user: string | undefined, count: number): Promise<AuditEvent[]> {
+  const deadline = Date.now() + 5_000;
+  while (since(gateway, mark, type, user).length < count && Date.now() < deadline) await sleep(50);
+  await sleep(300);
+  return since(gateway, mark, type, user);
+}
+
+function since(gateway: TestGateway, mark: number, type: string, user?: string): AuditEvent[] {
+  return gateway
+    .auditEvents()
+    .slice(mark)
+    .filter((e) => e.type === type && (user === undefined || e.user === user));
+}
+
+/** Files under dir, recursively, as bytes. */
+function filesUnder(dir: string): Array<{ file: string; bytes: Buffer }> {
+  const out: Array<{ file: string; bytes: Buffer }> = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(full));
+    else if (entry.isFile()) out.push({ file: full, bytes: fs.readFileSync(full) });
+  }
+  return out;
+}
+
+const STEP_MS = 30_000;
+const stepOf = (t: number): number => Math.floor(t / STEP_MS);
+
+/** Six digits that are not the code of the current step or either neighbour. */
+function wrongCode(secret: string): string {
+  const now = Date.now();
+  const valid = new Set([totpCode(secret, now - STEP_MS), totpCode(secret, now), totpCode(secret, now + STEP_MS)]);
+  for (let n = 123456; ; n += 111111) {
+    const candidate = String(n % 1_000_000).padStart(6, '0');
+    if (!valid.has(candidate)) return candidate;
+  }
+}
+
+after(async () => {
+  await cleanupAll();
+}, { timeout: 30_000 });
+
+// ---------------------------------------------------------------------------
+
+describe('passwords', () => {
+  const carolPassword = 'correct horse battery staple';
+  let keyOnly: TestGateway;
+  let withPasswords: TestGateway;
+  let askpass: Askpass;
+  let carolKey: KeyPair;
+
+  const carolYaml = (): string => `${userYaml('carol', [], [carolKey])}---\n${userYaml('erin', [], [])}`;
+
+  before(async () => {
+    askpass = makeAskpass();
+    [keyOnly, withPasswords] = await Promise.all([
+      startConfiguredGateway([]),
+      startConfiguredGateway([[['ssh', 'authMethods'], ['publickey', 'password', 'keyboard-interactive']]]),
+    ]);
+    carolKey = await makeKeyPair(keyOnly.workDir, 'carol', 'carol@laptop');
+    for (const g of [keyOnly, withPasswords]) {
+      await g.apply(carolYaml());
+      const set = await g.jumpgate(['user', 'passwd', 'carol', '--stdin'], `${carolPassword}\n`);
+      assert.equal(set.code, 0, describeRun(set));
+    }
+    const erin = await withPasswords.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'erin has a long password\n');
+    assert.equal(erin.code, 0, describeRun(erin));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await Promise.allSettled([keyOnly?.stop(), withPasswords?.stop()]);
+  }, { timeout: 30_000 });
+
+  test('user passwd --stdin refuses short passwords and stores only an argon2id hash', { timeout: 30_000 }, async () => {
+    const short = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'elevenchars\n');
+    assert.equal(short.code, 2, `an 11-character password must be refused as bad input\n${describeRun(short)}`);
+
+    const set = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'twelve chars\n');
+    assert.equal(set.code, 0, describeRun(set));
+
+    const files = filesUnder(keyOnly.dataDir);
+    const leaks = files.filter((f) => f.bytes.includes(carolPassword) || f.bytes.includes('twelve chars'));
+    assert.deepEqual(leaks.map((f) => path.relative(keyOnly.dataDir, f.file)), [], 'a password is stored in clear');
+    const hashes = files.flatMap((f) => f.bytes.toString('latin1').match(/\$argon2id\$v=19\$[^\s'"\x00]*/g) ?? []);
+    assert.ok(new Set(hashes).size >= 2, `expected argon2id hashes for carol and erin in the data dir, found ${hashes.length}`);
+  });
+
+  test('with authMethods [publickey] no password is offered', { timeout: 30_000 }, async () => {
+    askpass.setPassword(carolPassword);
+    askpass.clearPrompts();
+    const client = makeClient(keyOnly, askpass, { user: 'carol' });
+    const r = await client.run(['-o', 'LogLevel=DEBUG1', 'gate']);
+    assert.equal(r.code, 255, describeRun(r));
+    assert.match(r.stderr, /Permission denied \(publickey\)/, describeRun(r));
+    const offered = [...r.stderr.matchAll(/Authentications that can continue: (\S+)/g)].map((m) => m[1]);
+    assert.ok(offered.length > 0, `ssh -v did not show the methods offered\n${describeRun(r)}`);
+    for (const methods of offered) assert.equal(methods, 'publickey', `methods offered: ${methods}`);
+    assert.deepEqual(askpass.prompts(), [], 'ssh asked for a password although none is offered');
+    assert.equal(since(keyOnly, 0, 'auth.success', 'carol').length, 0);
+
+    // Her key still works.
+    const withKey = makeClient(keyOnly, askpass, { user: 'carol', key: carolKey.privateKeyPath });
+    assertLoggedIn(await withKey.run(['gate']), 'carol with her key');
+  });
+
+  test('password method logs in when authMethods has password', { timeout: 30_000 }, async () => {
+    askpass.setPassword(carolPassword);
+    askpass.clearPrompts();
+    const mark = withPasswords.auditEvents().length;
+    const client = makeClient(withPasswords, askpass, { user: 'carol', preferred: 'password' });
+    const r = await client.run(['gate']);
+    assertLoggedIn(r, 'carol with her password');
+    assert.ok(askpass.prompts().some((p) => /password/i.test(p)), `prompts: ${askpass.prompts().join(' | ')}`);
+    const success = await withPasswords.waitForEvent((e) => e.type === 'auth.success' && e.user === 'carol', mark);
+    assert.equal(success.method, 'password');
+  });
+
+  test('keyboard-interactive asks "Password: " and logs in', { timeout: 30_000 }, async () => {
+    askpass.setPassword(carolPassword);
+    askpass.clearPrompts();
+    const mark = withPasswords.auditEvents().length;
+    const client = makeClient(withPasswords, askpass, { user: 'carol', preferred: 'keyboard-interactive' });
+    const r = await client.run(['gate']);
+    assertLoggedIn(r, 'carol over keyboard-interactive');
+    const prompts = askpass.prompts();
+    assert.equal(prompts.length, 1, `prompts: ${prompts.join(' | ')}`);
+    assert.match(prompts[0], /Password: $/);
+    const success = await withPasswords.waitForEvent((e) => e.type === 'auth.success' && e.user === 'carol', mark);
+    assert.equal(success.method, 'keyboard-interactive');
+  });
+
+  test('a wrong password is refused and audited', { timeout: 30_000 }, async () => {
+    askpass.setPassword('not the right password');
+    const mark = withPasswords.auditEvents().length;
+    for (const preferred of ['password', 'keyboard-interactive']) {
+      const client = makeClient(withPasswords, askpass, { user: 'carol', preferred, bind: '127.0.0.3' });
+      const r = await client.run(['gate']);
+      assert.equal(r.code, 255, `${preferred}\n${describeRun(r)}`);
+      assert.match(r.stderr, /Permission denied/, describeRun(r));
+    }
+    const failures = await settled(withPasswords, mark, 'auth.failure', 'carol', 2);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [
+      ['password', 'wrong password'],
+      ['keyboard-interactive', 'wrong password'],
+    ]);
+    assert.equal(since(withPasswords, mark, 'auth.success').length, 0);
+    for (const e of withPasswords.auditEvents()) assert.ok(!JSON.stringify(e).includes('not the right password'), 'a password reached the audit log');
+  });
+
+  test('5 wrong passwords from one address ban it', { timeout: 60_000 }, async () => {
+    askpass.setPassword('not the right password');
+    const mark = withPasswords.auditEvents().length;
+    const client = makeClient(withPasswords, askpass, { user: 'erin', preferred: 'password', bind: '127.0.0.6' });
+    for (let i = 1; i <= 5; i += 1) {
+      const r = await client.run(['gate']);
+      assert.equal(r.code, 255, `attempt ${i}\n${describeRun(r)}`);
+      if (i < 5) {
+        await sleep(200);
+        assert.equal(
+          since(withPasswords, mark, 'ban.add').filter((e) => e.address === '127.0.0.6').length,
+          0,
+          `127.0.0.6 was banned after ${i} wrong passwords`,
+        );
+      }
+    }
+    await withPasswords.waitForEvent((e) => e.type === 'ban.add' && e.address === '127.0.0.6', mark);
+    assertProbeRefused(await probe(withPasswords.port, '127.0.0.6'), 'a banned address');
+    // Others are not affected.
+    assertProbeBanner(await probe(withPasswords.port, '127.0.0.1'), '127.0.0.1');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('TOTP second factor', () => {
+  let gateway: TestGateway;
+  let db1: Sshd;
+  let askpass: Askpass;
+  let alice: Client;
+  let aliceSecret = '';
+  let aliceRecovery: string[] = [];
+  let lastCode = '';
+  let lastSuccessAt = 0;
+  const keys: Record<string, KeyPair> = {};
+
+  const enrol = async (name: string): Promise<RunResult> => {
+    const r = await gateway.jumpgate(['user', 'totp', name]);
+    assert.equal(r.code, 0, describeRun(r));
+    return r;
+  };
+
+  before(async () => {
+    askpass = makeAskpass();
+    // Failures here are deliberate; keep the ban machinery out of the way.
+    gateway = await startConfiguredGateway([[['bans', 'maxAuthFailures'], 1000]]);
+    for (const name of ['alice', 'bob']) keys[name] = await makeKeyPair(gateway.workDir, name, `${name}@laptop`);
+    db1 = await startSshd({ authorizedKeys: [keys.alice.publicKey, keys.bob.publicKey] });
+    await gateway.apply(
+      [
+        userYaml('alice', ['ops-mfa'], [keys.alice]),
+        userYaml('bob', ['ops'], [keys.bob]),
+        targetYaml(db1),
+        'kind: Role\nname: ops-mfa\nallow:\n  - targets: [db1]\n    access: [jump]\n    mfa: true\n',
+        'kind: Role\nname: ops\nallow:\n  - targets: [db1]\n    access: [jump]\n',
+      ].join('---\n'),
+    );
+    alice = makeClient(gateway, askpass, { user: 'alice', key: keys.alice.privateKeyPath });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await Promise.allSettled([gateway?.stop(), db1?.stop()]);
+  }, { timeout: 30_000 });
+
+  test('user totp prints an otpauth URI, a QR code and 10 recovery codes', { timeout: 30_000 }, async () => {
+    const r = await enrol('alice');
+    const uri = /otpauth:\/\/totp\/\S+/.exec(r.stdout)?.[0];
+    assert.ok(uri, `no otpauth URI\n${describeRun(r)}`);
+    const secret = /[?&]secret=([A-Z2-7]+)/.exec(uri)?.[1];
+    assert.ok(secret && secret.length >= 16, `no base32 secret in ${uri}`);
+    aliceSecret = secret;
+    assert.match(r.stdout, /[█▀▄]{4}/, 'no QR code drawn for the terminal');
+    aliceRecovery = [...r.stdout.matchAll(/^\s*([0-9a-f]{5}-[0-9a-f]{5})\s*$/gm)].map((m) => m[1]);
+    assert.equal(aliceRecovery.length, 10, `recovery codes: ${aliceRecovery.join(', ')}\n${r.stdout}`);
+    assert.equal(new Set(aliceRecovery).size, 10, 'recovery codes repeat');
+    // The secret is not in the audit trail.
+    for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(secret), 'the TOTP secret reached the audit log');
+  });
+
+  test('after the key, a rule with mfa asks "Verification code: " and a valid code lets alice through', { timeout: 60_000 }, async () => {
+    assert.ok(aliceSecret, 'enrolment failed');
+    askpass.clearPrompts();
+    const mark = gateway.auditEvents().length;
+    lastCode = totpCode(aliceSecret);
+    askpass.setCode(lastCode);
+    const r = await alice.run(['-J', 'gate', `${osLogin}@db1`, 'echo reached-db1']);
+    lastSuccessAt = Date.now();
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /reached-db1/);
+    const prompts = askpass.prompts();
+    assert.equal(prompts.length, 1, `prompts: ${prompts.join(' | ')}`);
+    assert.match(prompts[0], /Verification code: $/);
+    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    assert.equal(success.method, 'publickey+totp');
+    assert.equal(since(gateway, mark, 'auth.failure', 'alice').length, 0);
+  });
+
+  test('the same code again is refused as already used', { timeout: 30_000 }, async () => {
+    assert.ok(lastCode, 'no earlier successful login');
+    askpass.setCode(lastCode);
+    const mark = gateway.auditEvents().length;
+    const r = await alice.run(['gate']);
+    assert.equal(r.code, 255, `a replayed code was accepted\n${describeRun(r)}`);
+    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 1);
+    assert.deepEqual(failures.map((e) => e.reason), ['verification code already used']);
+    assert.equal(failures[0].method, 'publickey+totp');
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+  });
+
+  test('a wrong code is refused', { timeout: 30_000 }, async () => {
+    askpass.setCode(wrongCode(aliceSecret));
+    const mark = gateway.auditEvents().length;
+    const r = await alice.run(['gate']);
+    assert.equal(r.code, 255, describeRun(r));
+    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 1);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'wrong verification code']]);
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+  });
+
+  test('an empty code is refused', { timeout: 30_000 }, async () => {
+    askpass.setCode('');
+    const mark = gateway.auditEvents().length;
+    const r = await alice.run(['gate']);
+    assert.equal(r.code, 255, describeRun(r));
+    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 1);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'no verification code given']]);
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+  });
+
+  test('a recovery code works once', { timeout: 30_000 }, async () => {
+    assert.equal(aliceRecovery.length, 10, 'enrolment failed');
+    const code = aliceRecovery[3];
+    askpass.setCode(code);
+    let mark = gateway.auditEvents().length;
+    assertLoggedIn(await alice.run(['gate']), 'alice with a recovery code');
+    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    assert.match(String(success.method), /^publickey\+/);
+    for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(code), 'a recovery code reached the audit log');
+
+    mark = gateway.auditEvents().length;
+    const again = await alice.run(['gate']);
+    assert.equal(again.code, 255, `a used recovery code was accepted again\n${describeRun(again)}`);
+    assert.equal((await settled(gateway, mark, 'auth.failure', 'alice', 1)).length, 1);
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+  });
+
+  test('a fresh code in the next time step works again', { timeout: 60_000 }, async () => {
+    assert.ok(lastSuccessAt > 0, 'no earlier successful login');
+    // The step of the accepted code is at most the step current when it was accepted.
+    while (stepOf(Date.now()) <= stepOf(lastSuccessAt)) await sleep(250);
+    await sleep(300);
+    askpass.setCode(totpCode(aliceSecret));
+    const mark = gateway.auditEvents().length;
+    assertLoggedIn(await alice.run(['gate']), 'alice with the next step\'s code');
+    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    assert.equal(success.method, 'publickey+totp');
+  });
+
+  test('a user whose roles have no mfa rule is not asked for a code', { timeout: 30_000 }, async () => {
+    await enrol('bob');
+    askpass.clearPrompts();
+    askpass.setCode('000000');
+    const mark = gateway.auditEvents().length;
+    const bob = makeClient(gateway, askpass, { user: 'bob', key: keys.bob.privateKeyPath });
+    const r = await bob.run(['-J', 'gate', `${osLogin}@db1`, 'echo bob-reached-db1']);
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /bob-reached-db1/);
+    assert.ok(!askpass.prompts().some((p) => p.includes('Verification')), `bob was asked: ${askpass.prompts().join(' | ')}`);
+    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'bob', mark);
+    assert.equal(success.method, 'publickey');
+  });
+
+  test('keyboard-interactive password, then the code', { timeout: 30_000 }, async () => {
+    // A gateway of its own, with passwords allowed.
+    const g = await startConfiguredGateway([[['ssh', 'authMethods'], ['publickey', 'keyboard-interactive']]]);
+    try {
+      await g.apply(
+        [userYaml('dave', ['ops-mfa'], []), 'kind: Role\nname: ops-mfa\nallow:\n  - targets: ["*"]\n    access: [jump]\n    mfa: true\n'].join('---\n'),
+      );
+      const password = 'dave has a long password';
+      const set = await g.jumpgate(['user', 'passwd', 'dave', '--stdin'], password);
+      assert.equal(set.code, 0, describeRun(set));
+      const t = await g.jumpgate(['user', 'totp', 'dave']);
+      assert.equal(t.code, 0, describeRun(t));
+      const secret = /[?&]secret=([A-Z2-7]+)/.exec(t.stdout)?.[1];
+      assert.ok(secret, describeRun(t));
+
+      const pa = makeAskpass();
+      pa.setPassword(password);
+      pa.setCode(totpCode(secret));
+      const client = makeClient(g, pa, { user: 'dave', preferred: 'keyboard-interactive', passwordPrompts: 2 });
+      const r = await client.run(['gate']);
+      assertLoggedIn(r, 'dave with password and code');
+      const prompts = pa.prompts();
+      assert.equal(prompts.length, 2, `prompts: ${prompts.join(' | ')}`);
+      assert.match(prompts[0], /Password: $/);
+      assert.match(prompts[1], /Verification code: $/);
+      const success = await g.waitForEvent((e) => e.type === 'auth.success' && e.user === 'dave');
+      assert.equal(success.method, 'keyboard-interactive+totp');
+    } finally {
+      await g.stop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('brute-force bans', () => {
+  let gateway: TestGateway;
+  let askpass: Askpass;
+  let aliceKey: KeyPair;
+  let strangerKey: KeyPair;
+
+  before(async () => {
+    askpass = makeAskpass();
+    gateway = await startConfiguredGateway([
+      [['bans'], { maxAuthFailures: 5, findWindow: '10m', banDuration: '30m', neverBan: [] }],
+    ]);
+    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+    strangerKey = await makeKeyPair(gateway.workDir, 'stranger', 'stranger@elsewhere');
+    await gateway.apply(userYaml('alice', [], [aliceKey]));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('5 connections with a key that is not the user\'s ban the address; unban lifts it; a restart keeps it', { timeout: 120_000 }, async () => {
+    const mark = gateway.auditEvents().length;
+    const stranger = makeClient(gateway, askpass, { user: 'alice', key: strangerKey.privateKeyPath, bind: '127.0.0.5' });
+    const aliceThere = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.5' });
+    const aliceHere = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath });
+
+    for (let i = 1; i <= 5; i += 1) {
+      const r = await stranger.run(['gate']);
+      assert.equal(r.code, 255, `attempt ${i}\n${describeRun(r)}`);
+      assert.match(r.stderr, /Permission denied/, `attempt ${i}\n${describeRun(r)}`);
+      if (i < 5) {
+        await sleep(300);
+        assert.equal(since(gateway, mark, 'ban.add').length, 0, `banned after ${i} failed connections`);
+      }
+    }
+    const ban = await gateway.waitForEvent((e) => e.type === 'ban.add', mark);
+    assert.equal(ban.address, '127.0.0.5', JSON.stringify(ban));
+
+    // Closed before the banner, even for the right key.
+    assertProbeRefused(await probe(gateway.port, '127.0.0.5'), 'banned 127.0.0.5');
+    assertClosedBeforeBanner(await aliceThere.run(['gate']), 'alice from banned 127.0.0.5');
+    // Everyone else is served.
+    assertLoggedIn(await aliceHere.run(['gate']), 'alice from 127.0.0.1');
+
+    const list = await gateway.jumpgate(['bans']);
+    assert.equal(list.code, 0, describeRun(list));
+    assert.match(list.stdout, /^127\.0\.0\.5\s/m, describeRun(list));
+
+    // A restart on the same data dir and port keeps the ban.
+    await gateway.restart();
+    assertProbeRefused(await probe(gateway.port, '127.0.0.5'), 'banned 127.0.0.5 after a restart');
+    assertClosedBeforeBanner(await aliceThere.run(['gate']), 'alice from banned 127.0.0.5 after a restart');
+    assertLoggedIn(await aliceHere.run(['gate']), 'alice from 127.0.0.1 after a restart');
+
+    const unbanMark = gateway.auditEvents().length;
+    const unban = await gateway.jumpgate(['unban', '127.0.0.5']);
+    assert.equal(unban.code, 0, describeRun(unban));
+    const removed = await gateway.waitForEvent((e) => e.type === 'ban.remove', unbanMark);
+    assert.equal(removed.address, '127.0.0.5');
+    const listAfter = await gateway.jumpgate(['bans']);
+    assert.equal(listAfter.code, 0, describeRun(listAfter));
+    assert.doesNotMatch(listAfter.stdout, /127\.0\.0\.5/, describeRun(listAfter));
+
+    assertLoggedIn(await aliceThere.run(['gate']), 'alice from 127.0.0.5 after unban');
+    const again = await gateway.jumpgate(['unban', '127.0.0.5']);
+    assert.equal(again.code, 1, `unban of an address that is not banned\n${describeRun(again)}`);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('pre-auth limits', () => {
+  let gateway: TestGateway;
+  let askpass: Askpass;
+  let aliceKey: KeyPair;
+
+  before(async () => {
+    askpass = makeAskpass();
+    gateway = await startConfiguredGateway([
+      [['ssh', 'loginGraceTime'], '3s'],
+      [['ssh', 'maxStartups'], { total: 100, perSource: 10 }],
+    ]);
+    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+    await gateway.apply(userYaml('alice', [], [aliceKey]));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('300 silent connections from one address do not lock out a user, and are closed after loginGraceTime', { timeout: 60_000 }, async () => {
+    interface Silent { socket: net.Socket; connectedAt: number; closedAt: number | null; banner: boolean }
+    const silent: Silent[] = [];
+    const connected = Array.from(
+      { length: 300 },
+      () =>
+        new Promise<void>((resolve) => {
+          const entry: Silent = { socket: net.connect({ host: '127.0.0.1', port: gateway.port, localAddress: '127.0.0.7' }), connectedAt: 0, closedAt: null, banner: false };
+          silent.push(entry);
+          entry.socket.on('connect', () => {
+            entry.connectedAt = Date.now();
+            resolve();
+          });
+          entry.socket.on('data', (chunk: Buffer) => {
+            if (chunk.toString('latin1').startsWith('SSH-2.0-')) entry.banner = true;
+          });
+          entry.socket.on('error', () => {});
+          entry.socket.on('close', () => {
+            entry.closedAt = Date.now();
+            if (entry.connectedAt === 0) entry.connectedAt = entry.closedAt;
+            resolve();
+          });
+        }),
+    );
+    try {
+      await Promise.all(connected);
+      const openAtLogin = silent.filter((s) => s.closedAt === null).length;
+
+      const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath });
+      assertLoggedIn(await alice.run(['gate']), 'alice from 127.0.0.1 while 127.0.0.7 holds silent connections');
+      assert.ok(openAtLogin > 0, 'no silent connection was open when alice logged in (the test proves nothing)');
+
+      // Every silent connection is closed by the gateway within ~10 s.
+      const deadline = Date.now() + 12_000;
+      while (silent.some((s) => s.closedAt === null) && Date.now() < deadline) await sleep(100);
+      const stillOpen = silent.filter((s) => s.closedAt === null).length;
+      assert.equal(stillOpen, 0, `${stillOpen} of 300 silent connections still open 12 s later`);
+      const slow = silent.filter((s) => (s.closedAt as number) - s.connectedAt > 10_000).length;
+      assert.equal(slow, 0, `${slow} silent connections lasted more than 10 s`);
+      // Those that got the banner (admitted pre-auth) were held for the grace time, not longer.
+      for (const s of silent.filter((x) => x.banner)) {
+        const held = (s.closedAt as number) - s.connectedAt;
+        assert.ok(held >= 2_500 && held <= 10_000, `an admitted silent connection was closed after ${held} ms (loginGraceTime 3s)`);
+      }
+      assert.ok(gateway.isAlive(), `gateway died\n${gateway.stderrText()}`);
+    } finally {
+      for (const s of silent) s.socket.destroy();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('port knocking', () => {
+  let gateway: TestGateway;
+  let askpass: Askpass;
+  let aliceKey: KeyPair;
+  let sequence: number[] = [];
+
+  before(async () => {
+    askpass = makeAskpass();
+    while (sequence.length < 3) {
+      const p = await freePort('127.0.0.1');
+      if (!sequence.includes(p)) sequence.push(p);
+    }
+    gateway = await startConfiguredGateway([[['knock'], { enabled: true, sequence, window: '10s', openFor: '30s' }]]);
+    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+    await gateway.apply(userYaml('alice', [], [aliceKey]));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('the SSH port opens only to an address that knocked the sequence in order', { timeout: 60_000 }, async () => {
+    const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath });
+    assertProbeRefused(await probe(gateway.port, '127.0.0.1'), 'before knocking');
+    assertClosedBeforeBanner(await alice.run(['gate']), 'alice before knocking');
+
+    // The right ports in the wrong order open nothing.
+    for (const p of [sequence[1], sequence[0], sequence[2]]) await knockOn(p, '127.0.0.9');
+    assertProbeRefused(await probe(gateway.port, '127.0.0.9'), 'after knocking out of order');
+
+    for (const p of sequence) await knockOn(p, '127.0.0.1');
+    assertLoggedIn(await alice.run(['gate']), 'alice after knocking');
+
+    // Only the address that knocked.
+    assertProbeRefused(await probe(gateway.port, '127.0.0.8'), '127.0.0.8, which did not knock');
+    const elsewhere = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.8' });
+    assertClosedBeforeBanner(await elsewhere.run(['gate']), 'alice from 127.0.0.8 without knocking');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('algorithms', () => {
+  let gateway: TestGateway;
+  let askpass: Askpass;
+  let alice: Client;
+
+  before(async () => {
+    askpass = makeAskpass();
+    gateway = await startConfiguredGateway([]);
+    const aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+    await gateway.apply(userYaml('alice', [], [aliceKey]));
+    alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  const legacy: Array<{ offer: string; options: string[]; what: string }> = [
+    { offer: 'aes128-cbc', options: ['Ciphers=aes128-cbc'], what: 'cipher' },
+    { offer: 'diffie-hellman-group1-sha1', options: ['KexAlgorithms=diffie-hellman-group1-sha1'], what: 'key exchange method' },
+    // A MAC is negotiated only with a non-AEAD cipher.
+    { offer: 'hmac-sha1', options: ['Ciphers=aes128-ctr', 'MACs=hmac-sha1'], what: 'MAC' },
+    // RSA host keys sign with rsa-sha2-256/512 only: an ssh-rsa (SHA-1) signature is not modern (SPEC §5).
+    { offer: 'ssh-rsa (SHA-1) host key signatures', options: ['HostKeyAlgorithms=ssh-rsa'], what: 'host key type' },
+  ];
+  for (const { offer, options, what } of legacy) {
+    test(`a client offering only ${offer} cannot connect`, { timeout: 30_000 }, async () => {
+      const mark = gateway.auditEvents().length;
+      // OpenSSH reports "Unable to negotiate ..." at LogLevel INFO.
+      const r = await alice.run(['-o', 'LogLevel=INFO', ...options.flatMap((o) => ['-o', o]), 'gate']);
+      assert.equal(r.code, 255, describeRun(r));
+      assert.match(r.stderr, new RegExp(`no matching ${what}`), describeRun(r));
+      assert.equal(since(gateway, mark, 'auth.success').length, 0);
+    });
+  }
+
+  test('the default OpenSSH client still connects', { timeout: 30_000 }, async () => {
+    assertLoggedIn(await alice.run(['gate']), 'alice with default algorithms');
+    assert.ok(gateway.isAlive(), gateway.stderrText());
+  });
+});
