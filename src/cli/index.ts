@@ -15,6 +15,7 @@ import { registerSshConfig } from './commands/ssh-config.js';
 import { registerCredential, registerVault } from './commands/credential.js';
 import { registerBans } from './commands/bans.js';
 import { registerReplay } from './commands/replay.js';
+import { registerDoctor } from './commands/doctor.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.
@@ -51,5 +52,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+// Everything jumpgate writes (store, audit log, recordings, keys) is for its own user only.
+process.umask(0o077);
 const code = await runCli(process.argv);
 process.exitCode = code;
