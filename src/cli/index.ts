@@ -54,5 +54,10 @@ export async function runCli(argv: string[]): Promise<number> {
 
 // Everything jumpgate writes (store, audit log, recordings, keys) is for its own user only.
 process.umask(0o077);
+// A reader that stops early (`jumpgate audit | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const code = await runCli(process.argv);
 process.exitCode = code;

@@ -1,5 +1,5 @@
 /** `jumpgate init`: a data dir that `serve` can start from, created without overwriting anything. */
-import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, chmodSync, openSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SETTINGS_FILE, dataPath, parseSettings } from '../config/load-settings.js';
@@ -29,6 +29,11 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
     chmodSync(vaultKey, 0o600);
     created.push(vaultKey);
+  }
+  const auditFile = dataPath(dataDir, settings.audit.file);
+  if (!existsSync(auditFile)) {
+    closeSync(openSync(auditFile, 'a', 0o600));
+    created.push(auditFile);
   }
   const stores = openStores(settings.store, dataDir);
   await stores.close();
