@@ -32,6 +32,9 @@ export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayR
   upstream.on('error', (e: Error) => { error ??= `target: ${e.message}`; });
   channel.on('close', () => {
     channelClosed = true;
+    // pipe() stops reading a stream whose destination closed, and an ssh2 channel emits
+    // 'close' only after its readable side ended: keep draining so it can.
+    upstream.resume();
     // Let what the client sent reach the target, then release the socket.
     if (!upstream.destroyed) {
       upstream.end();
@@ -42,6 +45,7 @@ export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayR
   });
   upstream.on('close', () => {
     upstreamClosed = true;
+    channel.resume();
     // A reset target gives no 'end', so end the channel here too (a no-op after pipe did).
     if (!channel.destroyed) channel.end();
     report();

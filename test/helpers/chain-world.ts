@@ -11,7 +11,7 @@ import { makeKeyPair, type KeyPair } from './keys.js';
 import { createNamespace, linkNamespaces, pickRootLinkSubnet, startEchoInNamespace, type Namespace } from './netns.js';
 import { jumpgateBin, repoRoot, sshdBin } from './paths.js';
 import { freePort } from './ports.js';
-import { run, spawnTracked, type RunResult, type TrackedProcess } from './processes.js';
+import { spawnTracked, type RunResult, type TrackedProcess } from './processes.js';
 import { makeSshClient, type SshClient } from './ssh-client.js';
 import { osLogin } from './sshd.js';
 import { makeTempDir } from './tmp.js';
@@ -154,8 +154,15 @@ export async function startOpenSshd(options: OpenSshdOptions): Promise<OpenSshd>
   const crash = async (): Promise<void> => {
     liveSshds.delete(sshd);
     if (!proc.isAlive()) return;
-    const tree = [proc.pid, ...descendantsOf(proc.pid)];
+    // Freeze the listener so it forks nothing new while its tree is read.
+    try {
+      process.kill(proc.pid, 'SIGSTOP');
+    } catch {
+      /* already gone */
+    }
+    const tree = [...descendantsOf(proc.pid), proc.pid];
     killPids(tree);
+    // 'exited' also waits for stderr, which the per-connection processes shared.
     await proc.exited;
     await waitUntilGone(tree);
   };
@@ -192,12 +199,19 @@ function cliEnv(): NodeJS.ProcessEnv {
  * `ip netns exec NS node bin/jumpgate serve --data DIR --listen HOST:PORT`,
  * waiting for its "listening on HOST:PORT" line. Its `jumpgate()` runs CLI
  * commands inside the same namespace, so `target test` dials from where the
- * gateway dials.
+ * gateway dials. With `settingsYaml`, that is the data dir's jumpgate.yaml.
  */
-export async function startGatewayInNamespace(ns: Namespace, host: string, port = 2222): Promise<Gateway> {
+export async function startGatewayInNamespace(ns: Namespace, host: string, port = 2222, settingsYaml?: string): Promise<Gateway> {
   const workDir = makeTempDir('gateway');
   const dataDir = path.join(workDir, 'data');
   const listen = `${host}:${port}`;
+  if (settingsYaml !== undefined) {
+    // init makes the host keys, vault key and store; the settings file is then
+    // replaced (keys left out keep their defaults, SPEC §5).
+    const init = await ns.run(process.execPath, [jumpgateBin, 'init', '--data', dataDir], { cwd: repoRoot, env: cliEnv() });
+    if (init.code !== 0) throw new Error(`jumpgate init exited ${init.code ?? init.signal}\n${init.stderr}`);
+    fs.writeFileSync(path.join(dataDir, 'jumpgate.yaml'), settingsYaml, { mode: 0o600 });
+  }
   const proc = ns.spawn(process.execPath, [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen], {
     cwd: repoRoot,
     env: cliEnv(),
@@ -341,7 +355,15 @@ export async function startChainWorld(): Promise<ChainWorld> {
   await linkNamespaces(core, `${a.coreToDmz}/30`, dmz, `${a.dmzJump}/30`);
   await linkNamespaces(dmz, `${a.dmzToTarget}/30`, target, `${a.db1}/30`);
 
-  const gateway = await startGatewayInNamespace(gw, rootLink.nsAddress);
+  // Twenty sessions of one user from one address at once exceed the default
+  // per-user and per-source limits, as they would for an operator.
+  const gateway = await startGatewayInNamespace(gw, rootLink.nsAddress, 2222, [
+    'ssh:',
+    '  maxStartups: {total: 100, perSource: 50}',
+    'sessions:',
+    '  maxSessionsPerUser: 50',
+    '',
+  ].join('\n'));
   const dir = gateway.workDir;
   const [alice, coreHop, dmzHop] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
@@ -450,7 +472,3 @@ export async function listSessions(gateway: Gateway): Promise<SessionRow[]> {
   return JSON.parse(r.stdout) as SessionRow[];
 }
 
-/** Runs a command in the root namespace (the test's own), bounded. */
-export function runHere(command: string, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
-  return run(command, args, { timeoutMs });
-}

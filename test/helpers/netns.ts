@@ -13,6 +13,9 @@ import { makeTempDir } from './tmp.js';
 
 export const namespacePrefix = `jgt${process.pid}`;
 
+/** iproute2's `ip`, by absolute path so a PATH without the sbin folders still finds it. */
+export const ipBin = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => fs.existsSync(p)) ?? 'ip';
+
 /** A network namespace made by this test process. */
 export interface Namespace {
   /** The name `ip netns` knows it by. */
@@ -35,7 +38,7 @@ let interfaceCounter = 0;
  * command after entering the namespace, so the tracked pid is the command's.
  */
 export function inNamespace(ns: string, command: string, args: readonly string[]): [string, string[]] {
-  return ['ip', ['netns', 'exec', ns, command, ...args]];
+  return [ipBin, ['netns', 'exec', ns, command, ...args]];
 }
 
 /**
@@ -45,7 +48,7 @@ export function inNamespace(ns: string, command: string, args: readonly string[]
  */
 export async function requireNetworkNamespaces(): Promise<void> {
   const probe = `${namespacePrefix}probe`;
-  const r = await run('ip', ['netns', 'add', probe], { timeoutMs: 10_000 });
+  const r = await run(ipBin, ['netns', 'add', probe], { timeoutMs: 10_000 });
   if (r.code !== 0) {
     throw new Error(
       'this test builds a segmented network out of Linux network namespaces, and ' +
@@ -53,18 +56,18 @@ export async function requireNetworkNamespaces(): Promise<void> {
         'Run the end-to-end tests as root (CAP_SYS_ADMIN and CAP_NET_ADMIN), for example in a privileged container, with iproute2 installed.',
     );
   }
-  await run('ip', ['netns', 'del', probe], { timeoutMs: 10_000 });
+  await run(ipBin, ['netns', 'del', probe], { timeoutMs: 10_000 });
 }
 
 /** Makes namespace `jgt<pid><label>` with its loopback up. */
 export async function createNamespace(label: string): Promise<Namespace> {
   const name = `${namespacePrefix}${label}`;
-  await runOk('ip', ['netns', 'add', name]);
+  await runOk(ipBin, ['netns', 'add', name]);
   namespaces.add(name);
-  await runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  // A new namespace does not forward by default on every kernel setting
-  // (net.core.devconf_inherit_init_net), so say it: these are hosts, not routers.
-  await runOk('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
+  await runOk(ipBin, ['-n', name, 'link', 'set', 'lo', 'up']);
+  // Whether a new namespace forwards depends on net.core.devconf_inherit_init_net,
+  // so say it: these are hosts, not routers. (/proc/sys/net is the writer's namespace.)
+  await runOk(ipBin, ['netns', 'exec', name, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
   return {
     name,
     run: (command, args, options) => {
@@ -94,17 +97,17 @@ export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bC
   const aName = a === 'root' ? `${namespacePrefix}v${interfaceCounter}` : `veth${interfaceCounter}a`;
   const bName = `veth${interfaceCounter}b`;
   if (aName.length > 15) throw new Error(`interface name ${aName} is longer than 15 bytes`);
-  await runOk('ip', ipArgs(a, ['link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name]));
+  await runOk(ipBin, ipArgs(a, ['link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name]));
   if (a === 'root') rootInterfaces.add(aName);
-  await runOk('ip', ipArgs(a, ['addr', 'add', aCidr, 'dev', aName]));
-  await runOk('ip', ipArgs(b, ['addr', 'add', bCidr, 'dev', bName]));
-  await runOk('ip', ipArgs(a, ['link', 'set', aName, 'up']));
-  await runOk('ip', ipArgs(b, ['link', 'set', bName, 'up']));
+  await runOk(ipBin, ipArgs(a, ['addr', 'add', aCidr, 'dev', aName]));
+  await runOk(ipBin, ipArgs(b, ['addr', 'add', bCidr, 'dev', bName]));
+  await runOk(ipBin, ipArgs(a, ['link', 'set', aName, 'up']));
+  await runOk(ipBin, ipArgs(b, ['link', 'set', bName, 'up']));
 }
 
 /** `ip route add SUBNET via GATEWAY` inside a namespace of this test. */
 export async function addRoute(ns: Namespace, subnet: string, via: string): Promise<void> {
-  await runOk('ip', ['-n', ns.name, 'route', 'add', subnet, 'via', via]);
+  await runOk(ipBin, ['-n', ns.name, 'route', 'add', subnet, 'via', via]);
 }
 
 /**
@@ -114,7 +117,7 @@ export async function addRoute(ns: Namespace, subnet: string, via: string): Prom
  * Returns the root end and the namespace end, e.g. 10.231.12.4/30 -> .5 and .6.
  */
 export async function pickRootLinkSubnet(): Promise<{ rootAddress: string; nsAddress: string; prefix: 30 }> {
-  const routes = (await runOk('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
+  const routes = (await runOk(ipBin, ['-4', 'route', 'show', 'table', 'all'])).stdout;
   const slots = 128 * 64; // /30s in 10.231.0.0/17
   for (let i = 0; i < slots; i++) {
     const slot = (process.pid + i) % slots;
@@ -189,13 +192,13 @@ export async function startEchoInNamespace(ns: Namespace, host: string, port: nu
 export async function removeNamespaces(): Promise<void> {
   const errors: string[] = [];
   for (const name of [...namespaces]) {
-    const r = await run('ip', ['netns', 'del', name], { timeoutMs: 10_000 });
+    const r = await run(ipBin, ['netns', 'del', name], { timeoutMs: 10_000 });
     if (r.code === 0 || !fs.existsSync(`/var/run/netns/${name}`)) namespaces.delete(name);
     else errors.push(`ip netns del ${name}: ${r.stderr.trim()}`);
   }
   for (const iface of [...rootInterfaces]) {
     // Normally gone with its peer's namespace; delete it in case it is not.
-    await run('ip', ['link', 'del', iface], { timeoutMs: 10_000 });
+    await run(ipBin, ['link', 'del', iface], { timeoutMs: 10_000 });
     rootInterfaces.delete(iface);
   }
   if (errors.length > 0) throw new Error(`could not remove namespaces:\n${errors.join('\n')}`);
@@ -206,20 +209,45 @@ export function liveNamespaces(): string[] {
   return [...namespaces];
 }
 
-// Last resort when a test file ends without running its after() hooks.
-process.on('exit', () => {
+/**
+ * Synchronous clean-up for when the test process ends without its after()
+ * hooks: kills what still runs inside each namespace (only this run's
+ * processes live there), then deletes the namespaces and root-side links.
+ */
+function removeNamespacesNow(): void {
   for (const name of namespaces) {
     try {
-      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+      const pids = execFileSync(ipBin, ['netns', 'pids', name], { encoding: 'utf8' }).split(/\s+/).filter((p) => /^\d+$/.test(p));
+      for (const pid of pids) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      execFileSync(ipBin, ['netns', 'del', name], { stdio: 'ignore' });
     } catch {
       /* best effort */
     }
   }
+  namespaces.clear();
   for (const iface of rootInterfaces) {
     try {
-      execFileSync('ip', ['link', 'del', iface], { stdio: 'ignore' });
+      execFileSync(ipBin, ['link', 'del', iface], { stdio: 'ignore' });
     } catch {
       /* best effort */
     }
   }
-});
+  rootInterfaces.clear();
+}
+
+// Last resorts: the process exits without running after() hooks, or is
+// stopped by a signal (which skips 'exit' handlers). Namespaces would
+// otherwise outlive the run until the machine reboots.
+process.on('exit', removeNamespacesNow);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    removeNamespacesNow();
+    process.kill(process.pid, sig);
+  });
+}
