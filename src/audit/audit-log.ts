@@ -1,13 +1,19 @@
-import { appendFileSync, openSync, closeSync } from 'node:fs';
+import { appendFileSync, openSync, closeSync, statSync, renameSync, existsSync } from 'node:fs';
+import path from 'node:path';
 import type { AuditStore } from '../store/store.js';
 import type { AuditDraft, AuditEvent } from './events.js';
 import { sealEvent } from './hash-chain.js';
 
 export type AuditListener = (event: AuditEvent) => void;
 
+/** Where sealed events go besides the file and the store (the sinks' spools). */
+export interface AuditOutlet { offer(event: AuditEvent): void }
+
 /**
- * Records audit events: sealed into the hash chain, appended to the JSONL file and the
- * store in one step. Failures to audit are reported, never thrown into the data path.
+ * Records audit events: sealed into the hash chain and written to the JSONL file, the
+ * store and the sinks' spools in one step under the store's write lock, so every copy has
+ * the same order. Past `rotateSize` the file is renamed `audit-<time>.log` and the chain
+ * goes on in a new file. Failures to audit are reported, never thrown into the data path.
  */
 export class AuditLog {
   private readonly listeners: AuditListener[] = [];
@@ -16,7 +22,7 @@ export class AuditLog {
     private readonly store: AuditStore,
     private readonly file: string,
     private readonly node: string,
-    private readonly onError: (error: unknown) => void = () => {},
+    private readonly options: { rotateSize: number; outlets?: AuditOutlet[]; onError?: (error: unknown) => void },
   ) {
     closeSync(openSync(file, 'a', 0o600));
   }
@@ -27,16 +33,37 @@ export class AuditLog {
 
   async record(draft: AuditDraft): Promise<AuditEvent | null> {
     try {
-      const event = await this.store.append(
-        draft,
-        (d, prev) => sealEvent(d, prev, this.node),
-        (sealed) => appendFileSync(this.file, JSON.stringify(sealed) + '\n'),
-      );
+      const event = await this.store.append(draft, (d, prev) => sealEvent(d, prev, this.node), (sealed) => this.persist(sealed));
       for (const listener of this.listeners) listener(event);
       return event;
     } catch (error) {
-      this.onError(error);
+      this.options.onError?.(error);
       return null;
     }
   }
+
+  /** Runs `work` under the lock every append holds. */
+  exclusive(work: () => void): Promise<void> {
+    return this.store.exclusive(work);
+  }
+
+  private persist(event: AuditEvent): void {
+    const line = JSON.stringify(event) + '\n';
+    this.rotateIfFull(line.length, event.ts);
+    appendFileSync(this.file, line, { mode: 0o600 });
+    for (const outlet of this.options.outlets ?? []) outlet.offer(event);
+  }
+
+  private rotateIfFull(adding: number, ts: string): void {
+    if (!existsSync(this.file)) return;
+    const size = statSync(this.file).size;
+    if (size === 0 || size + adding <= this.options.rotateSize) return;
+    renameSync(this.file, rotatedName(this.file, ts));
+  }
+}
+
+/** `audit.log` -> `audit-20261121T153000.123Z.log`: names sort in chain order. */
+export function rotatedName(file: string, ts: string): string {
+  const { dir, name, ext } = path.parse(file);
+  return path.join(dir, `${name}-${ts.replace(/[-:]/g, '')}${ext}`);
 }

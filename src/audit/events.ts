@@ -9,7 +9,8 @@ interface Base {
 }
 
 export type AuditBody =
-  | { type: 'auth.success'; method: string; key?: string }
+  /** `key_id` and `serial` (decimal) when the user logged in with an OpenSSH certificate. */
+  | { type: 'auth.success'; method: string; key?: string; key_id?: string; serial?: string }
   | { type: 'auth.failure'; method: string; reason: string }
   | { type: 'ban.add'; address: string; until: string; reason: string }
   | { type: 'ban.remove'; address: string; reason: string }
@@ -25,7 +26,7 @@ export type AuditBody =
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
-  | { type: 'alert'; name: string; events: string[] };
+  | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
 export const AUDIT_TYPES: readonly AuditType[] = [

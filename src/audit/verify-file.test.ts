@@ -1,9 +1,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { verifyAuditFile } from './verify-file.js';
+import { verifyChainFiles } from './verify-chain.js';
 import { GENESIS, sealEvent } from './hash-chain.js';
 import type { AuditEvent } from './events.js';
 
@@ -24,11 +24,20 @@ before(() => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-let fileCount = 0;
+let dirCount = 0;
+/** Each case gets its own data dir holding one `audit.log`. */
 function write(content: string): string {
-  const file = path.join(dir, `audit-${fileCount++}.log`);
+  const own = path.join(dir, `case-${dirCount++}`);
+  mkdirSync(own);
+  const file = path.join(own, 'audit.log');
   writeFileSync(file, content);
   return file;
+}
+
+/** The verdict in the shape of a one-file check. */
+function verifyAuditFile(file: string) {
+  const verdict = verifyChainFiles(file);
+  return verdict.ok ? { ok: true, events: verdict.events } : { ok: false, line: verdict.line, id: verdict.id, reason: verdict.reason };
 }
 
 describe('verifyAuditFile', () => {
@@ -85,5 +94,30 @@ describe('verifyAuditFile', () => {
     assert.equal(verdict.ok, false);
     assert.ok(!verdict.ok);
     assert.equal(verdict.line, 1);
+  });
+});
+
+describe('rotated files', () => {
+  test('the chain runs on across audit-<time>.log files into audit.log', () => {
+    const own = path.join(dir, 'rotated');
+    mkdirSync(own);
+    writeFileSync(path.join(own, 'audit-20260101T000000.000Z.log'), lines.slice(0, 2).join('\n') + '\n');
+    writeFileSync(path.join(own, 'audit-20260102T000000.000Z.log'), lines.slice(2, 4).join('\n') + '\n');
+    writeFileSync(path.join(own, 'audit.log'), lines.slice(4).join('\n') + '\n');
+    const verdict = verifyChainFiles(path.join(own, 'audit.log'));
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.ok && verdict.files.length, 3);
+    assert.equal(verdict.ok && verdict.head, events[4].hash);
+  });
+
+  test('a removed rotated file breaks the chain at the next file', () => {
+    const own = path.join(dir, 'rotated-gap');
+    mkdirSync(own);
+    writeFileSync(path.join(own, 'audit-20260101T000000.000Z.log'), lines.slice(0, 2).join('\n') + '\n');
+    writeFileSync(path.join(own, 'audit.log'), lines.slice(4).join('\n') + '\n');
+    const verdict = verifyChainFiles(path.join(own, 'audit.log'));
+    assert.equal(verdict.ok, false);
+    assert.equal(!verdict.ok && verdict.file, path.join(own, 'audit.log'));
+    assert.equal(!verdict.ok && verdict.line, 1);
   });
 });

@@ -69,6 +69,12 @@ const AlertRule = z.strictObject({
   count: z.number().int().min(1).default(1),
   window: duration.default('1m'),
   notify: z.array(z.string().min(1)).default([]),
+  /** Narrows the events that count: by user, by target, or by target labels (e.g. {sensitive: "true"}). */
+  match: z.strictObject({
+    users: z.array(z.string().min(1)).optional(),
+    targets: z.array(z.string().min(1)).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }).optional(),
 });
 
 export const SettingsSchema = z.strictObject({
@@ -105,9 +111,15 @@ export const SettingsSchema = z.strictObject({
   audit: z.strictObject({
     file: z.string().min(1).default('audit.log'),
     rotateSize: size.default('100MB'),
+    spoolMaxSize: size.default('64MB'),
     sinks: z.array(z.discriminatedUnion('type', [SyslogSink, WebhookSink])).default([]),
     alerts: z.array(AlertRule).default([]),
-  }).prefault({}),
+  }).prefault({}).superRefine((audit, ctx) => {
+    const names = new Set(audit.sinks.map((sink) => sink.name));
+    audit.alerts.forEach((alert, index) => alert.notify.forEach((name, at) => {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['alerts', index, 'notify', at], message: `names no sink (sinks: ${[...names].join(', ') || 'none'})` });
+    }));
+  }),
   node: z.string().min(1).optional(),
 });
 

@@ -27,7 +27,8 @@ upstream: {connectTimeout: 10s, idleClose: 60s}
 recordings: {dir: recordings, recordInput: false}
 audit:
   file: audit.log                   # JSON Lines, SHA-256 hash-chained
-  rotateSize: 100MB
-  sinks: []                         # syslog and webhook sinks
-  alerts: []                        # alert rules
+  rotateSize: 100MB                 # audit.log is renamed audit-<time>.log past this size; the chain goes on
+  spoolMaxSize: 64MB                # per sink: events waiting while its receiver is down
+  sinks: []                         # e.g. {name: siem, type: syslog, transport: tcp, address: "127.0.0.1:6514"}
+  alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}
 `;

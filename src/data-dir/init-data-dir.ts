@@ -6,6 +6,7 @@ import { SETTINGS_FILE, dataPath, parseSettings } from '../config/load-settings.
 import { SETTINGS_TEMPLATE } from '../config/settings-template.js';
 import { ensureHostKey, readHostKey, type HostKey } from './host-keys.js';
 import { openStores } from '../store/open-stores.js';
+import { loadSigningKey, SIGNING_KEY_FILE } from '../audit/export-bundle.js';
 
 export interface InitResult { created: string[]; hostKeys: HostKey[] }
 
@@ -34,6 +35,11 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
   if (!existsSync(auditFile)) {
     closeSync(openSync(auditFile, 'a', 0o600));
     created.push(auditFile);
+  }
+  const signingKey = path.join(dataDir, SIGNING_KEY_FILE);
+  if (!existsSync(signingKey)) {
+    loadSigningKey(signingKey);
+    created.push(signingKey);
   }
   const stores = openStores(settings.store, dataDir);
   await stores.close();

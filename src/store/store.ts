@@ -37,6 +37,8 @@ export interface AuditStore {
   append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent, onSealed: (event: AuditEvent) => void): Promise<AuditEvent>;
   list(filter: AuditFilter): Promise<AuditEvent[]>;
   head(): Promise<string>;
+  /** Runs `work` holding the lock every append holds (for spool compaction). */
+  exclusive(work: () => void): Promise<void>;
 }
 
 export interface AuditFilter {

@@ -31,6 +31,8 @@ export interface UpstreamDeps {
   /** Connect timeout of a target without its own `connectTimeout`. */
   defaultTimeoutMs(target: Target): number;
   idleCloseMs: number;
+  /** Told how long each dial attempt took (metrics). */
+  observeDial?(seconds: number, outcome: 'ok' | 'failed'): void;
 }
 
 /** Told of every failed attempt, also when a later address succeeds (SPEC §6 upstream.failure). */
@@ -232,9 +234,14 @@ export class UpstreamPool {
     const failures: DialAttemptFailure[] = [];
     for (const host of [step.host, ...step.alternateHosts]) {
       const address = formatHostPort(host, port);
+      const started = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        return { stream: await attempt(host), address };
+        const stream = await attempt(host);
+        this.deps.observeDial?.(seconds(), 'ok');
+        return { stream, address };
       } catch (error) {
+        this.deps.observeDial?.(seconds(), 'failed');
         const failure = { hop: step.name, address, why: error instanceof DialError ? error.why : (error as Error).message };
         failures.push(failure);
         report(final, failure);

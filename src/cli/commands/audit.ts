@@ -3,7 +3,12 @@ import { withRuntime, formatOf } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 import { parseDuration } from '../../config/duration.js';
 import { dataPath } from '../../config/load-settings.js';
-import { verifyAuditFile } from '../../audit/verify-file.js';
+import { readAuditFile } from '../../audit/verify-file.js';
+import { verifyChainFiles, compareStoreToFiles } from '../../audit/verify-chain.js';
+import { makeBundle, verifyBundle, loadSigningKey, keyFingerprint, SIGNING_KEY_FILE, type AuditBundle } from '../../audit/export-bundle.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
 import type { AuditEvent } from '../../audit/events.js';
 import type { AuditFilter } from '../../store/store.js';
 
@@ -25,7 +30,9 @@ function eventLine(event: AuditEvent): string {
 }
 
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit')
+  const audit = program.command('audit').description('show, verify and export audit events');
+  // Listing is the default subcommand, so `audit export --since` keeps its own --since.
+  audit.command('list', { isDefault: true })
     .description('show audit events')
     .option('--follow', 'keep printing new events')
     .option('--since <time>', 'from this time (RFC 3339) or this long ago (10m, 24h)')
@@ -55,15 +62,52 @@ export function registerAudit(program: Command): void {
     });
 
   audit.command('verify')
-    .description('check the audit hash chain (exit 1 naming the first altered event)')
+    .description('check the audit hash chain across rotated files, and the store against it (exit 1 naming the first altered event)')
     .action(async (_options, command: Command) => {
-      await withRuntime(command, async ({ dataDir, settings }) => {
+      await withRuntime(command, async ({ dataDir, settings, stores }) => {
         const file = dataPath(dataDir, settings.audit.file);
-        const verdict = verifyAuditFile(file);
+        const verdict = verifyChainFiles(file);
         if (!verdict.ok) {
-          throw new Refused(`audit chain broken at ${file}:${verdict.line}: event ${verdict.id ?? '(unreadable)'}: ${verdict.reason}`);
+          throw new Refused(`audit chain broken at ${verdict.file}:${verdict.line}: event ${verdict.id ?? '(unreadable)'}: ${verdict.reason}`);
         }
-        process.stdout.write(`audit chain intact: ${verdict.events} events in ${file}\n`);
+        const fileEvents = verdict.files.flatMap((f) => { const read = readAuditFile(f); return read.ok ? (read.events as AuditEvent[]) : []; });
+        const difference = compareStoreToFiles(fileEvents, await stores.audit.list({}));
+        if (difference) throw new Refused(`the store and the audit files disagree: ${difference}`);
+        process.stdout.write(`audit chain intact: ${verdict.events} events in ${verdict.files.length} file(s), matching the store; head ${verdict.head}\n`);
       });
+    });
+
+  audit.command('export')
+    .description('write a signed bundle of the events since a time, for auditors')
+    .requiredOption('--since <time>', 'from this time (RFC 3339) or this long ago (24h, 30d)')
+    .action(async (options: { since: string }, command: Command) => {
+      // SPEC §4: `audit export --since T -o FILE` (here -o names the bundle file).
+      const file = (command.optsWithGlobals() as { output?: string }).output;
+      if (!file) throw new UsageError('-o FILE is required: where to write the bundle');
+      const since = parseSince(options.since);
+      await withRuntime(command, async ({ dataDir, stores, node }) => {
+        const events = ((await stores.audit.list({ since })) as Array<AuditEvent & { seq?: number }>).map(({ seq: _seq, ...event }) => event as AuditEvent);
+        const key = loadSigningKey(path.join(dataDir, SIGNING_KEY_FILE));
+        const bundle = makeBundle(events, key, { node, since });
+        writeFileSync(file, JSON.stringify(bundle, null, 1) + '\n');
+        process.stdout.write(`wrote ${events.length} events since ${since} to ${file}\nsigned by ${keyFingerprint(Buffer.from(bundle.publicKey, 'base64'))}; check it with: jumpgate audit verify-export ${file}\n`);
+      });
+    });
+
+  audit.command('verify-export')
+    .description('check a signed audit bundle offline (exit 1 if altered)')
+    .argument('<file>')
+    .option('--key <fingerprint>', 'the signer\'s key fingerprint (SHA256:...) you expect')
+    .action(async (file: string, options: { key?: string }) => {
+      let bundle: AuditBundle;
+      try {
+        bundle = JSON.parse(readFileSync(file, 'utf8')) as AuditBundle;
+      } catch (error) {
+        throw new UsageError(`${file}: not a readable bundle (${(error as Error).message})`);
+      }
+      const verdict = verifyBundle(bundle);
+      if (!verdict.ok) throw new Refused(`${file}: ${verdict.reason}`);
+      if (options.key && options.key !== verdict.signer) throw new Refused(`${file}: signed by ${verdict.signer}, not ${options.key}`);
+      process.stdout.write(`${file}: intact; ${verdict.count} events, head ${verdict.head ?? '(none)'}, signed by ${verdict.signer}\n`);
     });
 }

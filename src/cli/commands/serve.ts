@@ -7,6 +7,10 @@ import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
 import { dataPath } from '../../config/load-settings.js';
 import { createLogger } from '../../log/logger.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { AlertEngine } from '../../audit/alerts.js';
+import { startHttpServer } from '../../http/http-server.js';
+import { addressText } from '../../gateway/address-text.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -28,11 +32,22 @@ export function registerServe(program: Command): void {
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
 
       const hostKeys = settings.ssh.hostKeys.map((file) => readHostKey(dataPath(dataDir, file)));
-      const upstream = createUpstream(runtime);
+      const metrics = new Metrics(() => runtime.sinks.depths());
+      runtime.audit.subscribe((event) => metrics.observe(event));
+      new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets).start();
+      runtime.sinks.startDelivery((work) => runtime.audit.exclusive(work));
+      const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
       const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
       const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
       for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
-      if (options.http ?? settings.http.listen) logger.info('the admin HTTP API is not part of this version; http.listen is ignored');
+      const httpListen = options.http ?? settings.http.listen;
+      // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
+      const http = httpListen ? await startHttpServer(httpListen, metrics).catch((error: Error) => {
+        logger.error(`http listener on ${httpListen} failed; /metrics is unavailable`, { error });
+        return null;
+      }) : null;
+      const httpAddress = http?.address();
+      if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
       for (const address of bound) logger.info(`ssh listening on ${address}`);
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
 
@@ -45,6 +60,7 @@ export function registerServe(program: Command): void {
           }
           stopping = true;
           logger.info('stopping: ending open sessions', { signal });
+          http?.close();
           void gateway.close('shutdown').then(() => upstream.closeAll()).then(() => runtime.close()).then(() => {
             logger.info('stopped');
             resolve();

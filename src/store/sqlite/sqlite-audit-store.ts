@@ -26,6 +26,10 @@ export class SqliteAuditStore implements AuditStore {
     return this.appendTx(draft, seal, onSealed);
   }
 
+  async exclusive(work: () => void): Promise<void> {
+    this.db.transaction(work).immediate();
+  }
+
   async head(): Promise<string> {
     return this.selectHead.get()?.hash ?? GENESIS;
   }
