@@ -2,16 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { EndReason, SessionKind, SessionRecord } from '../domain/session.js';
 
-export interface SessionStartInfo {
-  kind: SessionKind;
-  user: string;
-  src: string;
-  target: string;
-  login: string | null;
-  destination: string;
+/** What a channel handler knows when its session starts. */
+export type SessionStartInfo = Pick<SessionRecord, 'kind' | 'user' | 'src' | 'target' | 'login' | 'destination'> & {
   via?: string | null;
+  /** The rule that granted it (`role dba, rule 1`), for the audit trail. */
   rule?: string;
-}
+};
 
 export interface SessionOutcome {
   reason: EndReason;
