@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { GatewayDeps } from './gateway-deps.js';
-import type { EndReason, SessionKind, SessionRecord } from '../domain/session.js';
+import type { EndReason, SessionRecord } from '../domain/session.js';
 
 /** What a channel handler knows when its session starts. */
 export type SessionStartInfo = Pick<SessionRecord, 'kind' | 'user' | 'src' | 'target' | 'login' | 'destination'> & {
