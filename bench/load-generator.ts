@@ -10,7 +10,7 @@ export interface Endpoint { port: number; username: string; key: string; destina
 
 export interface HeldSession { client: Client }
 
-export function openSession(endpoint: Endpoint, privateKey: Buffer, timeoutMs = 30_000): Promise<HeldSession> {
+export function openSession(endpoint: Endpoint, privateKey: Buffer, timeoutMs = 30_000, kex = 'curve25519-sha256'): Promise<HeldSession> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     const timer = setTimeout(() => { client.end(); reject(new Error('timed out')); }, timeoutMs);
@@ -25,7 +25,7 @@ export function openSession(endpoint: Endpoint, privateKey: Buffer, timeoutMs = 
     });
     client.connect({
       host: '127.0.0.1', port: endpoint.port, username: endpoint.username, privateKey,
-      algorithms: { kex: ['curve25519-sha256'], cipher: ['aes128-gcm@openssh.com'] },
+      algorithms: { kex: [kex], cipher: ['aes128-gcm@openssh.com'] } as never,
       readyTimeout: timeoutMs, keepaliveInterval: 0,
     });
   });

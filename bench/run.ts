@@ -109,6 +109,26 @@ async function memoryAndCpu(world: World): Promise<void> {
   }
 }
 
+/** The post-quantum hybrid exchange against curve25519, same client (ssh2) and server (jumpgate). */
+async function kexCost(world: World): Promise<void> {
+  const endpoint: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
+  const key = readKey(world.key);
+  const timed = async (kex: string) => {
+    const started = process.hrtime.bigint();
+    const session = await openSession(endpoint, key, 10_000, kex);
+    session.client.end();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const hybrid: number[] = [];
+  const classic: number[] = [];
+  for (let i = 0; i < SETUP_ROUNDS * 2; i++) {
+    classic.push(await timed('curve25519-sha256'));
+    hybrid.push(await timed('mlkem768x25519-sha256'));
+  }
+  log('set-up with mlkem768x25519-sha256 against curve25519-sha256 (ssh2 client to jumpgate)');
+  rows.push({ measure: 'set-up via ssh2 to jumpgate: mlkem768x25519 (left) vs curve25519 (right)', unit: 'ms', jumpgate: summarize(hybrid), openssh: summarize(classic), ratio: summarize(hybrid).median / summarize(classic).median, better: 'lower' });
+}
+
 async function handshakeRate(world: World): Promise<void> {
   const rateOf = async (endpoint: Endpoint, concurrency: number) => {
     const key = readKey(endpoint.key);
@@ -168,6 +188,7 @@ async function main(): Promise<void> {
     await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J gate target true`);
     await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
     await setupTimes(world);
+    await kexCost(world);
     await throughput(world);
     await handshakeRate(world);
     await memoryAndCpu(world);

@@ -74,3 +74,158 @@ if (isRoot) {
   // which containers often lack because no init system created it.
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 }
+
+// A second, newer OpenSSH client for the post-quantum end-to-end test
+// (test/e2e/post-quantum.test.ts): OpenSSH 10 offers mlkem768x25519-sha256,
+// Debian bookworm's 9.2 does not. The openssh-client package of the release's
+// backports suite is fetched with a private apt configuration (its own sources
+// list, package lists and cache, on the mirror the system already uses) and
+// unpacked with dpkg-deb -x into node_modules/.cache/openssh-backports; the
+// system's OpenSSH and apt configuration are left alone. A failure here does
+// not stop the other tests: it is written to status.json, and that test fails
+// with the reason.
+const NEW_KEX = 'mlkem768x25519-sha256';
+const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const pqDir = path.join(repoRoot, 'node_modules', '.cache', 'openssh-backports');
+const pqSsh = path.join(pqDir, 'root', 'usr', 'bin', 'ssh');
+const pqStatusFile = path.join(pqDir, 'status.json');
+
+function capture(command, args) {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  if (r.error) return { ok: false, out: r.error.message };
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+/** The version line of an ssh binary that offers NEW_KEX, or an Error saying why not. */
+function checkNewSsh(ssh) {
+  if (!isExecutable(ssh)) return new Error(`${ssh} is not there`);
+  const version = capture(ssh, ['-V']);
+  if (!version.ok) return new Error(`${ssh} -V failed: ${version.out}`);
+  const kex = capture(ssh, ['-Q', 'kex']);
+  if (!kex.ok || !kex.out.split('\n').includes(NEW_KEX)) {
+    return new Error(`${version.out} does not offer ${NEW_KEX}`);
+  }
+  return version.out;
+}
+
+function osCodename() {
+  try {
+    const m = /^VERSION_CODENAME=(.+)$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
+    return m ? m[1].replace(/^"|"$/g, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first "deb" source of the system serving `suite`: {uri, signedBy?}. */
+function systemMirror(suite) {
+  const entries = [];
+  const files = [];
+  if (fs.existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
+  const partsDir = '/etc/apt/sources.list.d';
+  if (fs.existsSync(partsDir)) {
+    for (const name of fs.readdirSync(partsDir).sort()) files.push(path.join(partsDir, name));
+  }
+  for (const file of files) {
+    let text;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    if (file.endsWith('.sources')) {
+      for (const stanza of text.split(/\n\s*\n/)) {
+        const fields = {};
+        let last;
+        for (const line of stanza.split('\n')) {
+          if (line.startsWith('#')) continue;
+          const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
+          if (m) fields[(last = m[1].toLowerCase())] = m[2].trim();
+          else if (last && /^\s/.test(line)) fields[last] += ` ${line.trim()}`;
+        }
+        if (/^no$/i.test(fields.enabled ?? '')) continue;
+        const words = (key) => (fields[key] ?? '').split(/\s+/).filter(Boolean);
+        if (!words('types').includes('deb') || !words('suites').includes(suite)) continue;
+        for (const uri of words('uris')) entries.push({ uri, signedBy: fields['signed-by'] });
+      }
+    } else if (file.endsWith('.list') || file === '/etc/apt/sources.list') {
+      for (const raw of text.split('\n')) {
+        const line = raw.replace(/#.*/, '').trim();
+        const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)/.exec(line);
+        if (!m || m[3] !== suite) continue;
+        const signedBy = /(?:^|\s)signed-by=(\S+)/.exec(m[1] ?? '')?.[1];
+        entries.push({ uri: m[2], signedBy });
+      }
+    }
+  }
+  return entries.find((e) => /^https?:\/\//.test(e.uri) && !(e.signedBy ?? '').includes('\n'));
+}
+
+function fetchNewSsh() {
+  const codename = osCodename();
+  if (!codename) throw new Error('no VERSION_CODENAME in /etc/os-release: not a Debian-like system');
+  for (const tool of ['apt-get', 'dpkg-deb']) {
+    if (!onPath(tool)) throw new Error(`${tool} is not installed: not a Debian-like system`);
+  }
+  const mirror = systemMirror(codename);
+  if (!mirror) throw new Error(`no apt source for the suite ${codename} in /etc/apt/sources.list(.d) to take the mirror from`);
+  const suite = `${codename}-backports`;
+  const aptDir = path.join(pqDir, 'apt');
+  for (const sub of ['lists/partial', 'archives/partial', 'cache', 'debs']) {
+    fs.mkdirSync(path.join(aptDir, sub), { recursive: true });
+  }
+  const defaultKeyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
+  const signedBy = mirror.signedBy ?? (fs.existsSync(defaultKeyring) ? defaultKeyring : undefined);
+  const sourcesList = path.join(aptDir, 'sources.list');
+  fs.writeFileSync(sourcesList, `deb ${signedBy ? `[signed-by=${signedBy}] ` : ''}${mirror.uri} ${suite} main\n`);
+  const aptOptions = [
+    '-o', `Dir::Etc::SourceList=${sourcesList}`,
+    '-o', 'Dir::Etc::SourceParts=/dev/null',
+    '-o', `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
+    '-o', `Dir::Cache=${path.join(aptDir, 'cache')}`,
+    '-o', `Dir::Cache::Archives=${path.join(aptDir, 'archives')}`,
+    '-o', 'APT::Sandbox::User=root',
+    '-q',
+  ];
+  const apt = (args, cwd) => {
+    console.error(`ensure-test-deps: apt-get ${args.join(' ')} (private apt configuration)`);
+    const r = spawnSync('apt-get', [...aptOptions, ...args], { stdio: ['ignore', 'inherit', 'inherit'], cwd });
+    if (r.error) throw new Error(`could not run apt-get: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} exited ${r.status ?? r.signal} (source: ${mirror.uri} ${suite} main)`);
+  };
+  apt(['update']);
+  const debs = path.join(aptDir, 'debs');
+  for (const name of fs.readdirSync(debs)) fs.rmSync(path.join(debs, name), { force: true });
+  apt(['download', `openssh-client/${suite}`], debs);
+  const deb = fs.readdirSync(debs).find((name) => name.endsWith('.deb'));
+  if (!deb) throw new Error(`apt-get download left no .deb in ${debs}`);
+  const root = path.join(pqDir, 'root');
+  fs.rmSync(root, { recursive: true, force: true });
+  console.error(`ensure-test-deps: dpkg-deb -x ${deb} ${root}`);
+  const x = capture('dpkg-deb', ['-x', path.join(debs, deb), root]);
+  if (!x.ok) throw new Error(`dpkg-deb -x ${deb} failed: ${x.out}`);
+}
+
+function ensureNewSsh() {
+  fs.mkdirSync(pqDir, { recursive: true });
+  let result = checkNewSsh(pqSsh);
+  if (result instanceof Error) {
+    console.error(`ensure-test-deps: fetching an OpenSSH client that offers ${NEW_KEX} (for the post-quantum tests)`);
+    try {
+      fetchNewSsh();
+      result = checkNewSsh(pqSsh);
+    } catch (err) {
+      result = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  if (result instanceof Error) {
+    const reason = `could not get an OpenSSH client that offers ${NEW_KEX}: ${result.message}`;
+    fs.writeFileSync(pqStatusFile, `${JSON.stringify({ ok: false, reason }, null, 2)}\n`);
+    console.error(`ensure-test-deps: ${reason}\nensure-test-deps: the post-quantum end-to-end test will fail until this is fixed`);
+    return;
+  }
+  fs.writeFileSync(pqStatusFile, `${JSON.stringify({ ok: true, ssh: pqSsh, version: result }, null, 2)}\n`);
+  console.error(`ensure-test-deps: second OpenSSH client ready: ${result} (${path.relative(repoRoot, pqSsh)})`);
+}
+
+ensureNewSsh();

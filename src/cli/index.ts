@@ -16,6 +16,7 @@ import { registerCredential, registerVault } from './commands/credential.js';
 import { registerBans } from './commands/bans.js';
 import { registerReplay } from './commands/replay.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCa } from './commands/ca.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

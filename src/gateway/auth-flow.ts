@@ -1,6 +1,7 @@
 /**
- * Authentication of one connection (RFC 4252): a first factor (public key, password, or
- * a password over keyboard-interactive, as `ssh.authMethods` allows), then a TOTP code
+ * Authentication of one connection (RFC 4252): a first factor (a public key the user
+ * lists, an OpenSSH user certificate from a trusted CA, a password, or a password over
+ * keyboard-interactive, as `ssh.authMethods` allows), then a TOTP code
  * over keyboard-interactive when a rule the user could use needs one (partial success,
  * RFC 4252 §5.1). Decisions come from the pure parts; this file carries them out.
  */
@@ -9,21 +10,45 @@ import type { GatewayDeps } from './gateway-deps.js';
 import type { BanGuard } from './ban-guard.js';
 import { userBanKey } from './ban-guard.js';
 import { parseLoginName, type LoginName } from './login-name.js';
-import { checkUserKey, signatureValid } from './public-key-auth.js';
+import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid } from './public-key-auth.js';
 import { LEGACY_SIGNATURES } from './algorithms.js';
 import { verifyPassword } from '../auth/password.js';
 import { totpStep, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
+import { isCertificateAlgorithm, type KeySet } from '../auth/openssh-certificate.js';
+import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
 
-export interface Authenticated { user: string; login: LoginName & { ok: true }; mfaVerified: boolean }
+export interface Authenticated {
+  user: string;
+  login: LoginName & { ok: true };
+  mfaVerified: boolean;
+  /**
+   * False when the user logged in with an OpenSSH certificate without the
+   * `permit-port-forwarding` extension: no direct-tcpip channels (jump or forward)
+   * on this connection, as sshd refuses them.
+   */
+  portForwardingPermitted: boolean;
+  /** The certificate the user logged in with, if any. */
+  certificate?: { keyId: string; serial: string };
+}
+
+/** What the first factor proved, carried into the result and the `auth.success` event. */
+interface Proof {
+  /** Fingerprint of the key (a certificate's certified key). */
+  key?: string;
+  certificate?: { keyId: string; serial: string };
+  portForwardingPermitted: boolean;
+}
+
+const PASSWORD_PROOF: Proof = { portForwardingPermitted: true };
 
 type Method = 'publickey' | 'password' | 'keyboard-interactive';
 
 export class AuthFlow {
   private attempts = 0;
-  private firstFactor: { user: string; method: string; detail?: string; login: LoginName & { ok: true } } | null = null;
+  private firstFactor: { user: string; method: string; proof: Proof; login: LoginName & { ok: true } } | null = null;
   private counted = false;
   result: Authenticated | null = null;
 
@@ -76,12 +101,33 @@ export class AuthFlow {
 
   private async publicKey(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
     if (LEGACY_SIGNATURES.has(ctx.key.algo)) return this.fail(ctx, login.user, 'publickey', `signature algorithm ${ctx.key.algo} refused (SHA-1)`);
-    const verdict = checkUserKey(user, ctx.key.data, this.client.ip);
+    const trust = this.certificateTrust();
+    // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
+    if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
+    if (isCertificateAlgorithm(ctx.key.algo)) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
+    const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
     if (!ctx.signature || !ctx.blob) return ctx.accept();
     if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, ctx.hashAlgo)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
-    return this.firstFactorDone(ctx, login, user!, 'publickey', verdict.fingerprint);
+    return this.firstFactorDone(ctx, login, user!, 'publickey', { key: verdict.fingerprint, portForwardingPermitted: true });
+  }
+
+  /** An OpenSSH user certificate (PROTOCOL.certkeys), checked as sshd's auth2-pubkey.c does. */
+  private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
+    const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
+    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts);
+    if (!ctx.signature || !ctx.blob) return ctx.accept();
+    if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;
+    return this.firstFactorDone(ctx, login, user!, 'publickey', { key: fingerprint, certificate: { keyId, serial }, portForwardingPermitted });
+  }
+
+  /** The CA and revoked key files, read again when they change; problems are logged once. */
+  private certificateTrust(): CertificateTrust {
+    const trust = loadCertificateTrust(this.deps.dataDir, this.deps.settings.ssh);
+    for (const problem of trust.newProblems) this.deps.logger.error(problem);
+    return trust;
   }
 
   private async password(ctx: AuthContext, login: LoginName & { ok: true }, user: User | null, password: string): Promise<void> {
@@ -92,17 +138,17 @@ export class AuthFlow {
     if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, true);
     if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', true);
     if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', true);
-    return this.firstFactorDone(ctx, login, user, ctx.method);
+    return this.firstFactorDone(ctx, login, user, ctx.method, PASSWORD_PROOF);
   }
 
-  private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, detail?: string): Promise<void> {
+  private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, proof: Proof): Promise<void> {
     const roles = (await Promise.all(user.roles.map((name) => this.deps.stores.roles.get(name)))).filter((r) => r !== null);
     const factors = await this.deps.stores.factors.get(user.name);
     if (secondFactorWanted(roles, Boolean(factors?.totpSealed))) {
-      this.firstFactor = { user: user.name, method, detail, login };
+      this.firstFactor = { user: user.name, method, proof, login };
       return ctx.reject(['keyboard-interactive'], true);
     }
-    return this.succeed(ctx, login, method, detail, false);
+    return this.succeed(ctx, login, method, proof, false);
   }
 
   private async secondFactor(ctx: KeyboardAuthContext): Promise<void> {
@@ -118,20 +164,24 @@ export class AuthFlow {
     if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', true, ['keyboard-interactive']);
     if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', true, ['keyboard-interactive']);
     if (looksLikeRecoveryCode(code)) {
-      if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.detail, true);
+      if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
       return this.fail(ctx, first.user, method, 'recovery code unknown or already used', true, ['keyboard-interactive']);
     }
     const secret = this.deps.vault().open(`totp:${first.user}`, factors.totpSealed).reveal().toString('utf8');
     const step = totpStep(secret, code);
     if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', true, ['keyboard-interactive']);
     if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', true, ['keyboard-interactive']);
-    return this.succeed(ctx, first.login, method, first.detail, true);
+    return this.succeed(ctx, first.login, method, first.proof, true);
   }
 
-  private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, key: string | undefined, mfaVerified: boolean): Promise<void> {
-    this.result = { user: login.user, login, mfaVerified };
+  private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, proof: Proof, mfaVerified: boolean): Promise<void> {
+    const { certificate, portForwardingPermitted, key } = proof;
+    this.result = { user: login.user, login, mfaVerified, portForwardingPermitted, ...(certificate ? { certificate } : {}) };
     ctx.accept();
-    await this.deps.audit.record({ type: 'auth.success', user: login.user, src: this.client.src, method, key });
+    await this.deps.audit.record({
+      type: 'auth.success', user: login.user, src: this.client.src, method, key,
+      ...(certificate ? { key_id: certificate.keyId, serial: certificate.serial } : {}),
+    });
   }
 
   /** Refuses the attempt and audits it; `counts` makes it a brute-force failure at once. */

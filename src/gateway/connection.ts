@@ -42,9 +42,9 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
   client.on('ready', () => {
     if (!auth.result) return client.end();
     hooks.onAuthenticated();
-    const { user, login, mfaVerified } = auth.result;
+    const { user, login, mfaVerified, portForwardingPermitted } = auth.result;
     const who = { userName: user, ip: address.ip, mfaVerified };
-    const context = { deps, sessions, who, src, onConnectionClose: (listener: () => void) => closeListeners.push(listener) };
+    const context = { deps, sessions, who, src, portForwardingPermitted, onConnectionClose: (listener: () => void) => closeListeners.push(listener) };
 
     client.on('tcpip', (accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo) => {
       void handleDirectTcpip(context, accept, reject, info).catch((error) => {

@@ -23,12 +23,21 @@ export interface ChannelContext {
   sessions: LiveSessions;
   who: Requester;
   src: string;
+  /** False when the login certificate lacks `permit-port-forwarding`: no jump, no forward. */
+  portForwardingPermitted?: boolean;
   /** Channels end with their connection. */
   onConnectionClose(listener: () => void): void;
 }
 
 export async function handleDirectTcpip(context: ChannelContext, accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo): Promise<void> {
   const { deps, who, src } = context;
+  if (context.portForwardingPermitted === false) {
+    const destination = formatHostPort(info.destIP, info.destPort);
+    const reason = 'the login certificate does not permit port forwarding';
+    reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, `jumpgate: ${who.userName} may not reach ${destination} (${reason})`);
+    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access: info.destPort === 22 ? 'jump' : 'forward', target: null, destination, reason });
+    return;
+  }
   const outcome = await checkTcpAccess(deps, who, info.destIP, info.destPort);
   if (!outcome.allowed) {
     reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, outcome.message);

@@ -8,6 +8,7 @@ import { loadSettings, dataPath, SETTINGS_FILE } from '../../config/load-setting
 import type { Settings } from '../../config/settings-schema.js';
 import { openStores } from '../../store/open-stores.js';
 import { loadVault } from '../../vault/vault.js';
+import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Finding { level: Level; what: string; fix?: string }
@@ -73,6 +74,7 @@ export function registerDoctor(program: Command): void {
           } catch (error) {
             findings.push({ level: 'fail', what: `store: ${(error as Error).message}` });
           }
+          for (const problem of certificateTrustProblems(dataDir, settings.ssh)) findings.push({ level: 'fail', what: problem, fix: 'correct ssh.trustedUserCAKeys / ssh.revokedKeys' });
           findings.push(...hardening(settings));
         }
       }

@@ -7,6 +7,7 @@ import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
 import { dataPath } from '../../config/load-settings.js';
 import { createLogger } from '../../log/logger.js';
+import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
 import { startHttpServer } from '../../http/http-server.js';
@@ -27,6 +28,7 @@ export function registerServe(program: Command): void {
         logger.info('initialised data dir', { dir: dataDir });
       }
       const runtime = openRuntime(dataDir, logger);
+      for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       const { settings, stores } = runtime;
       const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
