@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
+import { describe, test } from 'node:test';
 import type { AuditEvent } from '../helpers/gateway.js';
 import { allOutput, describeRun } from '../helpers/ssh-client.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
+import { startWorld } from '../helpers/world.js';
 
 const RFC3339_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/;
 const SRC = /^127\.0\.0\.1:\d+$/;
@@ -22,19 +22,7 @@ function assertEnvelope(e: AuditEvent, user: string): void {
 }
 
 describe('audit trail', () => {
-  let w: World;
-
-  before(async () => {
-    w = await startWorld();
-  });
-
-  after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await cleanupAll();
-    }
-  });
+  const w = suiteFixture(() => startWorld());
 
   test('a jump session, a wrong key and a denied request are recorded', { timeout: 60_000 }, async () => {
     const jump = await w.alice.run(['-J', 'gate', `${w.login}@db1`, 'echo audited']);

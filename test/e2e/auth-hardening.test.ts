@@ -15,156 +15,25 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import YAML from 'yaml';
 import { totpCode } from '../../src/auth/totp.js';
 import { makeAskpass, type Askpass } from '../helpers/askpass.js';
 import { cleanupAll } from '../helpers/cleanup.js';
-import { runJumpgate, type AuditEvent } from '../helpers/gateway.js';
+import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
-import { jumpgateBin, repoRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
-import { run, spawnTracked, type RunResult, type TrackedProcess } from '../helpers/processes.js';
+import { run, type RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
-import { makeTempDir } from '../helpers/tmp.js';
 
 // ---------------------------------------------------------------------------
 // A gateway whose jumpgate.yaml the test writes before `serve` starts
 
-interface TestGateway {
-  dataDir: string;
-  workDir: string;
-  host: string;
-  port: number;
-  stderrText(): string;
-  isAlive(): boolean;
-  /** Runs `jumpgate ARGS... --data DIR`. */
-  jumpgate(args: readonly string[], input?: string): Promise<RunResult>;
-  /** `jumpgate apply -f` of yamlText; throws unless it exits 0. */
-  apply(yamlText: string): Promise<void>;
-  auditEvents(): AuditEvent[];
-  /** Polls audit.log until an event after index `from` satisfies predicate. */
-  waitForEvent(predicate: (e: AuditEvent) => boolean, from?: number, timeoutMs?: number): Promise<AuditEvent>;
-  /** SIGTERM and wait; throws unless serve exits 0. */
-  stop(): Promise<void>;
-  /** Starts serve again on the same data dir and port. */
-  restart(): Promise<void>;
-}
-
-function cliEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.JUMPGATE_DATA;
-  return env;
-}
-
 /**
- * `jumpgate init --data DIR`, then `settings` written into DIR/jumpgate.yaml
- * (each entry a key path and its value, set in the file init wrote, so its
- * shape and comments stay), then `jumpgate serve --data DIR --listen HOST:PORT`.
+ * `jumpgate init`, then each key path of jumpgate.yaml set to its value (in the
+ * file init wrote, so its shape and comments stay), then `jumpgate serve`.
  */
-async function startConfiguredGateway(settings: Array<[string[], unknown]>): Promise<TestGateway> {
-  const host = '127.0.0.1';
-  const workDir = makeTempDir('gateway');
-  const dataDir = path.join(workDir, 'data');
-  const init = await runJumpgate(['init', '--data', dataDir]);
-  if (init.code !== 0) throw new Error(`jumpgate init failed\n${describeRun(init)}`);
-  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
-  const doc = YAML.parseDocument(fs.readFileSync(settingsFile, 'utf8'));
-  for (const [keyPath, value] of settings) doc.setIn(keyPath, doc.createNode(value, { flow: true }));
-  fs.writeFileSync(settingsFile, String(doc), { mode: 0o600 });
-
-  const port = await freePort(host);
-  const listen = `${host}:${port}`;
-  let proc: TrackedProcess;
-
-  const startServe = async (): Promise<void> => {
-    proc = spawnTracked(process.execPath, [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen], {
-      cwd: repoRoot,
-      env: cliEnv(),
-      keepStdinOpen: true,
-    });
-    const deadline = Date.now() + 20_000;
-    while (!proc.stderr().includes(`listening on ${listen}`)) {
-      if (!proc.isAlive()) {
-        const r = await proc.exited;
-        throw new Error(`jumpgate serve exited ${r.code ?? r.signal} before listening\nstderr:\n${r.stderr}\njumpgate.yaml:\n${String(doc)}`);
-      }
-      if (Date.now() > deadline) {
-        await proc.kill();
-        throw new Error(`jumpgate serve did not log "listening on ${listen}" within 20 s\nstderr:\n${proc.stderr()}`);
-      }
-      await sleep(50);
-    }
-  };
-  await startServe();
-
-  let stopping: Promise<void> | undefined;
-  const auditEvents = (): AuditEvent[] => {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as AuditEvent);
-  };
-  let fileCounter = 0;
-  const gateway: TestGateway = {
-    dataDir,
-    workDir,
-    host,
-    port,
-    stderrText: () => proc.stderr(),
-    isAlive: () => proc.isAlive(),
-    jumpgate: (args, input) =>
-      runJumpgate([...args, '--data', dataDir], { timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) }),
-    apply: async (yamlText) => {
-      fileCounter += 1;
-      const file = path.join(workDir, `resources-${fileCounter}.yaml`);
-      fs.writeFileSync(file, yamlText, { mode: 0o600 });
-      const r = await gateway.jumpgate(['apply', '-f', file]);
-      if (r.code !== 0) throw new Error(`jumpgate apply failed\n${describeRun(r)}\nYAML:\n${yamlText}`);
-    },
-    auditEvents,
-    waitForEvent: async (predicate, from = 0, timeoutMs = 5_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = auditEvents().slice(from).find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) {
-          const seen = auditEvents()
-            .slice(from)
-            .map((e) => `${e.type}(${String(e.user)}${e.reason ? `: ${String(e.reason)}` : ''})`);
-          throw new Error(`no matching audit event within ${timeoutMs} ms; events since: ${seen.join(', ')}`);
-        }
-        await sleep(100);
-      }
-    },
-    stop: () => {
-      stopping ??= (async () => {
-        if (!proc.isAlive()) {
-          const r = await proc.exited;
-          throw new Error(`jumpgate serve had already exited (${r.code ?? r.signal})\nstderr:\n${r.stderr}`);
-        }
-        proc.signal('SIGTERM');
-        const hardKill = setTimeout(() => void proc.kill(0), 15_000);
-        const r = await proc.exited;
-        clearTimeout(hardKill);
-        if (r.code !== 0) throw new Error(`jumpgate serve exited ${r.code ?? r.signal} after SIGTERM (expected 0)\nstderr:\n${r.stderr}`);
-      })();
-      return stopping;
-    },
-    restart: async () => {
-      await gateway.stop();
-      stopping = undefined;
-      await startServe();
-    },
-  };
-  return gateway;
+function startConfiguredGateway(settings: Array<[string[], unknown]>): Promise<Gateway> {
+  return startGateway({ settings: settingsWith(settings) });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -198,7 +67,7 @@ interface Client {
 
 let clientCounter = 0;
 
-function makeClient(gateway: TestGateway, askpass: Askpass, options: ClientOptions): Client {
+function makeClient(gateway: Gateway, askpass: Askpass, options: ClientOptions): Client {
   clientCounter += 1;
   const configFile = path.join(gateway.workDir, `ssh_config.${options.user}.${clientCounter}`);
   const common = [
@@ -314,6 +183,14 @@ function userYaml(name: string, roles: string[], keys: KeyPair[]): string {
   return `kind: User\nname: ${name}\nroles: [${roles.join(', ')}]\n${keyLines}`;
 }
 
+/** A gateway with `settings` and one user, alice (no roles), who logs in with her own key. */
+async function startGatewayWithAlice(settings: Array<[string[], unknown]>): Promise<{ gateway: Gateway; aliceKey: KeyPair }> {
+  const gateway = await startConfiguredGateway(settings);
+  const aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+  await gateway.apply(userYaml('alice', [], [aliceKey]));
+  return { gateway, aliceKey };
+}
+
 function targetYaml(db1: Sshd): string {
   return `kind: Target
 name: db1
@@ -328,14 +205,14 @@ login: ${osLogin}
  * waits until `count` events of `type` (and user) exist after `mark`, then a
  * little longer for any unexpected extra, and returns them all.
  */
-async function settled(gateway: TestGateway, mark: number, type: string, user: string | undefined, count: number): Promise<AuditEvent[]> {
+async function settled(gateway: Gateway, mark: number, type: string, user: string | undefined, count: number): Promise<AuditEvent[]> {
   const deadline = Date.now() + 5_000;
   while (since(gateway, mark, type, user).length < count && Date.now() < deadline) await sleep(50);
   await sleep(300);
   return since(gateway, mark, type, user);
 }
 
-function since(gateway: TestGateway, mark: number, type: string, user?: string): AuditEvent[] {
+function since(gateway: Gateway, mark: number, type: string, user?: string): AuditEvent[] {
   return gateway
     .auditEvents()
     .slice(mark)
@@ -374,8 +251,8 @@ after(async () => {
 
 describe('passwords', () => {
   const carolPassword = 'correct horse battery staple';
-  let keyOnly: TestGateway;
-  let withPasswords: TestGateway;
+  let keyOnly: Gateway;
+  let withPasswords: Gateway;
   let askpass: Askpass;
   let carolKey: KeyPair;
 
@@ -390,10 +267,10 @@ describe('passwords', () => {
     carolKey = await makeKeyPair(keyOnly.workDir, 'carol', 'carol@laptop');
     for (const g of [keyOnly, withPasswords]) {
       await g.apply(carolYaml());
-      const set = await g.jumpgate(['user', 'passwd', 'carol', '--stdin'], `${carolPassword}\n`);
+      const set = await g.jumpgate(['user', 'passwd', 'carol', '--stdin'], { input: `${carolPassword}\n` });
       assert.equal(set.code, 0, describeRun(set));
     }
-    const erin = await withPasswords.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'erin has a long password\n');
+    const erin = await withPasswords.jumpgate(['user', 'passwd', 'erin', '--stdin'], { input: 'erin has a long password\n' });
     assert.equal(erin.code, 0, describeRun(erin));
   }, { timeout: 60_000 });
 
@@ -402,10 +279,10 @@ describe('passwords', () => {
   }, { timeout: 30_000 });
 
   test('user passwd --stdin refuses short passwords and stores only an argon2id hash', { timeout: 30_000 }, async () => {
-    const short = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'elevenchars\n');
+    const short = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], { input: 'elevenchars\n' });
     assert.equal(short.code, 2, `an 11-character password must be refused as bad input\n${describeRun(short)}`);
 
-    const set = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], 'twelve chars\n');
+    const set = await keyOnly.jumpgate(['user', 'passwd', 'erin', '--stdin'], { input: 'twelve chars\n' });
     assert.equal(set.code, 0, describeRun(set));
 
     const files = filesUnder(keyOnly.dataDir);
@@ -441,7 +318,7 @@ describe('passwords', () => {
     const r = await client.run(['gate']);
     assertLoggedIn(r, 'carol with her password');
     assert.ok(askpass.prompts().some((p) => /password/i.test(p)), `prompts: ${askpass.prompts().join(' | ')}`);
-    const success = await withPasswords.waitForEvent((e) => e.type === 'auth.success' && e.user === 'carol', mark);
+    const success = await withPasswords.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'carol');
     assert.equal(success.method, 'password');
   });
 
@@ -455,7 +332,7 @@ describe('passwords', () => {
     const prompts = askpass.prompts();
     assert.equal(prompts.length, 1, `prompts: ${prompts.join(' | ')}`);
     assert.match(prompts[0], /Password: $/);
-    const success = await withPasswords.waitForEvent((e) => e.type === 'auth.success' && e.user === 'carol', mark);
+    const success = await withPasswords.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'carol');
     assert.equal(success.method, 'keyboard-interactive');
   });
 
@@ -493,7 +370,7 @@ describe('passwords', () => {
         );
       }
     }
-    await withPasswords.waitForEvent((e) => e.type === 'ban.add' && e.address === '127.0.0.6', mark);
+    await withPasswords.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === '127.0.0.6');
     assertProbeRefused(await probe(withPasswords.port, '127.0.0.6'), 'a banned address');
     // Others are not affected.
     assertProbeBanner(await probe(withPasswords.port, '127.0.0.1'), '127.0.0.1');
@@ -503,7 +380,7 @@ describe('passwords', () => {
 // ---------------------------------------------------------------------------
 
 describe('TOTP second factor', () => {
-  let gateway: TestGateway;
+  let gateway: Gateway;
   let db1: Sshd;
   let askpass: Askpass;
   let alice: Client;
@@ -569,7 +446,7 @@ describe('TOTP second factor', () => {
     const prompts = askpass.prompts();
     assert.equal(prompts.length, 1, `prompts: ${prompts.join(' | ')}`);
     assert.match(prompts[0], /Verification code: $/);
-    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'alice');
     assert.equal(success.method, 'publickey+totp');
     assert.equal(since(gateway, mark, 'auth.failure', 'alice').length, 0);
   });
@@ -586,24 +463,23 @@ describe('TOTP second factor', () => {
     assert.equal(since(gateway, mark, 'auth.success').length, 0);
   });
 
-  test('a wrong code is refused', { timeout: 30_000 }, async () => {
-    askpass.setCode(wrongCode(aliceSecret));
+  /** alice offers her key and then `code`: refused, and audited as one failure with `reason`. */
+  const assertCodeRefused = async (code: string, reason: string): Promise<void> => {
+    askpass.setCode(code);
     const mark = gateway.auditEvents().length;
     const r = await alice.run(['gate']);
     assert.equal(r.code, 255, describeRun(r));
     const failures = await settled(gateway, mark, 'auth.failure', 'alice', 1);
-    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'wrong verification code']]);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', reason]]);
     assert.equal(since(gateway, mark, 'auth.success').length, 0);
+  };
+
+  test('a wrong code is refused', { timeout: 30_000 }, async () => {
+    await assertCodeRefused(wrongCode(aliceSecret), 'wrong verification code');
   });
 
   test('an empty code is refused', { timeout: 30_000 }, async () => {
-    askpass.setCode('');
-    const mark = gateway.auditEvents().length;
-    const r = await alice.run(['gate']);
-    assert.equal(r.code, 255, describeRun(r));
-    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 1);
-    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'no verification code given']]);
-    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+    await assertCodeRefused('', 'no verification code given');
   });
 
   test('a recovery code works once', { timeout: 30_000 }, async () => {
@@ -612,7 +488,7 @@ describe('TOTP second factor', () => {
     askpass.setCode(code);
     let mark = gateway.auditEvents().length;
     assertLoggedIn(await alice.run(['gate']), 'alice with a recovery code');
-    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'alice');
     assert.match(String(success.method), /^publickey\+/);
     for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(code), 'a recovery code reached the audit log');
 
@@ -631,7 +507,7 @@ describe('TOTP second factor', () => {
     askpass.setCode(totpCode(aliceSecret));
     const mark = gateway.auditEvents().length;
     assertLoggedIn(await alice.run(['gate']), 'alice with the next step\'s code');
-    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'alice', mark);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'alice');
     assert.equal(success.method, 'publickey+totp');
   });
 
@@ -645,7 +521,7 @@ describe('TOTP second factor', () => {
     assert.equal(r.code, 0, describeRun(r));
     assert.match(r.stdout, /bob-reached-db1/);
     assert.ok(!askpass.prompts().some((p) => p.includes('Verification')), `bob was asked: ${askpass.prompts().join(' | ')}`);
-    const success = await gateway.waitForEvent((e) => e.type === 'auth.success' && e.user === 'bob', mark);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'bob');
     assert.equal(success.method, 'publickey');
   });
 
@@ -657,7 +533,7 @@ describe('TOTP second factor', () => {
         [userYaml('dave', ['ops-mfa'], []), 'kind: Role\nname: ops-mfa\nallow:\n  - targets: ["*"]\n    access: [jump]\n    mfa: true\n'].join('---\n'),
       );
       const password = 'dave has a long password';
-      const set = await g.jumpgate(['user', 'passwd', 'dave', '--stdin'], password);
+      const set = await g.jumpgate(['user', 'passwd', 'dave', '--stdin'], { input: password });
       assert.equal(set.code, 0, describeRun(set));
       const t = await g.jumpgate(['user', 'totp', 'dave']);
       assert.equal(t.code, 0, describeRun(t));
@@ -674,7 +550,7 @@ describe('TOTP second factor', () => {
       assert.equal(prompts.length, 2, `prompts: ${prompts.join(' | ')}`);
       assert.match(prompts[0], /Password: $/);
       assert.match(prompts[1], /Verification code: $/);
-      const success = await g.waitForEvent((e) => e.type === 'auth.success' && e.user === 'dave');
+      const success = await g.waitForAuditEvent((e) => e.type === 'auth.success' && e.user === 'dave');
       assert.equal(success.method, 'keyboard-interactive+totp');
     } finally {
       await g.stop();
@@ -685,19 +561,17 @@ describe('TOTP second factor', () => {
 // ---------------------------------------------------------------------------
 
 describe('brute-force bans', () => {
-  let gateway: TestGateway;
+  let gateway: Gateway;
   let askpass: Askpass;
   let aliceKey: KeyPair;
   let strangerKey: KeyPair;
 
   before(async () => {
     askpass = makeAskpass();
-    gateway = await startConfiguredGateway([
+    ({ gateway, aliceKey } = await startGatewayWithAlice([
       [['bans'], { maxAuthFailures: 5, findWindow: '10m', banDuration: '30m', neverBan: [] }],
-    ]);
-    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
+    ]));
     strangerKey = await makeKeyPair(gateway.workDir, 'stranger', 'stranger@elsewhere');
-    await gateway.apply(userYaml('alice', [], [aliceKey]));
   }, { timeout: 60_000 });
 
   after(async () => {
@@ -719,7 +593,7 @@ describe('brute-force bans', () => {
         assert.equal(since(gateway, mark, 'ban.add').length, 0, `banned after ${i} failed connections`);
       }
     }
-    const ban = await gateway.waitForEvent((e) => e.type === 'ban.add', mark);
+    const ban = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add');
     assert.equal(ban.address, '127.0.0.5', JSON.stringify(ban));
 
     // Closed before the banner, even for the right key.
@@ -741,7 +615,7 @@ describe('brute-force bans', () => {
     const unbanMark = gateway.auditEvents().length;
     const unban = await gateway.jumpgate(['unban', '127.0.0.5']);
     assert.equal(unban.code, 0, describeRun(unban));
-    const removed = await gateway.waitForEvent((e) => e.type === 'ban.remove', unbanMark);
+    const removed = await gateway.waitForAuditEvent((e, i) => i >= unbanMark && e.type === 'ban.remove');
     assert.equal(removed.address, '127.0.0.5');
     const listAfter = await gateway.jumpgate(['bans']);
     assert.equal(listAfter.code, 0, describeRun(listAfter));
@@ -756,18 +630,16 @@ describe('brute-force bans', () => {
 // ---------------------------------------------------------------------------
 
 describe('pre-auth limits', () => {
-  let gateway: TestGateway;
+  let gateway: Gateway;
   let askpass: Askpass;
   let aliceKey: KeyPair;
 
   before(async () => {
     askpass = makeAskpass();
-    gateway = await startConfiguredGateway([
+    ({ gateway, aliceKey } = await startGatewayWithAlice([
       [['ssh', 'loginGraceTime'], '3s'],
       [['ssh', 'maxStartups'], { total: 100, perSource: 10 }],
-    ]);
-    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
-    await gateway.apply(userYaml('alice', [], [aliceKey]));
+    ]));
   }, { timeout: 60_000 });
 
   after(async () => {
@@ -828,7 +700,7 @@ describe('pre-auth limits', () => {
 // ---------------------------------------------------------------------------
 
 describe('port knocking', () => {
-  let gateway: TestGateway;
+  let gateway: Gateway;
   let askpass: Askpass;
   let aliceKey: KeyPair;
   let sequence: number[] = [];
@@ -839,9 +711,7 @@ describe('port knocking', () => {
       const p = await freePort('127.0.0.1');
       if (!sequence.includes(p)) sequence.push(p);
     }
-    gateway = await startConfiguredGateway([[['knock'], { enabled: true, sequence, window: '10s', openFor: '30s' }]]);
-    aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
-    await gateway.apply(userYaml('alice', [], [aliceKey]));
+    ({ gateway, aliceKey } = await startGatewayWithAlice([[['knock'], { enabled: true, sequence, window: '10s', openFor: '30s' }]]));
   }, { timeout: 60_000 });
 
   after(async () => {
@@ -870,16 +740,15 @@ describe('port knocking', () => {
 // ---------------------------------------------------------------------------
 
 describe('algorithms', () => {
-  let gateway: TestGateway;
+  let gateway: Gateway;
   let askpass: Askpass;
   let alice: Client;
 
   before(async () => {
     askpass = makeAskpass();
-    gateway = await startConfiguredGateway([]);
-    const aliceKey = await makeKeyPair(gateway.workDir, 'alice', 'alice@laptop');
-    await gateway.apply(userYaml('alice', [], [aliceKey]));
-    alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath });
+    const started = await startGatewayWithAlice([]);
+    gateway = started.gateway;
+    alice = makeClient(gateway, askpass, { user: 'alice', key: started.aliceKey.privateKeyPath });
   }, { timeout: 60_000 });
 
   after(async () => {

@@ -13,12 +13,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CHAIN_ADDRESSES, ECHO_PORT, listSessions, startChainWorld, stopOpenSshds, type ChainWorld, type SessionRow } from '../helpers/chain-world.js';
+import { CHAIN_ADDRESSES, ECHO_PORT, listSessions, startChainWorld, type ChainWorld, type SessionRow } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
 import { removeNamespaces, requireNetworkNamespaces, tcpProbe } from '../helpers/netns.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
+import { freePort } from '../helpers/ports.js';
 import { run, type TrackedProcess } from '../helpers/processes.js';
-import { describeRun } from '../helpers/ssh-client.js';
+import { describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
 import { echoRoundTrip, sha256 } from '../helpers/tcp-echo.js';
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
@@ -48,7 +48,6 @@ describe('a two-hop jump chain through network namespaces', () => {
     try {
       await w?.stop();
     } finally {
-      await stopOpenSshds();
       await cleanupAll();
       await removeNamespaces();
     }
@@ -193,9 +192,7 @@ describe('a two-hop jump chain through network namespaces', () => {
     const localPort = await freePort();
     const ssh = alice.spawn(['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${localPort}:db1:${ECHO_PORT}`, 'gate']);
     try {
-      await waitForPort('127.0.0.1', localPort, 20_000, () => ssh.isAlive()).catch((e: Error) => {
-        throw new Error(`${e.message}\nssh stderr:\n${ssh.stderr()}`);
-      });
+      await waitForLocalForward(ssh, localPort, 20_000);
       const r = await echoRoundTrip('127.0.0.1', localPort, randomBytes(512 * 1024));
       assert.equal(r.receivedBytes, r.sentBytes);
       assert.equal(r.receivedSha256, r.sentSha256);

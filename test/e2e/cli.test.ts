@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
+import { describe, test } from 'node:test';
 import { allOutput, describeRun } from '../helpers/ssh-client.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
+import { startWorld } from '../helpers/world.js';
 
 function parseJson(text: string, what: string): unknown {
   try {
@@ -13,19 +13,7 @@ function parseJson(text: string, what: string): unknown {
 }
 
 describe('jumpgate CLI against a running gateway', () => {
-  let w: World;
-
-  before(async () => {
-    w = await startWorld();
-  });
-
-  after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await cleanupAll();
-    }
-  });
+  const w = suiteFixture(() => startWorld());
 
   test('apply rejects an invalid port with file:line and applies nothing', { timeout: 30_000 }, async () => {
     // db2 is valid; db1's new port on line 10 is not. All-or-nothing means

@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
-import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { describe, test } from 'node:test';
+import type { AuditEvent, Gateway } from '../helpers/gateway.js';
 import { makeKeyPair } from '../helpers/keys.js';
 import { run, type RunResult } from '../helpers/processes.js';
-import { allOutput, describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
-import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { allOutput, describeRun, type SshClient } from '../helpers/ssh-client.js';
+import { osLogin } from '../helpers/sshd.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
 import { sha256 } from '../helpers/tcp-echo.js';
+import { startProxiedWorld } from '../helpers/world.js';
 
 /** A predicate true for events written after this call. */
 function newSince(g: Gateway): (e: AuditEvent) => boolean {
@@ -32,67 +33,22 @@ function sameBytes(a: string, b: string): void {
 }
 
 describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
-  let gateway: Gateway;
-  let db1: Sshd;
-  let alice: SshClient;
   let bob: SshClient;
   /** Where the files live; the target runs on this machine, so it sees them too. */
   let files: string;
 
-  const scp = (client: SshClient, args: readonly string[]): Promise<RunResult> =>
-    run('scp', ['-F', client.configFile, '-P', String(gateway.port), ...args], { timeoutMs: 60_000 });
-  const sftpBatch = (client: SshClient, user: string, batch: string): Promise<RunResult> => {
-    const batchFile = gateway.writeFile(`batch-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`, batch);
-    return run('sftp', ['-F', client.configFile, '-P', String(gateway.port), '-b', batchFile, `${user}@127.0.0.1`], { timeoutMs: 60_000 });
-  };
-  const makeFile = (name: string, size: number): string => {
-    const file = path.join(files, name);
-    fs.writeFileSync(file, randomBytes(size));
-    return file;
-  };
-  const transfers = (fresh: (e: AuditEvent) => boolean): AuditEvent[] =>
-    gateway.auditEvents().filter((e) => fresh(e) && e.type === 'file.transfer');
-  const waitTransfer = (fresh: (e: AuditEvent) => boolean, operation: string, filePath: string): Promise<AuditEvent> =>
-    gateway
-      .waitForAuditEvent((e) => fresh(e) && e.type === 'file.transfer' && e.operation === operation && e.path === filePath)
-      .catch((error: Error) => {
-        throw new Error(`${error.message}\nno file.transfer ${operation} ${filePath}; new file.transfer events:\n${JSON.stringify(transfers(fresh), null, 1)}`);
-      });
-
-  before(async () => {
-    gateway = await startGateway();
-    const dir = gateway.workDir;
-    files = path.join(dir, 'files');
-    fs.mkdirSync(files);
-    const [aliceKey, bobKey, dbKey] = await Promise.all([
-      makeKeyPair(dir, 'alice', 'alice@laptop'),
-      makeKeyPair(dir, 'bob', 'bob@laptop'),
-      makeKeyPair(dir, 'db-key', 'jumpgate-credential'),
-    ]);
-    db1 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
-    await gateway.apply(`kind: Credential
-name: db-key
-type: privateKey
-secretFile: ./db-key
----
-kind: User
-name: alice
-roles: [dba]
-keys:
-  - ${aliceKey.publicKey}
----
-kind: User
+  const w = suiteFixture(() =>
+    startProxiedWorld({
+      extraYaml: async ({ gateway, clientFor }) => {
+        files = path.join(gateway.workDir, 'files');
+        fs.mkdirSync(files);
+        const bobKey = await makeKeyPair(gateway.workDir, 'bob', 'bob@laptop');
+        bob = clientFor('bob', bobKey);
+        return `kind: User
 name: bob
 roles: [shell-only]
 keys:
   - ${bobKey.publicKey}
----
-kind: Target
-name: db1
-host: 127.0.0.1
-port: ${db1.port}
-login: ${osLogin}
-credential: db-key
 ---
 kind: Role
 name: dba
@@ -107,28 +63,36 @@ name: shell-only
 allow:
   - targets: [db1]
     access: [session]
-`);
-    alice = makeSshClient({ dir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath, gateLogLevel: 'ERROR' });
-    bob = makeSshClient({ dir, gateUser: 'bob', gatePort: gateway.port, gateKey: bobKey.privateKeyPath, gateLogLevel: 'ERROR' });
-  });
+`;
+      },
+    }),
+  );
 
-  after(async () => {
-    try {
-      await gateway?.stop();
-    } finally {
-      try {
-        await db1?.stop();
-      } finally {
-        await cleanupAll();
-      }
-    }
-  });
+  const scp = (client: SshClient, args: readonly string[]): Promise<RunResult> =>
+    run('scp', ['-F', client.configFile, '-P', String(w.gateway.port), ...args], { timeoutMs: 60_000 });
+  const sftpBatch = (client: SshClient, user: string, batch: string): Promise<RunResult> => {
+    const batchFile = w.gateway.writeFile(`batch-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`, batch);
+    return run('sftp', ['-F', client.configFile, '-P', String(w.gateway.port), '-b', batchFile, `${user}@127.0.0.1`], { timeoutMs: 60_000 });
+  };
+  const makeFile = (name: string, size: number): string => {
+    const file = path.join(files, name);
+    fs.writeFileSync(file, randomBytes(size));
+    return file;
+  };
+  const transfers = (fresh: (e: AuditEvent) => boolean): AuditEvent[] =>
+    w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'file.transfer');
+  const waitTransfer = (fresh: (e: AuditEvent) => boolean, operation: string, filePath: string): Promise<AuditEvent> =>
+    w.gateway
+      .waitForAuditEvent((e) => fresh(e) && e.type === 'file.transfer' && e.operation === operation && e.path === filePath)
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\nno file.transfer ${operation} ${filePath}; new file.transfer events:\n${JSON.stringify(transfers(fresh), null, 1)}`);
+      });
 
   test('scp (SFTP mode) uploads a file byte for byte, audited as upload', { timeout: 90_000 }, async () => {
     const src = makeFile('scp-up.bin', 3 * 1024 * 1024 + 17);
     const dest = path.join(files, 'scp-up.dest');
-    const fresh = newSince(gateway);
-    const r = await scp(alice, ['-q', src, `alice+db1@127.0.0.1:${dest}`]);
+    const fresh = newSince(w.gateway);
+    const r = await scp(w.alice, ['-q', src, `alice+db1@127.0.0.1:${dest}`]);
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'upload', dest);
@@ -139,8 +103,8 @@ allow:
   test('scp (SFTP mode) downloads a file byte for byte, audited as download', { timeout: 90_000 }, async () => {
     const src = makeFile('scp-down.src', 2 * 1024 * 1024 + 5);
     const dest = path.join(files, 'scp-down.bin');
-    const fresh = newSince(gateway);
-    const r = await scp(alice, ['-q', `alice+db1@127.0.0.1:${src}`, dest]);
+    const fresh = newSince(w.gateway);
+    const r = await scp(w.alice, ['-q', `alice+db1@127.0.0.1:${src}`, dest]);
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'download', src);
@@ -150,7 +114,7 @@ allow:
   test('scp with an explicit login: alice+LOGIN@db1@gate:PATH', { timeout: 90_000 }, async () => {
     const src = makeFile('scp-login.bin', 64 * 1024);
     const dest = path.join(files, 'scp-login.dest');
-    const r = await scp(alice, ['-q', src, `alice+${osLogin}@db1@127.0.0.1:${dest}`]);
+    const r = await scp(w.alice, ['-q', src, `alice+${osLogin}@db1@127.0.0.1:${dest}`]);
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
   });
@@ -158,8 +122,8 @@ allow:
   test('legacy scp -O uploads a file byte for byte, audited as scp upload', { timeout: 90_000 }, async () => {
     const src = makeFile('scp-o-up.bin', 3 * 1024 * 1024 + 3);
     const dest = path.join(files, 'scp-o-up.dest');
-    const fresh = newSince(gateway);
-    const r = await scp(alice, ['-O', '-q', src, `alice+db1@127.0.0.1:${dest}`]);
+    const fresh = newSince(w.gateway);
+    const r = await scp(w.alice, ['-O', '-q', src, `alice+db1@127.0.0.1:${dest}`]);
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp upload', dest);
@@ -170,8 +134,8 @@ allow:
   test('legacy scp -O downloads a file byte for byte, audited as scp download', { timeout: 90_000 }, async () => {
     const src = makeFile('scp-o-down.src', 2 * 1024 * 1024 + 1);
     const dest = path.join(files, 'scp-o-down.bin');
-    const fresh = newSince(gateway);
-    const r = await scp(alice, ['-O', '-q', `alice+db1@127.0.0.1:${src}`, dest]);
+    const fresh = newSince(w.gateway);
+    const r = await scp(w.alice, ['-O', '-q', `alice+db1@127.0.0.1:${src}`, dest]);
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp download', src);
@@ -184,8 +148,8 @@ allow:
     const remote1 = path.join(files, 'sftp-remote-1.bin');
     const remote2 = path.join(files, 'sftp-remote-2.bin');
     const back = path.join(files, 'sftp-back.bin');
-    const fresh = newSince(gateway);
-    const r = await sftpBatch(alice, 'alice+db1', [
+    const fresh = newSince(w.gateway);
+    const r = await sftpBatch(w.alice, 'alice+db1', [
       `put ${local} ${remote1}`,
       `rename ${remote1} ${remote2}`,
       `get ${remote2} ${back}`,
@@ -210,20 +174,20 @@ allow:
     assert.deepEqual(ops.filter((o) => ['upload', 'rename', 'download', 'remove'].includes(String(o))), ['upload', 'rename', 'download', 'remove']);
     const sessions = new Set(transfers(fresh).map((e) => String(e.session)));
     assert.equal(sessions.size, 1, JSON.stringify(transfers(fresh)));
-    const start = gateway.auditEvents().find((e) => fresh(e) && e.type === 'session.start' && sessions.has(String(e.session)));
+    const start = w.gateway.auditEvents().find((e) => fresh(e) && e.type === 'session.start' && sessions.has(String(e.session)));
     assert.ok(start, 'no session.start for the sftp session');
     assert.equal(start.kind, 'sftp');
   });
 
   test('a rule with only session access: bob gets a shell command but no scp or sftp', { timeout: 90_000 }, async () => {
-    const shell = await bob.run(['-p', String(gateway.port), 'bob+db1@127.0.0.1', 'echo bob-session-ok']);
+    const shell = await bob.run(['-p', String(w.gateway.port), 'bob+db1@127.0.0.1', 'echo bob-session-ok']);
     assert.equal(shell.code, 0, describeRun(shell));
     assert.match(shell.stdout, /bob-session-ok/);
 
     const src = makeFile('bob.bin', 4096);
     const denied = path.join(files, 'bob-denied.dest');
     const attempts: Array<[string, Promise<RunResult>]> = [];
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     attempts.push(['scp upload', scp(bob, ['-q', src, `bob+db1@127.0.0.1:${denied}`])]);
     attempts.push(['scp download', scp(bob, ['-q', `bob+db1@127.0.0.1:${src}`, path.join(files, 'bob-denied-down')])]);
     attempts.push(['scp -O upload', scp(bob, ['-O', '-q', src, `bob+db1@127.0.0.1:${denied}`])]);
@@ -238,8 +202,8 @@ allow:
     assert.ok(!fs.existsSync(path.join(files, 'bob-denied-down')));
     assert.ok(!fs.existsSync(path.join(files, 'bob-denied-down-o')));
 
-    await gateway.waitForAuditEvent(() => gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied').length >= attempts.length);
-    const refusals = gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied');
+    await w.gateway.waitForAuditEvent(() => w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied').length >= attempts.length);
+    const refusals = w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied');
     assert.equal(refusals.length, attempts.length, JSON.stringify(refusals, null, 1));
     for (const e of refusals) {
       assert.equal(e.user, 'bob');

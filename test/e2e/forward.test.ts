@@ -1,27 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
+import { freePort } from '../helpers/ports.js';
+import { waitForLocalForward } from '../helpers/ssh-client.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
 import { startEchoServer, echoRoundTrip, type EchoServer } from '../helpers/tcp-echo.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { startWorld } from '../helpers/world.js';
 
 describe('local port forwarding (ssh -L) through the gateway', () => {
-  let w: World;
   let echo: EchoServer;
 
   before(async () => {
     echo = await startEchoServer();
-    w = await startWorld({ forwardPorts: [echo.port] });
   });
 
+  const w = suiteFixture(() => startWorld({ forwardPorts: [echo.port] }));
+
   after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await echo?.stop();
-      await cleanupAll();
-    }
+    await echo?.stop();
   });
 
   test('ssh -N -L LOCAL:db1:PORT gate relays bytes both ways', { timeout: 60_000 }, async () => {
@@ -33,9 +29,7 @@ describe('local port forwarding (ssh -L) through the gateway', () => {
       'gate',
     ]);
     try {
-      await waitForPort('127.0.0.1', localPort, 15_000, () => ssh.isAlive()).catch((e: Error) => {
-        throw new Error(`${e.message}\nssh stderr:\n${ssh.stderr()}`);
-      });
+      await waitForLocalForward(ssh, localPort, 15_000);
 
       const big = await echoRoundTrip('127.0.0.1', localPort, randomBytes(1024 * 1024));
       assert.equal(big.receivedBytes, big.sentBytes);

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
-import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
-import { makeKeyPair } from '../helpers/keys.js';
-import { allOutput, describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
-import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import type { AuditEvent, Gateway } from '../helpers/gateway.js';
+import { allOutput, describeRun } from '../helpers/ssh-client.js';
+import { osLogin } from '../helpers/sshd.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
 import { killAllTmux, startTmux, type TmuxTerminal } from '../helpers/tmux.js';
+import { proxiedTargetYaml, startProxiedWorld } from '../helpers/world.js';
 
 /** A predicate true for events written after this call. */
 function newSince(g: Gateway): (e: AuditEvent) => boolean {
@@ -27,54 +27,15 @@ function lines(text: string): string[] {
 }
 
 describe('interactive proxied sessions and the target menu', () => {
-  let gateway: Gateway;
-  let db1: Sshd;
-  let alice: SshClient;
+  // Registered first, so the terminals close before the gateway stops.
+  after(() => {
+    killAllTmux();
+  });
 
-  /** `ssh -F CONFIG -t -p GATEPORT USER@127.0.0.1` in a fresh terminal. */
-  const terminal = (user: string, width = 100, height = 30): Promise<TmuxTerminal> =>
-    startTmux({ command: ['ssh', '-F', alice.configFile, '-t', '-p', String(gateway.port), `${user}@127.0.0.1`], width, height });
-
-  before(async () => {
-    gateway = await startGateway();
-    const dir = gateway.workDir;
-    const [aliceKey, dbKey] = await Promise.all([
-      makeKeyPair(dir, 'alice', 'alice@laptop'),
-      makeKeyPair(dir, 'db-key', 'jumpgate-credential'),
-    ]);
-    db1 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
-    await gateway.apply(`kind: Credential
-name: db-key
-type: privateKey
-secretFile: ./db-key
----
-kind: User
-name: alice
-roles: [dba]
-keys:
-  - ${aliceKey.publicKey}
----
-kind: Target
-name: db1
-host: 127.0.0.1
-port: ${db1.port}
-login: ${osLogin}
-credential: db-key
----
-kind: Target
-name: db2
-host: 127.0.0.1
-port: ${db1.port}
-login: ${osLogin}
-credential: db-key
----
-kind: Target
-name: web1
-host: 127.0.0.1
-port: ${db1.port}
-login: ${osLogin}
-credential: db-key
----
+  const w = suiteFixture(() =>
+    startProxiedWorld({
+      extraYaml: ({ db1 }) => `${proxiedTargetYaml('db2', db1.port)}---
+${proxiedTargetYaml('web1', db1.port)}---
 kind: Role
 name: dba
 allow:
@@ -84,22 +45,13 @@ allow:
     record: true
   - targets: [web1]
     access: [jump]
-`);
-    alice = makeSshClient({ dir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath, gateLogLevel: 'ERROR' });
-  });
+`,
+    }),
+  );
 
-  after(async () => {
-    try {
-      killAllTmux();
-      await gateway?.stop();
-    } finally {
-      try {
-        await db1?.stop();
-      } finally {
-        await cleanupAll();
-      }
-    }
-  });
+  /** `ssh -F CONFIG -t -p GATEPORT USER@127.0.0.1` in a fresh terminal. */
+  const terminal = (user: string, width = 100, height = 30): Promise<TmuxTerminal> =>
+    startTmux({ command: ['ssh', '-F', w.alice.configFile, '-t', '-p', String(w.gateway.port), `${user}@127.0.0.1`], width, height });
 
   describe('ssh -t alice+db1@gate: a recorded shell on db1', () => {
     let term: TmuxTerminal;
@@ -108,9 +60,9 @@ allow:
     let exitStatus: number | null = null;
 
     before(async () => {
-      fresh = newSince(gateway);
+      fresh = newSince(w.gateway);
       term = await terminal('alice+db1', 100, 30);
-      const start = await gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'session.start' && e.user === 'alice' && e.target === 'db1', 15_000);
+      const start = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'session.start' && e.user === 'alice' && e.target === 'db1', 15_000);
       sessionId = String(start.session);
     });
 
@@ -123,7 +75,7 @@ allow:
       const screen = await term.waitFor(/^marker-42$/m);
       // The shell is db1's: its SSH_CONNECTION names db1's port.
       await term.line('echo "on-target:${SSH_CONNECTION##* }"');
-      await term.waitFor(new RegExp(`^on-target:${db1.port}$`, 'm'));
+      await term.waitFor(new RegExp(`^on-target:${w.db1.port}$`, 'm'));
       assert.ok(screen.includes('echo marker-42'), 'the typed command is echoed by the remote terminal');
     });
 
@@ -155,7 +107,7 @@ allow:
     });
 
     test('session.end names the recording <id>.cast', { timeout: 30_000 }, async () => {
-      const end = await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === sessionId, 10_000);
+      const end = await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === sessionId, 10_000);
       assert.equal(end.kind, 'session');
       assert.equal(end.target, 'db1');
       assert.equal(end.login, osLogin);
@@ -164,7 +116,7 @@ allow:
     });
 
     test('the recording is asciicast v2 with the output and the resize', { timeout: 30_000 }, async () => {
-      const file = path.join(gateway.dataDir, 'recordings', `${sessionId}.cast`);
+      const file = path.join(w.gateway.dataDir, 'recordings', `${sessionId}.cast`);
       assert.ok(fs.existsSync(file), `${file} does not exist`);
       const [headerLine, ...eventLines] = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
       const header = JSON.parse(headerLine) as { version: number; width: number; height: number };
@@ -190,7 +142,7 @@ allow:
     });
 
     test('jumpgate replay ID --speed 50 prints the session\'s output', { timeout: 60_000 }, async () => {
-      const r = await gateway.jumpgate(['replay', sessionId, '--speed', '50'], { timeoutMs: 50_000 });
+      const r = await w.gateway.jumpgate(['replay', sessionId, '--speed', '50'], { timeoutMs: 50_000 });
       assert.equal(r.code, 0, describeRun(r));
       assert.match(r.stdout, /marker-42/);
       assert.match(r.stdout, /40 120/);
@@ -198,14 +150,14 @@ allow:
     });
 
     test('the typed commands are audited as command events of the session', { timeout: 30_000 }, async () => {
-      await gateway.waitForAuditEvent((e) => e.type === 'command' && e.session === sessionId && e.command === 'exit', 10_000);
-      const commands = gateway.auditEvents()
+      await w.gateway.waitForAuditEvent((e) => e.type === 'command' && e.session === sessionId && e.command === 'exit', 10_000);
+      const commands = w.gateway.auditEvents()
         .filter((e) => e.type === 'command' && e.session === sessionId)
         .map((e) => e.command);
       for (const expected of ['echo marker-42', 'stty size', 'sleep 30; echo sleep-was-not-interrupted', 'echo after-interrupt-$((6*7))', 'exit']) {
         assert.ok(commands.includes(expected), `no command event "${expected}" in ${JSON.stringify(commands)}`);
       }
-      for (const e of gateway.auditEvents().filter((x) => x.type === 'command' && x.session === sessionId)) {
+      for (const e of w.gateway.auditEvents().filter((x) => x.type === 'command' && x.session === sessionId)) {
         assert.equal(e.user, 'alice');
       }
     });
@@ -213,7 +165,7 @@ allow:
 
   describe('the target menu: ssh -t alice@gate', () => {
     test('lists the session targets, refuses a wrong number, starts the chosen one', { timeout: 60_000 }, async () => {
-      const fresh = newSince(gateway);
+      const fresh = newSince(w.gateway);
       const term = await terminal('alice', 100, 30);
       try {
         const screen = await term.waitFor('or q to leave: ');
@@ -236,16 +188,16 @@ allow:
 
         const db1Number = entries.find((e) => e.name === 'db1')!.n;
         await term.line(String(db1Number));
-        const start = await gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'session.start' && e.user === 'alice', 15_000);
+        const start = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'session.start' && e.user === 'alice', 15_000);
         assert.equal(start.target, 'db1');
         assert.equal(start.login, osLogin);
         await term.line('echo "menu-session:${SSH_CONNECTION##* }"');
-        await term.waitFor(new RegExp(`^menu-session:${db1.port}$`, 'm'));
+        await term.waitFor(new RegExp(`^menu-session:${w.db1.port}$`, 'm'));
         await term.line('stty size');
         await term.waitFor(/^30 100$/m);
         await term.line('exit');
         assert.equal(await term.waitForExit(15_000), 0, await term.capture());
-        const end = await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === start.session, 10_000);
+        const end = await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === start.session, 10_000);
         assert.equal(end.reason, 'closed');
         // The rule records: a session started from the menu is recorded too.
         assert.equal(end.recording, `${String(start.session)}.cast`);
@@ -255,20 +207,20 @@ allow:
     });
 
     test('q leaves the menu without a session', { timeout: 30_000 }, async () => {
-      const fresh = newSince(gateway);
+      const fresh = newSince(w.gateway);
       const term = await terminal('alice');
       try {
         await term.waitFor('or q to leave: ');
         await term.line('q');
         await term.waitForExit(10_000);
-        assert.equal(gateway.auditEvents().filter((e) => fresh(e) && e.type === 'session.start').length, 0);
+        assert.equal(w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'session.start').length, 0);
       } finally {
         await term.kill();
       }
     });
 
     test('without a terminal, alice@gate prints how to connect and exits 1', { timeout: 30_000 }, async () => {
-      const r = await alice.run(['-T', '-p', String(gateway.port), 'alice@127.0.0.1']);
+      const r = await w.alice.run(['-T', '-p', String(w.gateway.port), 'alice@127.0.0.1']);
       assert.equal(r.code, 1, describeRun(r));
       const text = allOutput(r);
       assert.match(text, /^jumpgate: /m, describeRun(r));

@@ -7,23 +7,24 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startOpenSshd, stopOpenSshds, type OpenSshd } from '../helpers/chain-world.js';
-import { cleanupAll } from '../helpers/cleanup.js';
-import { runJumpgate, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
-import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
-import { jumpgateBin, repoRoot } from '../helpers/paths.js';
-import { freePort } from '../helpers/ports.js';
-import { run, spawnTracked, type RunResult } from '../helpers/processes.js';
-import { describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
+import { describe, test } from 'node:test';
+import { settingsWith, type AuditEvent } from '../helpers/gateway.js';
+import { makeKeyPair } from '../helpers/keys.js';
+import { run, type RunResult } from '../helpers/processes.js';
+import { describeRun, type SshClient } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
 import { sha256 } from '../helpers/tcp-echo.js';
-import { makeTempDir } from '../helpers/tmp.js';
+import { proxiedTargetYaml, startProxiedWorld } from '../helpers/world.js';
 
 const MiB = 1024 * 1024;
 
-/** Resources for alice, the credential-holding targets db1 and db3 (via hop1), and db2 (not granted). */
-function resources(p: { alice: string; db1Port: number; db3Port?: number; hop1Port?: number }): string {
+/**
+ * What the tests add to the proxied world (alice, db-key, db1): db2 (no rule
+ * grants it), the dba role, and with a hop, db3 behind hop1 with hop1's own
+ * credential.
+ */
+function extraResources(p: { db1Port: number; db3Port?: number; hop1Port?: number }): string {
   const chain =
     p.db3Port !== undefined && p.hop1Port !== undefined
       ? `---
@@ -32,13 +33,7 @@ name: hop-key
 type: privateKey
 secretFile: ./hop-key
 ---
-kind: Target
-name: hop1
-host: 127.0.0.1
-port: ${p.hop1Port}
-login: ${osLogin}
-credential: hop-key
----
+${proxiedTargetYaml('hop1', p.hop1Port, 'hop-key')}---
 kind: Target
 name: db3
 host: 127.0.0.1
@@ -48,31 +43,7 @@ login: ${osLogin}
 credential: db-key
 `
       : '';
-  return `kind: Credential
-name: db-key
-type: privateKey
-secretFile: ./db-key
----
-kind: User
-name: alice
-roles: [dba]
-keys:
-  - ${p.alice}
----
-kind: Target
-name: db1
-host: 127.0.0.1
-port: ${p.db1Port}
-login: ${osLogin}
-credential: db-key
----
-kind: Target
-name: db2
-host: 127.0.0.1
-port: ${p.db1Port}
-login: ${osLogin}
-credential: db-key
----
+  return `${proxiedTargetYaml('db2', p.db1Port)}---
 kind: Role
 name: dba
 allow:
@@ -81,11 +52,6 @@ allow:
     logins: [${osLogin}]
     record: true
 ${chain}`;
-}
-
-/** An ssh_config for alice: her own key, no agent, no prompts, no known_hosts. */
-function aliceClient(dir: string, gatePort: number, key: KeyPair): SshClient {
-  return makeSshClient({ dir, gateUser: 'alice', gatePort, gateKey: key.privateKeyPath, gateLogLevel: 'ERROR' });
 }
 
 /** A predicate true for events written after this call. */
@@ -103,48 +69,27 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 }
 
 describe('proxied sessions: ssh alice+db1@gate', () => {
-  let gateway: Gateway;
-  let db1: Sshd;
   let db3: Sshd;
-  let hop1: OpenSshd;
-  let alice: SshClient;
+  let hop1: Sshd;
+
+  const w = suiteFixture(() =>
+    startProxiedWorld({
+      extraYaml: async ({ gateway, keys, db1 }) => {
+        const hopKey = await makeKeyPair(gateway.workDir, 'hop-key', 'jumpgate-hop-credential');
+        // The targets trust only the stored credentials, never alice's own key.
+        db3 = await startSshd({ authorizedKeys: [keys.db.publicKey] });
+        hop1 = await startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
+        return extraResources({ db1Port: db1.port, db3Port: db3.port, hop1Port: hop1.port });
+      },
+    }),
+  );
 
   /** `ssh -F CONFIG -p GATEPORT USER@127.0.0.1 ...args`. */
   const ssh = (user: string, args: readonly string[], options: Parameters<SshClient['run']>[1] = {}): Promise<RunResult> =>
-    alice.run(['-p', String(gateway.port), `${user}@127.0.0.1`, ...args], options);
-
-  before(async () => {
-    gateway = await startGateway();
-    const dir = gateway.workDir;
-    const [aliceKey, dbKey, hopKey] = await Promise.all([
-      makeKeyPair(dir, 'alice', 'alice@laptop'),
-      makeKeyPair(dir, 'db-key', 'jumpgate-credential'),
-      makeKeyPair(dir, 'hop-key', 'jumpgate-hop-credential'),
-    ]);
-    // The targets trust only the stored credentials, never alice's own key.
-    db1 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
-    db3 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
-    hop1 = await startOpenSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
-    await gateway.apply(resources({ alice: aliceKey.publicKey, db1Port: db1.port, db3Port: db3.port, hop1Port: hop1.port }));
-    alice = aliceClient(dir, gateway.port, aliceKey);
-  });
-
-  after(async () => {
-    try {
-      await gateway?.stop();
-    } finally {
-      try {
-        await db1?.stop();
-        await db3?.stop();
-        await stopOpenSshds();
-      } finally {
-        await cleanupAll();
-      }
-    }
-  });
+    w.alice.run(['-p', String(w.gateway.port), `${user}@127.0.0.1`, ...args], options);
 
   test('alice\'s own key does not open db1: only the gateway\'s credential does', { timeout: 30_000 }, async () => {
-    const r = await run('ssh', ['-F', alice.configFile, '-p', String(db1.port), `${osLogin}@127.0.0.1`, 'true']);
+    const r = await run('ssh', ['-F', w.alice.configFile, '-p', String(w.db1.port), `${osLogin}@127.0.0.1`, 'true']);
     assert.notEqual(r.code, 0, `db1 must not trust alice's own key\n${describeRun(r)}`);
   });
 
@@ -152,7 +97,7 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
     const r = await ssh('alice+db1', ['echo "$(id -un) on target:$SSH_CONNECTION"']);
     assert.equal(r.code, 0, describeRun(r));
     // SSH_CONNECTION names db1's port: the command ran on db1's sshd, not on the gateway.
-    assert.match(r.stdout, new RegExp(`^${osLogin} on target:\\S+ \\d+ 127\\.0\\.0\\.1 ${db1.port}$`, 'm'), describeRun(r));
+    assert.match(r.stdout, new RegExp(`^${osLogin} on target:\\S+ \\d+ 127\\.0\\.0\\.1 ${w.db1.port}$`, 'm'), describeRun(r));
   });
 
   test('an explicit login: alice+LOGIN@db1@gate', { timeout: 30_000 }, async () => {
@@ -162,10 +107,10 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   });
 
   test('the remote exit status comes back', { timeout: 30_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+db1', ['exit 7']);
     assert.equal(r.code, 7, describeRun(r));
-    const end = await gateway.waitForAuditEvent(
+    const end = await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'session.end' && e.user === 'alice' && e.exit_status === 7,
     );
     assert.equal(end.reason, 'closed');
@@ -187,15 +132,15 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   });
 
   test('an exec request is audited: session.start, command, session.end with the same session id', { timeout: 30_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+db1', ['echo exec-audit-marker']);
     assert.equal(r.code, 0, describeRun(r));
-    const command = await gateway.waitForAuditEvent(
+    const command = await w.gateway.waitForAuditEvent(
       (e) => e.type === 'command' && e.command === 'echo exec-audit-marker',
     );
     assert.equal(command.user, 'alice');
-    const end = await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === command.session);
-    const events = gateway.auditEvents().filter(fresh);
+    const end = await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === command.session);
+    const events = w.gateway.auditEvents().filter(fresh);
     const start = events.find((e) => e.type === 'session.start' && e.session === command.session);
     assert.ok(start, `no session.start for session ${String(command.session)}: ${JSON.stringify(events, null, 1)}`);
     assert.equal(start.kind, 'session');
@@ -215,49 +160,49 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   });
 
   test('100 MiB of output from the target arrives intact', { timeout: 180_000 }, async () => {
-    const file = path.join(gateway.workDir, 'big-download.bin');
+    const file = path.join(w.gateway.workDir, 'big-download.bin');
     const payload = randomBytes(100 * MiB);
     fs.writeFileSync(file, payload);
     // The target runs on this machine, so it can read the file; the pipe keeps the bytes binary.
-    const script = `set -o pipefail; ssh -F '${alice.configFile}' -p ${gateway.port} alice+db1@127.0.0.1 'cat ${file}' | sha256sum`;
+    const script = `set -o pipefail; ssh -F '${w.alice.configFile}' -p ${w.gateway.port} alice+db1@127.0.0.1 'cat ${file}' | sha256sum`;
     const r = await run('bash', ['-c', script], { timeoutMs: 150_000 });
     assert.equal(r.code, 0, describeRun(r));
     assert.equal(r.stdout.split(/\s+/)[0], sha256(payload));
   });
 
   test('a login no rule grants is refused after authentication', { timeout: 30_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+nobody@db1', ['echo must-not-run']);
     assert.equal(r.code, 1, describeRun(r));
     assert.match(r.stderr, /^jumpgate: alice may not reach nobody@db1 \(no rule grants login nobody\)\r?$/m, describeRun(r));
     assert.doesNotMatch(r.stdout, /must-not-run/);
-    await gateway.waitForAuditEvent(
+    await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'access.denied' && e.user === 'alice' && JSON.stringify(e).includes('nobody'),
     );
   });
 
   test('an unknown target is refused: jumpgate: no target named db9', { timeout: 30_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+db9', ['echo must-not-run']);
     assert.equal(r.code, 1, describeRun(r));
     assert.match(r.stderr, /^jumpgate: no target named db9\r?$/m, describeRun(r));
-    await gateway.waitForAuditEvent(
+    await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'access.denied' && e.user === 'alice' && JSON.stringify(e).includes('db9'),
     );
   });
 
   test('a target no rule grants is refused', { timeout: 30_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+db2', ['echo must-not-run']);
     assert.equal(r.code, 1, describeRun(r));
     assert.match(r.stderr, new RegExp(`^jumpgate: alice may not reach ${osLogin}@db2 \\(no rule grants db2\\)\\r?$`, 'm'), describeRun(r));
     assert.doesNotMatch(r.stdout, /must-not-run/);
-    await gateway.waitForAuditEvent(
+    await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'access.denied' && e.user === 'alice' && JSON.stringify(e).includes('db2'),
     );
     // Refused before any session began.
     assert.equal(
-      gateway.auditEvents().filter(fresh).filter((e) => e.type === 'session.start').length,
+      w.gateway.auditEvents().filter(fresh).filter((e) => e.type === 'session.start').length,
       0,
     );
   });
@@ -273,15 +218,15 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   });
 
   test('jumpgate sessions kill ID ends a live session', { timeout: 60_000 }, async () => {
-    const fresh = newSince(gateway);
-    const sleeper = alice.spawn(['-p', String(gateway.port), 'alice+db1@127.0.0.1', 'sleep 60'], { timeoutMs: 55_000 });
-    const start = await gateway.waitForAuditEvent(
+    const fresh = newSince(w.gateway);
+    const sleeper = w.alice.spawn(['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'sleep 60'], { timeoutMs: 55_000 });
+    const start = await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'session.start' && e.user === 'alice' && e.target === 'db1',
       15_000,
     );
     const id = String(start.session);
 
-    const listed = await gateway.jumpgate(['sessions', '-o', 'json']);
+    const listed = await w.gateway.jumpgate(['sessions', '-o', 'json']);
     assert.equal(listed.code, 0, describeRun(listed));
     const sessions = JSON.parse(listed.stdout) as Array<{ id: string; user: string; target: string }>;
     const mine = sessions.find((s) => s.id === id);
@@ -290,7 +235,7 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
     assert.equal(mine.target, 'db1');
 
     const began = Date.now();
-    const killed = await gateway.jumpgate(['sessions', 'kill', id]);
+    const killed = await w.gateway.jumpgate(['sessions', 'kill', id]);
     assert.equal(killed.code, 0, describeRun(killed));
     assert.match(killed.stdout, new RegExp(`^session ${id} ended \\(killed\\)$`, 'm'));
 
@@ -299,28 +244,28 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
     assert.ok(Date.now() - began < 10_000, 'the session outlived the kill by more than a few seconds');
     assert.notEqual(r.code, 0, describeRun(r));
     assert.equal(r.timedOut, false);
-    const end = await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === id);
+    const end = await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === id);
     assert.equal(end.reason, 'killed');
 
-    const later = await gateway.jumpgate(['sessions', '-o', 'json']);
+    const later = await w.gateway.jumpgate(['sessions', '-o', 'json']);
     assert.equal(later.code, 0, describeRun(later));
     assert.ok(!(JSON.parse(later.stdout) as Array<{ id: string }>).some((s) => s.id === id), later.stdout);
   });
 
   test('sessions kill of an unknown id fails with status 1', { timeout: 30_000 }, async () => {
-    const r = await gateway.jumpgate(['sessions', 'kill', '0123456789abcdef']);
+    const r = await w.gateway.jumpgate(['sessions', 'kill', '0123456789abcdef']);
     assert.equal(r.code, 1, describeRun(r));
   });
 
   // Last: it takes the jump host down.
   test('the chain really passes through hop1: with hop1 down, db3 is unreachable', { timeout: 60_000 }, async () => {
     await hop1.crash();
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const r = await ssh('alice+db3', ['echo must-not-run']);
     assert.notEqual(r.code, 0, describeRun(r));
     assert.doesNotMatch(r.stdout, /must-not-run/);
     assert.match(r.stderr, /^jumpgate: .*db3.*$/m, describeRun(r));
-    await gateway.waitForAuditEvent(
+    await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'upstream.failure' && JSON.stringify(e).includes('hop1'),
     );
     // db3 itself is still up, and db1 (no hop) still works.
@@ -334,135 +279,19 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
 // ---------------------------------------------------------------------------
 // Session limits and shutdown, on a gateway whose settings are written before it starts.
 
-interface ConfiguredGateway {
-  dataDir: string;
-  workDir: string;
-  port: number;
-  jumpgate(args: readonly string[]): Promise<RunResult>;
-  apply(yamlText: string): Promise<void>;
-  auditEvents(): AuditEvent[];
-  waitForAuditEvent(predicate: (e: AuditEvent) => boolean, timeoutMs?: number): Promise<AuditEvent>;
-  isAlive(): boolean;
-  stderrText(): string;
-  /** SIGTERM; resolves with the exit. */
-  stop(): Promise<RunResult>;
-}
-
-/** `jumpgate init`, then the `sessions:` line of jumpgate.yaml replaced, then `jumpgate serve`. */
-async function startConfiguredGateway(sessionsLine: string): Promise<ConfiguredGateway> {
-  const workDir = makeTempDir('gateway');
-  const dataDir = path.join(workDir, 'data');
-  const init = await runJumpgate(['init', '--data', dataDir]);
-  if (init.code !== 0) throw new Error(`jumpgate init failed\n${describeRun(init)}`);
-  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
-  const settings = fs.readFileSync(settingsFile, 'utf8');
-  if (!/^sessions:.*$/m.test(settings)) throw new Error(`jumpgate.yaml has no sessions: line:\n${settings}`);
-  fs.writeFileSync(settingsFile, settings.replace(/^sessions:.*$/m, sessionsLine));
-
-  const port = await freePort('127.0.0.1');
-  const listen = `127.0.0.1:${port}`;
-  const env = { ...process.env };
-  delete env.JUMPGATE_DATA;
-  const proc = spawnTracked(process.execPath, [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen], {
-    cwd: repoRoot,
-    env,
-    keepStdinOpen: true,
-  });
-  try {
-    await waitFor(() => proc.stderr().includes(`listening on ${listen}`) || !proc.isAlive(), 20_000, 'jumpgate serve listening');
-  } catch (e) {
-    await proc.kill();
-    throw new Error(`${(e as Error).message}\nstderr:\n${proc.stderr()}`);
-  }
-  if (!proc.isAlive()) {
-    const r = await proc.exited;
-    throw new Error(`jumpgate serve exited ${r.code ?? r.signal} before listening\n${r.stderr}`);
-  }
-
-  let counter = 0;
-  const auditEvents = (): AuditEvent[] => {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
-    } catch {
-      return [];
-    }
-    return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AuditEvent);
-  };
-  let stopping: Promise<RunResult> | undefined;
-  const g: ConfiguredGateway = {
-    dataDir,
-    workDir,
-    port,
-    jumpgate: (args) => runJumpgate([...args, '--data', dataDir]),
-    apply: async (yamlText) => {
-      counter += 1;
-      const file = path.join(workDir, `resources-${counter}.yaml`);
-      fs.writeFileSync(file, yamlText, { mode: 0o600 });
-      const r = await g.jumpgate(['apply', '-f', file]);
-      if (r.code !== 0) throw new Error(`jumpgate apply failed\n${describeRun(r)}`);
-    },
-    auditEvents,
-    waitForAuditEvent: async (predicate, timeoutMs = 5_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = auditEvents().find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) {
-          throw new Error(`no matching audit event within ${timeoutMs} ms; events: ${auditEvents().map((e) => e.type).join(', ')}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    isAlive: () => proc.isAlive(),
-    stderrText: () => proc.stderr(),
-    stop: () => {
-      stopping ??= (async () => {
-        proc.signal('SIGTERM');
-        const hard = setTimeout(() => void proc.kill(0), 15_000);
-        const r = await proc.exited;
-        clearTimeout(hard);
-        return r;
-      })();
-      return stopping;
-    },
-  };
-  return g;
-}
-
 describe('proxied session limits and shutdown', () => {
-  let gateway: ConfiguredGateway;
-  let db1: Sshd;
-  let alice: SshClient;
+  const w = suiteFixture(() =>
+    startProxiedWorld({
+      settings: settingsWith([[['sessions'], { idleTimeout: '3s', maxSessionDuration: '12h', maxSessionsPerUser: 10 }]]),
+      extraYaml: ({ db1 }) => extraResources({ db1Port: db1.port }),
+    }),
+  );
 
   const ssh = (args: readonly string[], options: Parameters<SshClient['run']>[1] = {}): Promise<RunResult> =>
-    alice.run(['-p', String(gateway.port), 'alice+db1@127.0.0.1', ...args], options);
-
-  before(async () => {
-    gateway = await startConfiguredGateway('sessions: {idleTimeout: 3s, maxSessionDuration: 12h, maxSessionsPerUser: 10}');
-    const [aliceKey, dbKey] = await Promise.all([
-      makeKeyPair(gateway.workDir, 'alice', 'alice@laptop'),
-      makeKeyPair(gateway.workDir, 'db-key', 'jumpgate-credential'),
-    ]);
-    db1 = await startSshd({ authorizedKeys: [dbKey.publicKey] });
-    await gateway.apply(resources({ alice: aliceKey.publicKey, db1Port: db1.port }));
-    alice = aliceClient(gateway.workDir, gateway.port, aliceKey);
-  });
-
-  after(async () => {
-    try {
-      if (gateway?.isAlive()) await gateway.stop();
-    } finally {
-      try {
-        await db1?.stop();
-      } finally {
-        await cleanupAll();
-      }
-    }
-  });
+    w.alice.run(['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', ...args], options);
 
   test('an idle session is ended (reason idle) and the user is told', { timeout: 60_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     const began = Date.now();
     const r = await ssh(['sleep 60'], { timeoutMs: 40_000 });
     const took = Date.now() - began;
@@ -470,7 +299,7 @@ describe('proxied session limits and shutdown', () => {
     assert.notEqual(r.code, 0, describeRun(r));
     assert.ok(took >= 2_500 && took < 20_000, `ended after ${took} ms (idleTimeout 3s)`);
     assert.match(r.stderr, /jumpgate: session idle/, describeRun(r));
-    const end = await gateway.waitForAuditEvent(
+    const end = await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'session.end' && e.user === 'alice',
     );
     assert.equal(end.reason, 'idle');
@@ -483,23 +312,23 @@ describe('proxied session limits and shutdown', () => {
   });
 
   test('SIGTERM to the gateway ends a live session as shutdown', { timeout: 60_000 }, async () => {
-    const fresh = newSince(gateway);
+    const fresh = newSince(w.gateway);
     // Output every second keeps it clear of the idle limit.
-    const live = alice.spawn(
-      ['-p', String(gateway.port), 'alice+db1@127.0.0.1', 'while :; do echo tick; sleep 1; done'],
+    const live = w.alice.spawn(
+      ['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'while :; do echo tick; sleep 1; done'],
       { timeoutMs: 50_000 },
     );
-    const start = await gateway.waitForAuditEvent(
+    const start = await w.gateway.waitForAuditEvent(
       (e) => fresh(e) && e.type === 'session.start' && e.user === 'alice',
       15_000,
     );
     await waitFor(() => live.stdout().includes('tick'), 10_000, 'the first tick');
-    const stopped = await gateway.stop();
+    const stopped = await w.gateway.terminate();
     assert.equal(stopped.code, 0, `jumpgate serve exited ${stopped.code ?? stopped.signal} after SIGTERM\n${stopped.stderr}`);
-    const end = await gateway
+    const end = await w.gateway
       .waitForAuditEvent((e) => e.type === 'session.end' && e.session === start.session)
       .catch(async (e: Error) => {
-        const past = await gateway.jumpgate(['sessions', '--all', '-o', 'json']);
+        const past = await w.gateway.jumpgate(['sessions', '--all', '-o', 'json']);
         throw new Error(`${e.message}\nsessions --all:\n${past.stdout}${past.stderr}\ngateway stderr:\n${stopped.stderr}`);
       });
     assert.equal(end.reason, 'shutdown');

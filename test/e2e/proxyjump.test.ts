@@ -2,27 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
+import { describe, test } from 'node:test';
 import { run } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
 import { sha256 } from '../helpers/tcp-echo.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { startWorld } from '../helpers/world.js';
 
 describe('ProxyJump (ssh -J) through the gateway', () => {
-  let w: World;
-
-  before(async () => {
-    w = await startWorld();
-  });
-
-  after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await cleanupAll();
-    }
-  });
+  const w = suiteFixture(() => startWorld());
 
   test('ssh -J gate LOGIN@db1 reaches the target by name and runs a command', { timeout: 30_000 }, async () => {
     const r = await w.alice.run(['-J', 'gate', `${w.login}@db1`, 'echo hello-from-target']);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { cleanupAll } from '../helpers/cleanup.js';
-import { freePort, waitForPort } from '../helpers/ports.js';
-import { allOutput, describeRun } from '../helpers/ssh-client.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { before, describe, test } from 'node:test';
+import { freePort } from '../helpers/ports.js';
+import { allOutput, describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
+import { startWorld } from '../helpers/world.js';
 
 /** Resolves once stderr() matches pattern, or rejects with what it holds. */
 async function waitForOutput(stderr: () => string, pattern: RegExp, timeoutMs: number): Promise<void> {
@@ -34,21 +34,12 @@ function readUntilClosed(port: number, timeoutMs: number): Promise<Buffer> {
 }
 
 describe('what the gateway refuses', () => {
-  let w: World;
+  const w = suiteFixture(() => startWorld());
   // A port nothing grants (nor listens on): the refusal must come from policy.
   let ungrantedPort: number;
 
   before(async () => {
-    w = await startWorld();
     ungrantedPort = await freePort();
-  });
-
-  after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await cleanupAll();
-    }
   });
 
   test('a user with no grant is refused the jump to db1', { timeout: 30_000 }, async () => {
@@ -62,9 +53,7 @@ describe('what the gateway refuses', () => {
     const localPort = await freePort();
     const ssh = w.alice.spawn(['-N', '-L', `127.0.0.1:${localPort}:db1:${ungrantedPort}`, 'gate']);
     try {
-      await waitForPort('127.0.0.1', localPort, 15_000, () => ssh.isAlive()).catch((e: Error) => {
-        throw new Error(`${e.message}\nssh stderr:\n${ssh.stderr()}`);
-      });
+      await waitForLocalForward(ssh, localPort, 15_000);
       const received = await readUntilClosed(localPort, 10_000);
       assert.equal(received.length, 0, 'a refused forward must not carry data');
       const pattern = new RegExp(

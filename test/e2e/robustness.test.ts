@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import ssh2 from 'ssh2';
-import { cleanupAll } from '../helpers/cleanup.js';
 import { describeRun } from '../helpers/ssh-client.js';
-import { startWorld, type World } from '../helpers/world.js';
+import { suiteFixture } from '../helpers/suite-fixture.js';
+import { startWorld } from '../helpers/world.js';
 
 /**
  * Opens a raw TCP connection, lets `act` use it, and waits (bounded) for it to
@@ -32,19 +32,7 @@ function rawConnection(port: number, act: (socket: net.Socket) => void, timeoutM
 }
 
 describe('the gateway survives hostile and heavy clients', () => {
-  let w: World;
-
-  before(async () => {
-    w = await startWorld();
-  });
-
-  after(async () => {
-    try {
-      await w?.stop();
-    } finally {
-      await cleanupAll();
-    }
-  });
+  const w = suiteFixture(() => startWorld());
 
   async function assertStillServes(): Promise<void> {
     assert.ok(w.gateway.isAlive(), `gateway died:\n${w.gateway.stderrText()}`);

@@ -9,21 +9,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  newKeyPair,
-  runClientIn,
-  startGatewayInNamespace,
-  startOpenSshd,
-  stopOpenSshds,
-  type OpenSshd,
-} from '../helpers/chain-world.js';
+import { runClientIn } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
 import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
-import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
+import { makeKeyPair, newKeyPair, type KeyPair } from '../helpers/keys.js';
 import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe } from '../helpers/netns.js';
 import { canConnect, freePort } from '../helpers/ports.js';
 import { describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
-import { osLogin } from '../helpers/sshd.js';
+import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 
 /** `jumpgate: ...` as the OpenSSH client prints a refused channel, for assertion messages. */
 function jumpgateLine(stderr: string): string {
@@ -40,7 +33,7 @@ describe('reaching targets: alternate hosts, timeouts, hop host keys, dead hops,
   let aliceKey: KeyPair;
   let hopKey: KeyPair;
   /** The final target behind the hops: trusts alice's own key (ProxyJump is end to end). */
-  let db: OpenSshd;
+  let db: Sshd;
 
   before(async () => {
     gateway = await startGateway();
@@ -48,7 +41,7 @@ describe('reaching targets: alternate hosts, timeouts, hop host keys, dead hops,
       makeKeyPair(gateway.workDir, 'alice', 'alice@laptop'),
       makeKeyPair(gateway.workDir, 'hop_key', 'jumpgate@hops'),
     ]);
-    db = await startOpenSshd({ host: '127.0.0.1', authorizedKeys: [aliceKey.publicKey] });
+    db = await startSshd({ host: '127.0.0.1', authorizedKeys: [aliceKey.publicKey] });
     await gateway.apply(`kind: User
 name: alice
 roles: [ops]
@@ -75,7 +68,6 @@ allow:
       await gateway?.stop();
     } finally {
       await db?.stop();
-      await stopOpenSshds();
       await cleanupAll();
       await removeNamespaces();
     }
@@ -97,7 +89,7 @@ via: ${hop}
 `;
 
   test('an alternate host is tried when host refuses, and the failed attempt is audited', { timeout: 60_000 }, async () => {
-    const alt = await startOpenSshd({ host: '127.0.0.3', authorizedKeys: [aliceKey.publicKey] });
+    const alt = await startSshd({ host: '127.0.0.3', authorizedKeys: [aliceKey.publicKey] });
     try {
       assert.equal(await canConnect('127.0.0.2', alt.port), false, `something listens on 127.0.0.2:${alt.port}`);
       await gateway.apply(`kind: Target
@@ -154,7 +146,7 @@ alternateHosts: [127.0.0.3]
     const silent = '10.231.202.9';
     assert.equal(await tcpProbe(gw, silent, 22, 1_500), 'timeout', `${silent}:22 must swallow SYNs from ${gw.name}`);
 
-    const nsGateway = await startGatewayInNamespace(gw, '127.0.0.1');
+    const nsGateway = await startGateway({ netns: gw });
     try {
       const key = await makeKeyPair(nsGateway.workDir, 'alice', 'alice@laptop');
       await nsGateway.apply(`kind: User
@@ -196,7 +188,7 @@ allow:
   });
 
   test('a pinned hostKey that does not match the hop refuses the channel and audits both fingerprints', { timeout: 60_000 }, async () => {
-    const hop = await startOpenSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
+    const hop = await startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
     try {
       const wrong = (await newKeyPair('not_the_hop_key')).fingerprint;
       await gateway.apply(hopAndTarget('pin-hop', hop.port, 'db-pin', `hostKey: ${wrong}\n`));
@@ -226,7 +218,7 @@ allow:
   test('a hop whose learnt host key changes is refused until jumpgate target trust', { timeout: 90_000 }, async () => {
     const firstKey = await newKeyPair('ssh_host_ed25519_key', 'first-host-key');
     const secondKey = await newKeyPair('ssh_host_ed25519_key', 'second-host-key');
-    let hop: OpenSshd = await startOpenSshd({ host: '127.0.0.1', hostKey: firstKey, authorizedKeys: [hopKey.publicKey] });
+    let hop: Sshd = await startSshd({ host: '127.0.0.1', hostKey: firstKey, authorizedKeys: [hopKey.publicKey] });
     await gateway.apply(hopAndTarget('tofu-hop', hop.port, 'db-tofu'));
 
     const first = await alice.run(['-J', 'gate', `${osLogin}@db-tofu`, 'echo first-use']);
@@ -235,7 +227,7 @@ allow:
 
     // The hop is rebuilt: same address and port, a new host key.
     await hop.crash();
-    hop = await startOpenSshd({ host: '127.0.0.1', port: hop.port, hostKey: secondKey, authorizedKeys: [hopKey.publicKey] });
+    hop = await startSshd({ host: '127.0.0.1', port: hop.port, hostKey: secondKey, authorizedKeys: [hopKey.publicKey] });
 
     const refused = await alice.run(['-J', 'gate', `${osLogin}@db-tofu`, 'true']);
     assert.notEqual(refused.code, 0, describeRun(refused));
@@ -260,7 +252,7 @@ allow:
   });
 
   test('a hop that dies ends its sessions, fails the next request naming the hop, and is dialed anew', { timeout: 120_000 }, async () => {
-    let hop = await startOpenSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
+    let hop = await startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
     await gateway.apply(hopAndTarget('dead-hop', hop.port, 'db-dead'));
 
     const session = alice.spawn(['-J', 'gate', `${osLogin}@db-dead`, 'echo started; sleep 60']);
@@ -292,7 +284,7 @@ allow:
     assert.match(t.stdout, new RegExp(`^FAIL\\s+dead-hop\\s+127\\.0\\.0\\.1:${hop.port}\\s+connection refused`, 'm'));
 
     // Back on the same port with the same host key: the next request dials it again.
-    hop = await startOpenSshd({ host: '127.0.0.1', port: hop.port, hostKey: hop.hostKey, authorizedKeys: [hopKey.publicKey] });
+    hop = await startSshd({ host: '127.0.0.1', port: hop.port, hostKey: hop.hostKey, authorizedKeys: [hopKey.publicKey] });
     const back = await alice.run(['-J', 'gate', `${osLogin}@db-dead`, 'echo hop-is-back']);
     assert.equal(back.code, 0, describeRun(back));
     assert.match(back.stdout, /hop-is-back/);
@@ -309,7 +301,7 @@ allow:
 
   test('a hop\'s private key never appears in the store, the audit log, the gateway log or get credentials', { timeout: 90_000 }, async () => {
     const secretKey = await makeKeyPair(gateway.workDir, 'secret_hop_key', 'jumpgate@secret-hop');
-    const hop = await startOpenSshd({ host: '127.0.0.1', authorizedKeys: [secretKey.publicKey] });
+    const hop = await startSshd({ host: '127.0.0.1', authorizedKeys: [secretKey.publicKey] });
     try {
       await gateway.apply(`kind: Credential
 name: secret-hop-key

@@ -1,14 +1,20 @@
 import { killAllChildren } from './processes.js';
+import { stopSshds } from './sshd.js';
 import { removeTempDirs } from './tmp.js';
 
 /**
- * For after(): kills every child this test file started and removes its temp
- * dirs. Runs both steps even when one fails.
+ * For after(): stops every sshd still up (with its per-connection processes,
+ * which a process-group kill misses), kills every other child this test file
+ * started and removes its temp dirs. Runs every step even when one fails.
  */
 export async function cleanupAll(): Promise<void> {
   try {
-    await killAllChildren();
+    await stopSshds();
   } finally {
-    removeTempDirs();
+    try {
+      await killAllChildren();
+    } finally {
+      removeTempDirs();
+    }
   }
 }

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
+import type { Namespace } from './netns.js';
 import { jumpgateBin, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
-import { run, spawnTracked, type RunResult, type SpawnTrackedOptions } from './processes.js';
+import { run, spawnTracked, type RunResult, type SpawnTrackedOptions, type TrackedProcess } from './processes.js';
 import { makeTempDir } from './tmp.js';
 
 /** One line of DATA/audit.log. */
@@ -26,11 +28,20 @@ export interface Gateway {
   stderrText(): string;
   isAlive(): boolean;
   /**
-   * SIGTERM, then waits for the exit; throws unless the gateway exits 0.
+   * SIGTERM, then waits for the exit (SIGKILL after 15 s) and resolves with
+   * it, whatever it was: for tests that judge the shutdown themselves.
    * Safe to call twice.
    */
+  terminate(): Promise<RunResult>;
+  /**
+   * SIGTERM, then waits for the exit; throws unless the gateway exits 0.
+   * Safe to call twice. After terminate() it only waits for that: the test
+   * that called terminate() judged the exit.
+   */
   stop(): Promise<void>;
-  /** Runs `jumpgate ARGS... --data DIR` to completion. */
+  /** stop(), then `serve` again on the same data dir, address and port. */
+  restart(): Promise<void>;
+  /** Runs `jumpgate ARGS... --data DIR` to completion (inside the gateway's namespace, if any). */
   jumpgate(args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
   /** Writes yamlText to a file and runs `jumpgate apply -f FILE`; throws unless it exits 0. */
   apply(yamlText: string): Promise<RunResult>;
@@ -39,13 +50,29 @@ export interface Gateway {
   auditLogPath(): string;
   /** Every event in DATA/audit.log, in order. */
   auditEvents(): AuditEvent[];
-  /** Polls the audit log until some event satisfies predicate. */
-  waitForAuditEvent(predicate: (e: AuditEvent) => boolean, timeoutMs?: number): Promise<AuditEvent>;
+  /**
+   * Polls the audit log until some event satisfies predicate, which also gets
+   * the event's index (to skip what was there before a mark).
+   */
+  waitForAuditEvent(predicate: (e: AuditEvent, index: number) => boolean, timeoutMs?: number): Promise<AuditEvent>;
 }
 
 export interface GatewayOptions {
-  /** A 127.0.0.0/8 address to listen on; default 127.0.0.1. */
+  /** The address to listen on: a 127.0.0.0/8 address, or an address of `netns`. Default 127.0.0.1. */
   host?: string;
+  /** Default: a free port on host, or 2222 inside a namespace. */
+  port?: number;
+  /**
+   * Edits DATA/jumpgate.yaml between `jumpgate init` and `serve`: gets the
+   * file init wrote, returns the new text (see settingsWith). Without it,
+   * serve initialises the data dir itself.
+   */
+  settings?: (yaml: string) => string;
+  /**
+   * Runs serve and every CLI command inside this network namespace, so
+   * `target test` dials from where the gateway dials.
+   */
+  netns?: Namespace;
   /** Time allowed for `serve` to initialise the data dir and listen. */
   startTimeoutMs?: number;
 }
@@ -63,56 +90,93 @@ export function runJumpgate(args: readonly string[], options: SpawnTrackedOption
 }
 
 /**
- * Starts `jumpgate serve` on a fresh data dir (serve initialises it) and waits
- * for its "listening on HOST:PORT" log line.
+ * A `settings` edit that sets each key path (`['ssh', 'authMethods']`) to its
+ * value in the jumpgate.yaml that init wrote, so the file keeps its shape and
+ * comments and every other key its default.
+ */
+export function settingsWith(changes: ReadonlyArray<readonly [keyPath: readonly string[], value: unknown]>): (yaml: string) => string {
+  return (yaml) => {
+    const doc = YAML.parseDocument(yaml);
+    for (const [keyPath, value] of changes) doc.setIn(keyPath, doc.createNode(value, { flow: true }));
+    return String(doc);
+  };
+}
+
+/**
+ * Starts `jumpgate serve` and waits for its "listening on HOST:PORT" log line.
+ * The data dir is fresh: serve initialises it, or, with `settings`, `jumpgate
+ * init` does and the settings are edited before serve starts.
  */
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
+  const { netns } = options;
   const workDir = makeTempDir('gateway');
   const dataDir = path.join(workDir, 'data');
-  const port = await freePort(host);
+  const port = options.port ?? (netns ? 2222 : await freePort(host));
   const listen = `${host}:${port}`;
+  const cliOptions: SpawnTrackedOptions = { cwd: repoRoot, env: cliEnv() };
+  const runCli = (args: readonly string[], runOptions: SpawnTrackedOptions): Promise<RunResult> =>
+    netns
+      ? netns.run(process.execPath, [jumpgateBin, ...args], { ...cliOptions, ...runOptions })
+      : runJumpgate(args, runOptions);
 
-  const proc = spawnTracked(process.execPath, [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen], {
-    cwd: repoRoot,
-    env: cliEnv(),
-    keepStdinOpen: true,
-  });
+  let settingsText: string | undefined;
+  if (options.settings) {
+    // init makes the host keys, vault key and store; the settings are then
+    // edited (keys left out keep their defaults, SPEC §5).
+    const init = await runCli(['init', '--data', dataDir], { timeoutMs: 30_000 });
+    if (init.code !== 0) {
+      throw new Error(`jumpgate init exited ${init.code ?? init.signal}\nstdout:\n${init.stdout}\nstderr:\n${init.stderr}`);
+    }
+    const settingsFile = path.join(dataDir, 'jumpgate.yaml');
+    settingsText = options.settings(fs.readFileSync(settingsFile, 'utf8'));
+    fs.writeFileSync(settingsFile, settingsText, { mode: 0o600 });
+  }
+  const settingsNote = settingsText === undefined ? '' : `\njumpgate.yaml:\n${settingsText}`;
 
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`jumpgate serve did not log "listening on ${listen}" within ${startTimeoutMs} ms\nstderr:\n${proc.stderr()}\nstdout:\n${proc.stdout()}`));
-    }, startTimeoutMs);
-    const onData = (): void => {
-      if (proc.stderr().includes(`listening on ${listen}`)) {
+  const serve = async (): Promise<TrackedProcess> => {
+    const serveArgs = [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen];
+    const serveOptions: SpawnTrackedOptions = { ...cliOptions, keepStdinOpen: true };
+    const proc = netns ? netns.spawn(process.execPath, serveArgs, serveOptions) : spawnTracked(process.execPath, serveArgs, serveOptions);
+    const where = netns ? ` in ${netns.name}` : '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
         cleanup();
-        resolve();
-      }
-    };
-    const onExit = (): void => {
-      cleanup();
-      // Wait for the output streams to drain so the error shows all of it.
-      void proc.exited.then((r) =>
-        reject(new Error(`jumpgate serve exited ${r.code ?? r.signal} before listening\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`)),
-      );
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      proc.child.stderr?.off('data', onData);
-      proc.child.off('exit', onExit);
-    };
-    proc.child.stderr?.on('data', onData);
-    proc.child.on('exit', onExit);
-    onData();
-  }).catch(async (e: unknown) => {
-    await proc.kill();
-    throw e;
-  });
+        reject(new Error(`jumpgate serve${where} did not log "listening on ${listen}" within ${startTimeoutMs} ms\nstderr:\n${proc.stderr()}\nstdout:\n${proc.stdout()}${settingsNote}`));
+      }, startTimeoutMs);
+      const onData = (): void => {
+        if (proc.stderr().includes(`listening on ${listen}`)) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = (): void => {
+        cleanup();
+        // Wait for the output streams to drain so the error shows all of it.
+        void proc.exited.then((r) =>
+          reject(new Error(`jumpgate serve${where} exited ${r.code ?? r.signal} before listening\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}${settingsNote}`)),
+        );
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        proc.child.stderr?.off('data', onData);
+        proc.child.off('exit', onExit);
+      };
+      proc.child.stderr?.on('data', onData);
+      proc.child.on('exit', onExit);
+      onData();
+    }).catch(async (e: unknown) => {
+      await proc.kill();
+      throw e;
+    });
+    return proc;
+  };
 
-  let fileCounter = 0;
+  let proc = await serve();
+  let terminated: Promise<RunResult> | undefined;
   let stopped: Promise<void> | undefined;
+  let fileCounter = 0;
   const auditLogPath = (): string => path.join(dataDir, 'audit.log');
 
   const gateway: Gateway = {
@@ -122,24 +186,39 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     workDir,
     stderrText: () => proc.stderr(),
     isAlive: () => proc.isAlive(),
-    stop: () => {
-      stopped ??= (async () => {
-        if (!proc.isAlive()) {
-          const r = await proc.exited;
-          throw new Error(`jumpgate serve had already exited (${r.code ?? r.signal})\nstderr:\n${r.stderr}`);
-        }
+    terminate: () => {
+      terminated ??= (async () => {
         proc.signal('SIGTERM');
         const hardKill = setTimeout(() => void proc.kill(0), 15_000);
         const r = await proc.exited;
         clearTimeout(hardKill);
-        if (r.code !== 0) {
-          throw new Error(`jumpgate serve exited ${r.code ?? r.signal} after SIGTERM (expected 0)\nstderr:\n${r.stderr}`);
-        }
+        return r;
       })();
+      return terminated;
+    },
+    stop: () => {
+      stopped ??= terminated
+        ? terminated.then(() => undefined)
+        : (async () => {
+            if (!proc.isAlive()) {
+              const r = await proc.exited;
+              throw new Error(`jumpgate serve had already exited (${r.code ?? r.signal})\nstderr:\n${r.stderr}`);
+            }
+            const r = await gateway.terminate();
+            if (r.code !== 0) {
+              throw new Error(`jumpgate serve exited ${r.code ?? r.signal} after SIGTERM (expected 0)\nstderr:\n${r.stderr}`);
+            }
+          })();
       return stopped;
     },
+    restart: async () => {
+      await gateway.stop();
+      terminated = undefined;
+      stopped = undefined;
+      proc = await serve();
+    },
     jumpgate: (args, runOptions = {}) =>
-      runJumpgate([...args, '--data', dataDir], {
+      runCli([...args, '--data', dataDir], {
         ...(runOptions.input !== undefined ? { input: runOptions.input } : {}),
         timeoutMs: runOptions.timeoutMs ?? 30_000,
       }),
@@ -183,7 +262,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         const found = gateway.auditEvents().find(predicate);
         if (found) return found;
         if (Date.now() > deadline) {
-          const types = gateway.auditEvents().map((e) => `${e.type}(${String(e.user)})`);
+          const types = gateway.auditEvents().map((e) => `${e.type}(${String(e.user)}${e.reason ? `: ${String(e.reason)}` : ''})`);
           throw new Error(`no matching audit event within ${timeoutMs} ms; events: ${types.join(', ')}`);
         }
         await new Promise((r) => setTimeout(r, 100));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runOk } from './processes.js';
+import { makeTempDir } from './tmp.js';
 
 export interface KeyPair {
   privateKeyPath: string;
@@ -18,6 +19,11 @@ export async function makeKeyPair(dir: string, name: string, comment = `${name}@
   const publicKeyPath = `${privateKeyPath}.pub`;
   const publicKey = fs.readFileSync(publicKeyPath, 'utf8').trim();
   return { privateKeyPath, publicKeyPath, publicKey, fingerprint: await fingerprintOf(publicKeyPath) };
+}
+
+/** A fresh ed25519 key pair in its own temp dir (host keys to swap in, keys nobody trusts). */
+export async function newKeyPair(name: string, comment = name): Promise<KeyPair> {
+  return makeKeyPair(makeTempDir('key'), name, comment);
 }
 
 /** The SHA256 fingerprint of a public key file. */

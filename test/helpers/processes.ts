@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 
 /** What a finished child left behind. */
 export interface RunResult {
@@ -172,6 +173,64 @@ export async function runOk(
     );
   }
   return r;
+}
+
+/** Every descendant of `pid` (children, grandchildren, ...), read from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/**
+ * SIGKILLs a tracked child and every process below it at once, including those
+ * that left its process group (a daemon that calls setsid() for each client,
+ * as sshd does, so a group signal misses them and they keep its output pipes
+ * open). Resolves once all of them are gone.
+ */
+export async function killProcessTree(proc: TrackedProcess, timeoutMs = 5_000): Promise<void> {
+  if (!proc.isAlive()) return;
+  // Frozen, the child forks nothing new while its tree is read.
+  try {
+    process.kill(proc.pid, 'SIGSTOP');
+  } catch {
+    /* already gone */
+  }
+  const tree = [...descendantsOf(proc.pid), proc.pid];
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  // 'exited' also waits for the output pipes, which the whole tree shared.
+  await proc.exited;
+  const deadline = Date.now() + timeoutMs;
+  while (tree.some((pid) => fs.existsSync(`/proc/${pid}`)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Kills every child still running: SIGTERM, then SIGKILL after a short grace. */

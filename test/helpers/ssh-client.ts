@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { waitForPort } from './ports.js';
 import { run, spawnTracked, type RunResult, type SpawnTrackedOptions, type TrackedProcess } from './processes.js';
 
 /** OpenSSH LogLevel values a test may ask for. */
@@ -94,6 +95,16 @@ export function makeSshClient(options: SshClientOptions): SshClient {
     run: (args, runOptions) => run('ssh', ['-F', configFile, ...args], runOptions),
     spawn: (args, spawnOptions) => spawnTracked('ssh', ['-F', configFile, ...args], spawnOptions),
   };
+}
+
+/**
+ * Resolves once an `ssh -L 127.0.0.1:PORT:...` listens on its local port;
+ * fails with ssh's stderr when ssh exits first or the time runs out.
+ */
+export async function waitForLocalForward(ssh: TrackedProcess, localPort: number, timeoutMs: number): Promise<void> {
+  await waitForPort('127.0.0.1', localPort, timeoutMs, () => ssh.isAlive()).catch((e: Error) => {
+    throw new Error(`${e.message}\nssh stderr:\n${ssh.stderr()}`);
+  });
 }
 
 /** Runs the stock ssh with quietSshOptions(key) followed by args. */

@@ -1,4 +1,4 @@
-import { startGateway, type Gateway } from './gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { makeKeyPair, type KeyPair } from './keys.js';
 import { makeSshClient, type SshClient } from './ssh-client.js';
 import { osLogin, startSshd, type Sshd } from './sshd.js';
@@ -28,6 +28,15 @@ export interface WorldOptions {
   forwardPorts?: number[];
   /** More YAML documents applied with the base resources. */
   extraYaml?: string;
+}
+
+/** Stops the gateway (expecting exit 0) and then the target, whatever the gateway did. */
+async function stopGatewayThenTarget(gateway: Gateway, target: Sshd): Promise<void> {
+  try {
+    await gateway.stop();
+  } finally {
+    await target.stop();
+  }
 }
 
 /** SPEC §3 resources for the World cast. */
@@ -100,12 +109,85 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     bob: client('bob', bob),
     stranger: client('alice', stranger),
     resources,
-    stop: async () => {
-      try {
-        await gateway.stop();
-      } finally {
-        await db1.stop();
-      }
-    },
+    stop: () => stopGatewayThenTarget(gateway, db1),
   };
+}
+
+/**
+ * The cast of a proxied-session test (SPEC §2.2): a gateway with a fresh data
+ * dir, an OpenSSH target db1 that trusts only the credential db-key the gateway
+ * holds, and alice (roles [dba]), whose own key opens only the gateway. The
+ * test brings the dba role and whatever else it needs.
+ */
+export interface ProxiedWorld {
+  gateway: Gateway;
+  db1: Sshd;
+  /** The login on db1: the OS user running the tests. */
+  login: string;
+  keys: { alice: KeyPair; db: KeyPair };
+  /** alice's ssh set-up, quiet (LogLevel ERROR) towards the gateway too. */
+  alice: SshClient;
+  /** An ssh set-up like alice's for another user of the gateway. */
+  clientFor(user: string, key: KeyPair): SshClient;
+  /** The YAML applied at start. */
+  resources: string;
+  /** Stops the gateway (expecting exit 0, unless the test terminated it) and db1. */
+  stop(): Promise<void>;
+}
+
+export interface ProxiedWorldOptions {
+  settings?: GatewayOptions['settings'];
+  /**
+   * The documents applied with the base ones (at least the dba role). It runs
+   * once the gateway and db1 are up, so it may make keys in gateway.workDir and
+   * start more servers first.
+   */
+  extraYaml(world: Omit<ProxiedWorld, 'resources'>): string | Promise<string>;
+}
+
+/** A Target document on loopback that the gateway logs into as the OS user with a stored credential. */
+export function proxiedTargetYaml(name: string, port: number, credential = 'db-key'): string {
+  return `kind: Target
+name: ${name}
+host: 127.0.0.1
+port: ${port}
+login: ${osLogin}
+credential: ${credential}
+`;
+}
+
+export async function startProxiedWorld(options: ProxiedWorldOptions): Promise<ProxiedWorld> {
+  const gateway = await startGateway({ settings: options.settings });
+  const dir = gateway.workDir;
+  const [alice, db] = await Promise.all([
+    makeKeyPair(dir, 'alice', 'alice@laptop'),
+    makeKeyPair(dir, 'db-key', 'jumpgate-credential'),
+  ]);
+  const db1 = await startSshd({ authorizedKeys: [db.publicKey] });
+  const clientFor = (user: string, key: KeyPair): SshClient =>
+    makeSshClient({ dir, gateUser: user, gatePort: gateway.port, gateKey: key.privateKeyPath, gateLogLevel: 'ERROR' });
+  const cast = {
+    gateway,
+    db1,
+    login: osLogin,
+    keys: { alice, db },
+    alice: clientFor('alice', alice),
+    clientFor,
+    stop: () => stopGatewayThenTarget(gateway, db1),
+  };
+  const resources = `kind: Credential
+name: db-key
+type: privateKey
+secretFile: ./db-key
+---
+kind: User
+name: alice
+roles: [dba]
+keys:
+  - ${alice.publicKey}
+---
+${proxiedTargetYaml('db1', db1.port)}---
+${await options.extraYaml(cast)}`;
+  await gateway.apply(resources);
+  return { ...cast, resources };
 }
