@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// Makes sure the OpenSSH programs the end-to-end tests drive are installed:
-// the tests start a real sshd as a target and use the stock ssh client.
+// Makes sure the programs the end-to-end tests drive are installed: a real sshd
+// as a target and the stock ssh client, tmux for interactive sessions, iproute2
+// for network namespaces, rsyslog (with its TLS driver) as a SIEM receiver and
+// openssl for the receiver's test certificates.
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const PACKAGES = ['openssh-server', 'openssh-client'];
-const SSHD = '/usr/sbin/sshd';
-const CLIENT_PROGRAMS = ['ssh', 'ssh-keygen', 'scp', 'sftp'];
+/** A program (absolute path, or a name looked up on PATH) and the Debian package that brings it. */
+const REQUIRED = [
+  ['/usr/sbin/sshd', 'openssh-server'],
+  ['ssh', 'openssh-client'], ['ssh-keygen', 'openssh-client'], ['scp', 'openssh-client'], ['sftp', 'openssh-client'],
+  ['tmux', 'tmux'],
+  ['ip', 'iproute2'],
+  ['/usr/sbin/rsyslogd', 'rsyslog'],
+  // rsyslog's GnuTLS driver: its OpenSSL one drops some TLS 1.3 sessions right after the handshake.
+  ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', 'rsyslog-gnutls'],
+  ['openssl', 'openssl'],
+];
 
 function isExecutable(file) {
   try {
@@ -25,13 +35,15 @@ function onPath(program) {
   return dirs.some((dir) => isExecutable(path.join(dir, program)));
 }
 
+function present(program) {
+  if (!path.isAbsolute(program)) return onPath(program);
+  // Plugins (rsyslog's TLS driver) are files, not programs; their directory depends on the architecture.
+  if (program.endsWith('.so')) return fs.existsSync(program) || fs.existsSync(program.replace('x86_64-linux-gnu', 'aarch64-linux-gnu'));
+  return isExecutable(program);
+}
+
 function missingPrograms() {
-  const missing = [];
-  if (!isExecutable(SSHD)) missing.push(SSHD);
-  for (const program of CLIENT_PROGRAMS) {
-    if (!onPath(program)) missing.push(program);
-  }
-  return missing;
+  return REQUIRED.filter(([program]) => !present(program));
 }
 
 function runVisible(command, args, env = process.env) {
@@ -51,20 +63,22 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 let missing = missingPrograms();
 
 if (missing.length > 0) {
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))];
+  const programs = missing.map(([program]) => program).join(', ');
   if (!isRoot) {
     console.error(
-      `ensure-test-deps: the end-to-end tests need OpenSSH, and these are missing: ${missing.join(', ')}\n` +
-        `Install the Debian/Ubuntu packages ${PACKAGES.join(' and ')}, for example:\n` +
-        `  sudo apt-get install -y ${PACKAGES.join(' ')}`,
+      `ensure-test-deps: the end-to-end tests need programs that are missing: ${programs}\n` +
+        `Install the Debian/Ubuntu packages ${packages.join(', ')}, for example:\n` +
+        `  sudo apt-get install -y ${packages.join(' ')}`,
     );
     process.exit(1);
   }
-  console.error(`ensure-test-deps: missing ${missing.join(', ')}; installing ${PACKAGES.join(' ')}`);
+  console.error(`ensure-test-deps: missing ${programs}; installing ${packages.join(' ')}`);
   runVisible('apt-get', ['update']);
-  runVisible('apt-get', ['install', '-y', ...PACKAGES], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  runVisible('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
   missing = missingPrograms();
   if (missing.length > 0) {
-    console.error(`ensure-test-deps: still missing after install: ${missing.join(', ')}`);
+    console.error(`ensure-test-deps: still missing after install: ${missing.map(([program]) => program).join(', ')}`);
     process.exit(1);
   }
 }

@@ -62,8 +62,14 @@ export class AuditLog {
   }
 }
 
-/** `audit.log` -> `audit-20261121T153000.123Z.log`: names sort in chain order. */
+/**
+ * `audit.log` -> `audit-20261121T153000.123Z-0000.log`: names sort in chain order, and a
+ * second rotation within the same millisecond takes the next sequence number.
+ */
 export function rotatedName(file: string, ts: string): string {
   const { dir, name, ext } = path.parse(file);
-  return path.join(dir, `${name}-${ts.replace(/[-:]/g, '')}${ext}`);
+  for (let seq = 0; ; seq++) {
+    const candidate = path.join(dir, `${name}-${ts.replace(/[-:]/g, '')}-${String(seq).padStart(4, '0')}${ext}`);
+    if (!existsSync(candidate)) return candidate;
+  }
 }

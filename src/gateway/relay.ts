@@ -4,8 +4,8 @@ export interface RelayResult { bytesUp: number; bytesDown: number; error?: strin
 
 /**
  * Relays a client channel and an upstream stream (a TCP socket, or a channel of a hop)
- * in both directions. `pipe` gives back-pressure both
- * ways: a slow reader on either side pauses the other, so nothing buffers without bound.
+ * in both directions, with back-pressure both ways: a slow reader on either side pauses
+ * the other, so nothing buffers without bound.
  * Half-close is kept (EOF one way does not end the other, RFC 4254 §5.3), and data
  * already queued is flushed before a side is torn down.
  */
@@ -25,8 +25,8 @@ export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayR
     onDone({ bytesUp, bytesDown, error });
   };
 
-  channel.pipe(upstream);
-  upstream.pipe(channel);
+  pump(channel, upstream);
+  pump(upstream, channel);
 
   channel.on('error', (e: Error) => { error ??= `client channel: ${e.message}`; });
   upstream.on('error', (e: Error) => { error ??= `target: ${e.message}`; });
@@ -57,4 +57,27 @@ export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayR
     upstream.destroy();
     channel.destroy();
   };
+}
+
+/**
+ * Like `from.pipe(to)`, but the chunks one tick brings (ssh2 emits one per SSH packet, and
+ * a TCP read holds several) go out in one write: half the system calls on the data path.
+ */
+export function pump(from: Duplex, to: Duplex): void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    to.uncork();
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed || to.writableEnded) return;
+    if (!corked) {
+      corked = true;
+      to.cork();
+      process.nextTick(uncork);
+    }
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => { if (!to.destroyed && !to.writableEnded) to.end(); });
 }

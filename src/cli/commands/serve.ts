@@ -22,6 +22,8 @@ export function registerServe(program: Command): void {
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
     .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
       const logger = createLogger();
+      // Listen for signals before anything else, so a stop during start-up is clean too.
+      const stopSignal = firstStopSignal(logger);
       const dataDir = dataDirOf(command);
       if (!isInitialised(dataDir)) {
         await initDataDir(dataDir);
@@ -53,25 +55,31 @@ export function registerServe(program: Command): void {
       for (const address of bound) logger.info(`ssh listening on ${address}`);
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
 
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) {
-            logger.warn('second signal: exiting now', { signal });
-            process.exit(1);
-          }
-          stopping = true;
-          logger.info('stopping: ending open sessions', { signal });
-          http?.close();
-          void gateway.close('shutdown').then(() => upstream.closeAll()).then(() => runtime.close()).then(() => {
-            logger.info('stopped');
-            resolve();
-          });
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
+      const signal = await stopSignal;
+      logger.info('stopping: ending open sessions', { signal });
+      http?.close();
+      await gateway.close('shutdown');
+      await upstream.closeAll();
+      await runtime.close();
+      logger.info('stopped');
     });
+}
+
+/** Resolves with the first SIGINT or SIGTERM; a second one exits at once. */
+function firstStopSignal(logger: ReturnType<typeof createLogger>): Promise<string> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: string) => {
+      if (received) {
+        logger.warn('second signal: exiting now', { signal });
+        process.exit(1);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
 }
 
 function nextSteps(dataDir: string, address: string): string {
