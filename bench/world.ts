@@ -4,7 +4,7 @@
  * removed at the end. Each side is reached with the same key exchange and cipher.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync, openSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -127,8 +127,11 @@ allow:
     logins: [${login}]
 `);
   jumpgate(['apply', '-f', path.join(dir, 'resources.yaml')]);
-  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${gatewayPort}`],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
+  // The gateway's log is kept in bench/tmp/ for when a run fails.
+  mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
+  const gatewayLog = openSync(path.join(repoRoot, 'bench/tmp/gateway.log'), 'w');
+  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${gatewayPort}`, '--http', ''],
+    { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
   children.push(gate);
   await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort)]);
 

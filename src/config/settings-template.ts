@@ -11,7 +11,7 @@ ssh:
   maxAuthTries: 6                   # authentication attempts per connection
   maxConnections: 10000             # open connections at once
   keepaliveInterval: 15s            # SSH keepalive to idle clients
-  workers: 1                        # processes sharing the listener
+  workers: 1                        # processes sharing the listener (only 1 in this version)
   trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted
   revokedKeys: null                 # file of revoked keys and certificates, one public key per line
 http:

@@ -77,7 +77,9 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
       extraYaml: async ({ gateway, keys, db1 }) => {
         const hopKey = await makeKeyPair(gateway.workDir, 'hop-key', 'jumpgate-hop-credential');
         // The targets trust only the stored credentials, never alice's own key.
-        db3 = await startSshd({ authorizedKeys: [keys.db.publicKey] });
+        // db3 re-keys every MiB, as OpenSSH does every GiB with chacha20: streams through
+        // it cross many key exchanges.
+        db3 = await startSshd({ authorizedKeys: [keys.db.publicKey], extraConfig: ['RekeyLimit 1M'] });
         hop1 = await startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
         return extraResources({ db1Port: db1.port, db3Port: db3.port, hop1Port: hop1.port });
       },
@@ -168,6 +170,15 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
     const r = await run('bash', ['-c', script], { timeoutMs: 150_000 });
     assert.equal(r.code, 0, describeRun(r));
     assert.equal(r.stdout.split(/\s+/)[0], sha256(payload));
+  });
+
+  test('a stream across the target\'s key re-exchanges keeps its exit status', { timeout: 120_000 }, async () => {
+    // The gateway must not send channel messages in the middle of a re-key: the target
+    // would drop the connection and the exit status would be lost (ssh exits 255).
+    for (let round = 0; round < 5; round++) {
+      const r = await ssh('alice+db3', ['cat > /dev/null; exit 5'], { input: randomBytes(24 * MiB), timeoutMs: 60_000 });
+      assert.equal(r.code, 5, `round ${round + 1}\n${describeRun(r)}`);
+    }
   });
 
   test('a login no rule grants is refused after authentication', { timeout: 30_000 }, async () => {

@@ -31,6 +31,7 @@ export function registerServe(program: Command): void {
       }
       const runtime = openRuntime(dataDir, logger);
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
+      if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
       const { settings, stores } = runtime;
       const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
