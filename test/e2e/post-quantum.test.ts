@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import ssh2 from 'ssh2';
@@ -15,6 +14,7 @@ import { run, type RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { startWorld } from '../helpers/world.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
+import { sendKexInit } from '../helpers/raw-kex.js';
 
 const PQ_KEX = 'mlkem768x25519-sha256';
 const CLASSIC_KEX = 'curve25519-sha256';
@@ -109,7 +109,9 @@ describe('post-quantum key exchange (mlkem768x25519-sha256) on the gateway hop',
   });
 
   test('a malformed init value (1215 bytes) is refused with a key exchange error; the gateway keeps serving', { timeout: 30_000 }, async () => {
-    const disconnect = await sendMalformedKexInit(w.gateway.port, randomBytes(1215));
+    const { after: replies } = await sendKexInit(w.gateway.port, PQ_KEX, randomBytes(1215));
+    assert.ok(replies.length >= 1, 'the gateway closed the connection without a disconnect message');
+    const disconnect = replies[0]!;
     assert.equal(disconnect[0], 1, 'SSH_MSG_DISCONNECT');
     assert.equal(disconnect.readUInt32BE(1), 3, 'SSH_DISCONNECT_KEY_EXCHANGE_FAILED');
     assert.ok(w.gateway.isAlive(), `the gateway is still running\n${w.gateway.stderrText()}`);
@@ -118,70 +120,3 @@ describe('post-quantum key exchange (mlkem768x25519-sha256) on the gateway hop',
     assert.match(r.stdout, /still-serving/);
   });
 });
-
-function sshString(value: Buffer | string): Buffer {
-  const body = typeof value === 'string' ? Buffer.from(value) : value;
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(body.length);
-  return Buffer.concat([len, body]);
-}
-
-/** An unencrypted binary packet (RFC 4253 §6). */
-function packet(payload: Buffer): Buffer {
-  let padding = 8 - ((5 + payload.length) % 8);
-  if (padding < 4) padding += 8;
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(1 + payload.length + padding);
-  head[4] = padding;
-  return Buffer.concat([head, payload, randomBytes(padding)]);
-}
-
-/**
- * Negotiates mlkem768x25519-sha256 with a real KEXINIT, sends
- * SSH_MSG_KEX_ECDH_INIT carrying `value`, and resolves with the next packet
- * the server sends (expected: its disconnect).
- */
-function sendMalformedKexInit(port: number, value: Buffer): Promise<Buffer> {
-  const lists = [PQ_KEX, 'ssh-ed25519', 'aes128-ctr', 'aes128-ctr', 'hmac-sha2-256', 'hmac-sha2-256', 'none', 'none', '', ''];
-  const kexinit = Buffer.concat([Buffer.from([20]), randomBytes(16), ...lists.map((l) => sshString(l)), Buffer.alloc(5)]);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error('the gateway neither answered nor closed within 10 s'));
-    }, 10_000);
-    let buf = Buffer.alloc(0);
-    let versionSeen = false;
-    let packets = 0;
-    const done = (result: Buffer | Error): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      if (result instanceof Error) reject(result);
-      else resolve(result);
-    };
-    sock.on('connect', () => sock.write('SSH-2.0-malformed_kex_test\r\n'));
-    sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (!versionSeen) {
-        const eol = buf.indexOf('\r\n');
-        if (eol === -1) return;
-        versionSeen = true;
-        buf = buf.subarray(eol + 2);
-      }
-      while (buf.length >= 5 && buf.length >= 4 + buf.readUInt32BE(0)) {
-        const len = buf.readUInt32BE(0);
-        const payload = Buffer.from(buf.subarray(5, 4 + len - buf[4]!));
-        buf = buf.subarray(4 + len);
-        packets += 1;
-        if (packets === 1) {
-          sock.write(packet(kexinit));
-          sock.write(packet(Buffer.concat([Buffer.from([30]), sshString(value)])));
-        } else {
-          return done(payload);
-        }
-      }
-    });
-    sock.on('error', () => undefined);
-    sock.on('close', () => done(new Error(`the gateway closed the connection after ${packets} packet(s) without a disconnect message`)));
-  });
-}
