@@ -11,16 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
-import { makeKeyPair } from '../helpers/keys.js';
 import { freePort } from '../helpers/ports.js';
 import { startRsyslog, stopRsyslogs, type ReceivedMessage, type Rsyslog } from '../helpers/rsyslog.js';
-import { describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
-import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { describeRun } from '../helpers/ssh-client.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { issueCertificate, makeCertificateAuthority } from '../helpers/tls-certs.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { closeWebhookReceivers, expectedSignature, signatureValid, startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { worldResources } from '../helpers/world.js';
+import { osLogin } from '../helpers/sshd.js';
+import { startWorld } from '../helpers/world.js';
 
 // ---------------------------------------------------------------------------
 // RFC 5424 (syslog) parsing, independent of the product's formatter.
@@ -230,46 +229,9 @@ async function waitForSample(httpAddress: string, description: string, predicate
   }
 }
 
-// ---------------------------------------------------------------------------
-// The cast: a gateway with settings, an OpenSSH target db1, alice (jump to db1),
-// bob (no roles) and a stranger claiming to be alice with an unknown key.
-
-interface Cast {
-  gateway: Gateway;
-  db1: Sshd;
-  alice: SshClient;
-  bob: SshClient;
-  stranger: SshClient;
-  stop(): Promise<void>;
-}
-
-async function startCast(settings: (yaml: string) => string): Promise<Cast> {
-  const gateway = await startGateway({ settings });
-  const dir = gateway.workDir;
-  const [alice, bob, stranger] = await Promise.all([
-    makeKeyPair(dir, 'alice', 'alice@laptop'),
-    makeKeyPair(dir, 'bob', 'bob@laptop'),
-    makeKeyPair(dir, 'stranger', 'stranger@elsewhere'),
-  ]);
-  const db1 = await startSshd({ authorizedKeys: [alice.publicKey, bob.publicKey] });
-  await gateway.apply(worldResources({ alice: alice.publicKey, bob: bob.publicKey, db1Port: db1.port, login: osLogin }));
-  const client = (user: string, key: typeof alice): SshClient =>
-    makeSshClient({ dir, gateUser: user, gatePort: gateway.port, gateKey: key.privateKeyPath, targetKey: key.privateKeyPath, gateLogLevel: 'ERROR' });
-  return {
-    gateway,
-    db1,
-    alice: client('alice', alice),
-    bob: client('bob', bob),
-    stranger: client('alice', stranger),
-    stop: async () => {
-      try {
-        await gateway.stop();
-      } finally {
-        await db1.stop();
-      }
-    },
-  };
-}
+// The cast: startWorld's gateway (with settings), db1, alice (jump to db1), bob (no roles)
+// and a stranger claiming to be alice; quiet towards the gateway.
+const startCast = (settings: (yaml: string) => string) => startWorld({ settings, gateLogLevel: 'ERROR' });
 
 function syslogSink(name: string, rsyslog: Rsyslog, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, type: 'syslog', transport: rsyslog.transport, address: rsyslog.address, facility: 'authpriv', appName: 'jumpgate', ...extra };

@@ -28,6 +28,10 @@ export interface WorldOptions {
   forwardPorts?: number[];
   /** More YAML documents applied with the base resources. */
   extraYaml?: string;
+  /** Edits of the gateway's settings, applied before it starts. */
+  settings?: (yaml: string) => string;
+  /** The ssh LogLevel towards the gateway (INFO by default, so refusals show). */
+  gateLogLevel?: 'INFO' | 'ERROR';
 }
 
 /** Stops the gateway (expecting exit 0) and then the target, whatever the gateway did. */
@@ -77,7 +81,7 @@ allow:
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const gateway = await startGateway();
+  const gateway = await startGateway({ settings: options.settings });
   const dir = gateway.workDir;
   const [alice, bob, stranger] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
@@ -98,7 +102,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   await gateway.apply(resources);
 
   const client = (user: string, key: KeyPair): SshClient =>
-    makeSshClient({ dir, gateUser: user, gatePort: gateway.port, gateKey: key.privateKeyPath, targetKey: key.privateKeyPath });
+    makeSshClient({ dir, gateUser: user, gatePort: gateway.port, gateKey: key.privateKeyPath, targetKey: key.privateKeyPath, gateLogLevel: options.gateLogLevel });
 
   return {
     gateway,
