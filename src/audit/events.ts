@@ -29,11 +29,6 @@ export type AuditBody =
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
-export const AUDIT_TYPES: readonly AuditType[] = [
-  'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
-  'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert',
-];
-
 export type AuditDraft = Base & AuditBody;
 
 /** A sealed event: the draft plus its place in the hash chain. */

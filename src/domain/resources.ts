@@ -93,7 +93,6 @@ export type AccessKind = z.infer<typeof AccessKindSchema>;
 export type CredentialSpec = z.infer<typeof CredentialSchema>;
 export type Resource = z.infer<typeof ResourceSchema>;
 export type ResourceKind = Resource['kind'];
-export const RESOURCE_KINDS: readonly ResourceKind[] = ['User', 'Target', 'Role', 'Credential'];
 
 /** The certificate principals that log in as this user (SPEC §3: default is the user's name). */
 export function principalsOf(user: User): string[] {
