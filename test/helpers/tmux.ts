@@ -78,7 +78,11 @@ export async function startTmux(options: TmuxStartOptions): Promise<TmuxTerminal
   const tmuxOk = (args: readonly string[], timeoutMs = 10_000) => runOk('tmux', ['-L', socket, ...args], { timeoutMs });
 
   const envPrefix = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${quote(v)}`);
-  const commandLine = [...(envPrefix.length > 0 ? ['env', ...envPrefix] : []), ...options.command.map(quote)].join(' ');
+  const inner = [...(envPrefix.length > 0 ? ['env', ...envPrefix] : []), ...options.command.map(quote)].join(' ');
+  // The command's exit status goes to a file: tmux sometimes marks a pane dead (its pty
+  // closed) without ever recording how the command ended.
+  const statusFile = path.join(dir, 'exit-status');
+  const commandLine = `sh -c ${quote(`${inner}; echo $? > ${statusFile}`)}`;
   liveSockets.add(socket);
   await tmuxOk([
     '-f', conf,
@@ -131,10 +135,10 @@ export async function startTmux(options: TmuxStartOptions): Promise<TmuxTerminal
     waitForExit: async (timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const r = await tmux(['display-message', '-p', '-t', session, '#{pane_dead} #{pane_dead_status}']);
-        if (r.code !== 0) return null;
-        const [dead, status] = r.stdout.trim().split(' ');
-        if (dead === '1') return status === undefined || status === '' ? null : Number(status);
+        if (fs.existsSync(statusFile)) {
+          const text = fs.readFileSync(statusFile, 'utf8').trim();
+          if (text !== '') return Number(text);
+        }
         if (Date.now() > deadline) {
           throw new Error(`the terminal's command did not exit within ${timeoutMs} ms; it shows:\n${await terminal.capture()}`);
         }
