@@ -2,7 +2,9 @@
 // Makes sure the programs the end-to-end tests drive are installed: a real sshd
 // as a target and the stock ssh client, tmux for interactive sessions, iproute2
 // for network namespaces, rsyslog (with its TLS driver) as a SIEM receiver and
-// openssl for the receiver's test certificates.
+// openssl for the receiver's test certificates; other SSH clients than OpenSSH
+// (Dropbear's dbclient, PuTTY's plink, Python's paramiko from Debian) for the
+// hostile-client and interoperability tests.
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
@@ -19,6 +21,10 @@ const REQUIRED = [
   // rsyslog's GnuTLS driver: its OpenSSL one drops some TLS 1.3 sessions right after the handshake.
   ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', 'rsyslog-gnutls'],
   ['openssl', 'openssl'],
+  ['dbclient', 'dropbear-bin'],
+  ['plink', 'putty-tools'], ['puttygen', 'putty-tools'],
+  // Debian's own Python with paramiko (by absolute path: another python3 may come first on PATH).
+  ['/usr/lib/python3/dist-packages/paramiko/__init__.py', 'python3-paramiko'],
 ];
 
 function isExecutable(file) {
@@ -39,6 +45,7 @@ function present(program) {
   if (!path.isAbsolute(program)) return onPath(program);
   // Plugins (rsyslog's TLS driver) are files, not programs; their directory depends on the architecture.
   if (program.endsWith('.so')) return fs.existsSync(program) || fs.existsSync(program.replace('x86_64-linux-gnu', 'aarch64-linux-gnu'));
+  if (program.endsWith('.py')) return fs.existsSync(program);
   return isExecutable(program);
 }
 
