@@ -27,6 +27,9 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
   const auth = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
 
   client.on('error', (error: Error) => logger.debug('client connection error', { src, error }));
+  client.on('handshake', (negotiated: { kex: string; cs: { cipher: string; compress: string } }) => {
+    logger.debug('key exchange done', { src, kex: negotiated.kex, cipher: negotiated.cs.cipher, compression: negotiated.cs.compress });
+  });
   client.on('close', () => {
     void auth.closed();
     for (const listener of closeListeners.splice(0)) listener();

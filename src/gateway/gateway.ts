@@ -29,19 +29,31 @@ export function splitHostPort(text: string): { host: string; port: number } {
   return { host: match[1], port: Number(match[2]) };
 }
 
+/**
+ * Compression as OpenSSH's sshd offers it since 7.4: none, or zlib only once the client
+ * has authenticated (`zlib@openssh.com`), so no stranger reaches the decompressor. Plain
+ * pre-authentication `zlib` is not offered.
+ */
+export const GATEWAY_COMPRESSION = ['none', 'zlib@openssh.com'];
+
+/** The ssh2 server configuration of the gateway (the fuzz tests build the same server). */
+export function sshServerConfig(settings: GatewayDeps['settings'], hostKeys: readonly Buffer[]): ssh2.ServerConfig {
+  return {
+    hostKeys: [...hostKeys],
+    algorithms: { ...gatewayAlgorithms(settings.ssh.algorithms), compress: GATEWAY_COMPRESSION } as ssh2.Algorithms,
+    ident: 'jumpgate',
+    keepaliveInterval: ms(settings.ssh.keepaliveInterval),
+    keepaliveCountMax: 3,
+  };
+}
+
 export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): Gateway {
   const { settings, logger } = deps;
   const sessions = new LiveSessions(deps);
   const sockets = new Set<Socket>();
   const clients = new Set<Connection>();
 
-  const ssh = new ssh2.Server({
-    hostKeys: [...hostKeys],
-    algorithms: gatewayAlgorithms(settings.ssh.algorithms) as ssh2.Algorithms,
-    ident: 'jumpgate',
-    keepaliveInterval: ms(settings.ssh.keepaliveInterval),
-    keepaliveCountMax: 3,
-  });
+  const ssh = new ssh2.Server(sshServerConfig(settings, hostKeys));
   ssh.on('connection', (client: Connection, info: { ip: string; port: number }) => {
     const socket = (client as unknown as { _sock: Socket })._sock;
     clients.add(client);

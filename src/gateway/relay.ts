@@ -7,7 +7,8 @@ export interface RelayResult { bytesUp: number; bytesDown: number; error?: strin
  * in both directions, with back-pressure both ways: a slow reader on either side pauses
  * the other, so nothing buffers without bound.
  * Half-close is kept (EOF one way does not end the other, RFC 4254 §5.3), and data
- * already queued is flushed before a side is torn down.
+ * already queued is flushed before a side is torn down. A side that closed is never
+ * touched again: an ssh2 channel never sets `destroyed`, so its own 'close' is the truth.
  */
 export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayResult) => void): (reason?: string) => void {
   let channelClosed = false;
@@ -47,15 +48,15 @@ export function relay(channel: Duplex, upstream: Duplex, onDone: (result: RelayR
     upstreamClosed = true;
     channel.resume();
     // A reset target gives no 'end', so end the channel here too (a no-op after pipe did).
-    if (!channel.destroyed) channel.end();
+    if (!channelClosed) channel.end();
     report();
   });
 
-  /** Ends both sides at once (session killed, gateway stopping). */
+  /** Ends both sides at once (session killed, gateway stopping, client connection gone). */
   return (reason?: string) => {
     if (reason) error ??= reason;
-    upstream.destroy();
-    channel.destroy();
+    if (!upstreamClosed) upstream.destroy();
+    if (!channelClosed) channel.destroy();
   };
 }
 

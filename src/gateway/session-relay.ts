@@ -78,8 +78,11 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
     resolveDone({ reason, exitStatus, bytesUp, bytesDown });
   };
 
+  // An ssh2 channel never sets `destroyed`: its own 'close' says it is gone (the client
+  // left, or its connection died), after which it is not touched again.
+  let channelClosed = false;
   upstream.on('close', () => {
-    if (!channel.destroyed) {
+    if (!channelClosed) {
       if (exitSignal) channel.exit(exitSignal.name, exitSignal.coreDumped, exitSignal.message);
       else if (exitStatus !== null) channel.exit(exitStatus);
       channel.end();
@@ -87,6 +90,7 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
     finish();
   });
   channel.on('close', () => {
+    channelClosed = true;
     upstream.close();
     finish();
   });
@@ -94,13 +98,16 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
   function stop(why: EndReason, message: string): void {
     if (finished) return;
     reason = why;
-    if (!channel.destroyed) {
+    if (!channelClosed) {
       channel.stderr.write(`\r\n${message}\r\n`);
       channel.exit(255);
       channel.end();
     }
     upstream.close();
-    setTimeout(() => { channel.destroy(); finish(); }, 2000).unref();
+    setTimeout(() => {
+      if (!channelClosed) channel.destroy();
+      finish();
+    }, 2000).unref();
   }
 
   return {

@@ -20,6 +20,8 @@ export interface AuditEvent {
 }
 
 export interface Gateway {
+  /** The process id of `jumpgate serve` (for /proc/PID/status and /proc/PID/limits). */
+  pid(): number;
   dataDir: string;
   host: string;
   port: number;
@@ -75,6 +77,10 @@ export interface GatewayOptions {
   netns?: Namespace;
   /** Time allowed for `serve` to initialise the data dir and listen. */
   startTimeoutMs?: number;
+  /** More environment for `serve` (e.g. JUMPGATE_LOG_LEVEL). */
+  env?: NodeJS.ProcessEnv;
+  /** Starts `serve` under this open-files limit (util-linux `prlimit`, which execs it: same pid). */
+  openFilesLimit?: { soft: number; hard: number };
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
@@ -136,9 +142,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const serve = async (): Promise<TrackedProcess> => {
-    const serveArgs = [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen];
-    const serveOptions: SpawnTrackedOptions = { ...cliOptions, keepStdinOpen: true };
-    const proc = netns ? netns.spawn(process.execPath, serveArgs, serveOptions) : spawnTracked(process.execPath, serveArgs, serveOptions);
+    const nodeArgs = [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen];
+    const limit = options.openFilesLimit;
+    const [command, serveArgs] = limit
+      ? ['prlimit', [`--nofile=${limit.soft}:${limit.hard}`, process.execPath, ...nodeArgs]]
+      : [process.execPath, nodeArgs];
+    const serveOptions: SpawnTrackedOptions = { ...cliOptions, env: { ...cliOptions.env, ...options.env }, keepStdinOpen: true };
+    const proc = netns ? netns.spawn(command, serveArgs, serveOptions) : spawnTracked(command, serveArgs, serveOptions);
     const where = netns ? ` in ${netns.name}` : '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -180,6 +190,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const auditLogPath = (): string => path.join(dataDir, 'audit.log');
 
   const gateway: Gateway = {
+    pid: () => proc.pid,
     dataDir,
     host,
     port,

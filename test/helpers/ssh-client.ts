@@ -43,6 +43,8 @@ export interface SshClientOptions {
   gateLogLevel?: SshLogLevel;
   /** LogLevel for every other host; default ERROR. */
   logLevel?: SshLogLevel;
+  /** More ssh_config lines for the gateway's Host block (`Compression yes`). */
+  gateConfig?: string[];
 }
 
 export interface SshClient {
@@ -83,6 +85,7 @@ export function makeSshClient(options: SshClientOptions): SshClient {
     `  HostName ${options.gateHost ?? '127.0.0.1'}`,
     `  Port ${options.gatePort}`,
     `  User ${options.gateUser}`,
+    ...(options.gateConfig ?? []).map((line) => `  ${line}`),
     ...common(options.gateKey, options.gateLogLevel ?? 'INFO'),
     '',
     'Host *',

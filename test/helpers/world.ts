@@ -32,6 +32,8 @@ export interface WorldOptions {
   settings?: (yaml: string) => string;
   /** The ssh LogLevel towards the gateway (INFO by default, so refusals show). */
   gateLogLevel?: 'INFO' | 'ERROR';
+  /** How the gateway process runs (its environment, its open-files limit). */
+  gatewayProcess?: Pick<GatewayOptions, 'env' | 'openFilesLimit'>;
 }
 
 /** Stops the gateway (expecting exit 0) and then the target, whatever the gateway did. */
@@ -81,7 +83,7 @@ allow:
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const gateway = await startGateway({ settings: options.settings });
+  const gateway = await startGateway({ settings: options.settings, ...options.gatewayProcess });
   const dir = gateway.workDir;
   const [alice, bob, stranger] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
@@ -141,6 +143,8 @@ export interface ProxiedWorld {
 
 export interface ProxiedWorldOptions {
   settings?: GatewayOptions['settings'];
+  /** How the gateway process runs (its environment, its open-files limit). */
+  gatewayProcess?: Pick<GatewayOptions, 'env' | 'openFilesLimit'>;
   /**
    * The documents applied with the base ones (at least the dba role). It runs
    * once the gateway and db1 are up, so it may make keys in gateway.workDir and
@@ -161,7 +165,7 @@ credential: ${credential}
 }
 
 export async function startProxiedWorld(options: ProxiedWorldOptions): Promise<ProxiedWorld> {
-  const gateway = await startGateway({ settings: options.settings });
+  const gateway = await startGateway({ settings: options.settings, ...options.gatewayProcess });
   const dir = gateway.workDir;
   const [alice, db] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
