@@ -5,7 +5,9 @@ export interface RelayResult { bytesUp: number; bytesDown: number; error?: strin
 /**
  * Relays a client channel and an upstream stream (a TCP socket, or a channel of a hop)
  * in both directions, with back-pressure both ways: a slow reader on either side pauses
- * the other, so nothing buffers without bound.
+ * the other, so nothing buffers without bound. An SSH channel's write() reports the
+ * back-pressure of its connection's socket too (patches/: a peer that opens a huge window
+ * and stops reading its socket pauses the other side like a full window does).
  * Half-close is kept (EOF one way does not end the other, RFC 4254 §5.3), and data
  * already queued is flushed before a side is torn down. A side that closed is never
  * touched again: an ssh2 channel never sets `destroyed`, so its own 'close' is the truth.

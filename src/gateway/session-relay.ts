@@ -2,7 +2,9 @@
  * Relays an accepted client session channel and the target's session channel: stdin,
  * stdout, stderr, EOF both ways, window changes, signals, exit status or exit signal
  * (RFC 4254 §6.5-6.10). It also feeds the recording, the command log and the SFTP audit,
- * and enforces the idle and maximum-duration limits.
+ * and enforces the idle and maximum-duration limits. Both channels' write() report their
+ * connection's socket back-pressure (patches/), so pipe() pauses the side that outruns
+ * its reader, in both directions.
  */
 import type { ServerChannel, ClientChannel } from 'ssh2';
 import type { AsciicastWriter } from '../recording/asciicast-writer.js';

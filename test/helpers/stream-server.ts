@@ -9,6 +9,8 @@ export interface StreamServer {
   sha256: string | null;
   /** Connections accepted so far. */
   connections(): number;
+  /** Bytes handed to the kernel so far, over every connection. */
+  sentBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startStreamServer(options: { bytes?: number; host?: string
   }
   const sockets = new Set<net.Socket>();
   let accepted = 0;
+  let sentTotal = 0;
   const server = net.createServer((socket) => {
     accepted += 1;
     sockets.add(socket);
@@ -47,6 +50,7 @@ export async function startStreamServer(options: { bytes?: number; host?: string
         }
         const chunk = total === undefined ? block : block.subarray(0, Math.min(BLOCK, total - sent));
         sent += chunk.length;
+        sentTotal += chunk.length;
         if (!socket.write(chunk)) {
           socket.once('drain', pump);
           return;
@@ -64,6 +68,7 @@ export async function startStreamServer(options: { bytes?: number; host?: string
     port,
     sha256,
     connections: () => accepted,
+    sentBytes: () => sentTotal,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
