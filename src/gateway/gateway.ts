@@ -53,14 +53,24 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const sockets = new Set<Socket>();
   const clients = new Set<Connection>();
 
+  // ssh2 announces a connection ('connection') while it parses the client's version line,
+  // inside that socket's 'data' event. A 'data' listener of ours, added before ssh2 adds
+  // its own, notes which socket is speaking, so the connection finds its socket (local
+  // address, pre-auth slot) without reading ssh2's private fields.
+  let speaking: Socket | null = null;
   const ssh = new ssh2.Server(sshServerConfig(settings, hostKeys));
   ssh.on('connection', (client: Connection, info: { ip: string; port: number }) => {
-    const socket = (client as unknown as { _sock: Socket })._sock;
+    const socket = speaking;
+    if (!socket) {
+      logger.error('ssh connection from no known socket; closing', { src: addressText(info.ip, info.port) });
+      client.end();
+      return;
+    }
     clients.add(client);
     client.on('close', () => clients.delete(client));
     handleConnection({ ...deps, bans }, sessions, client, {
       ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
-      localAddress: plainIp(socket?.localAddress) || 'gateway', localPort: socket?.localPort ?? 2222,
+      localAddress: plainIp(socket.localAddress) || 'gateway', localPort: socket.localPort ?? 2222,
     }, { onAuthenticated: () => slots.get(socket)?.authenticated() });
   });
   ssh.on('error', (error: Error) => logger.warn('ssh server error', { error }));
@@ -86,6 +96,9 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
+    // Paused, so this listener does not start the flow before ssh2 listens too.
+    socket.pause();
+    socket.on('data', () => { speaking = socket; });
     ssh.injectSocket(socket);
   };
 
