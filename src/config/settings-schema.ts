@@ -32,6 +32,8 @@ const SshSettings = z.strictObject({
   }).prefault({}),
   maxAuthTries: z.number().int().min(1).default(6),
   maxConnections: z.number().int().min(1).default(10000),
+  /** Channels (sessions, ProxyJump, forwards) one connection may hold open at once. */
+  maxChannelsPerConnection: z.number().int().min(1).default(64),
   keepaliveInterval: duration.default('15s'),
   workers: z.number().int().min(1).default(1),
   trustedUserCAKeys: z.array(z.string().min(1)).default([]),

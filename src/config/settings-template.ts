@@ -10,6 +10,7 @@ ssh:
   maxStartups: {total: 100, perSource: 10}   # unauthenticated connections at once
   maxAuthTries: 6                   # authentication attempts per connection
   maxConnections: 10000             # open connections at once
+  maxChannelsPerConnection: 64      # channels (sessions, ProxyJump, forwards) one connection may hold open
   keepaliveInterval: 15s            # SSH keepalive to idle clients
   workers: 1                        # processes sharing the listener (only 1 in this version)
   trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted

@@ -9,9 +9,12 @@ import { AuthFlow } from './auth-flow.js';
 import type { BanGuard } from './ban-guard.js';
 import { handleDirectTcpip, auditUpstreamFailure, OPEN_FAILURE, type TcpipInfo, type AcceptChannel, type RejectChannel } from './direct-tcpip-channel.js';
 import { handleSessionChannel, howToConnectText } from './session-channel.js';
+import { formatHostPort } from '../upstream/dial-tcp.js';
 import { handleProxiedSession, type ProxiedConnection } from './proxied-session.js';
 import { runTargetMenu } from './target-menu.js';
 import { reachableTargetList } from '../policy/reachable-targets.js';
+import { ConnectionChannels } from './connection-channels.js';
+import { background } from '../runtime/background.js';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
 
@@ -23,7 +26,7 @@ export interface ConnectionHooks {
 export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, sessions: LiveSessions, client: Connection, address: ClientAddress, hooks: ConnectionHooks): void {
   const { audit, logger } = deps;
   const { src } = address;
-  const closeListeners: Array<() => void> = [];
+  const channels = new ConnectionChannels(deps.settings.ssh.maxChannelsPerConnection, (error) => logger.error('ending a channel with its connection failed', { src, error }));
   const auth = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
 
   client.on('error', (error: Error) => logger.debug('client connection error', { src, error }));
@@ -31,12 +34,12 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     logger.debug('key exchange done', { src, kex: negotiated.kex, cipher: negotiated.cs.cipher, compression: negotiated.cs.compress });
   });
   client.on('close', () => {
-    void auth.closed();
-    for (const listener of closeListeners.splice(0)) listener();
+    background(logger, 'closing the authentication of a connection', auth.closed());
+    channels.close();
   });
 
   client.on('authentication', (ctx: AuthContext) => {
-    void auth.handle(ctx).catch((error) => {
+    auth.handle(ctx).catch((error: unknown) => {
       logger.error('authentication failed unexpectedly', { src, error });
       ctx.reject();
     });
@@ -47,10 +50,25 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     hooks.onAuthenticated();
     const { user, login, mfaVerified, portForwardingPermitted } = auth.result;
     const who = { userName: user, ip: address.ip, mfaVerified };
-    const context = { deps, sessions, who, src, portForwardingPermitted, onConnectionClose: (listener: () => void) => closeListeners.push(listener) };
+    const context = { deps, sessions, who, src, portForwardingPermitted };
+
+    /** A slot for a new channel, or null after refusing it (RFC 4254 §5.1 RESOURCE_SHORTAGE). */
+    const slotFor = (reject: RejectChannel, access: string, destination: string) => {
+      const slot = channels.take();
+      if (slot) return slot;
+      const limit = channels.limit;
+      reject(OPEN_FAILURE.RESOURCE_SHORTAGE, `jumpgate: ${user} has ${limit} channels open on this connection, the most allowed (ssh.maxChannelsPerConnection)`);
+      background(logger, 'access.denied audit', audit.record({
+        type: 'access.denied', user, src, access, target: null, destination,
+        reason: `too many channels on one connection (ssh.maxChannelsPerConnection ${limit})`,
+      }));
+      return null;
+    };
 
     client.on('tcpip', (accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo) => {
-      void handleDirectTcpip(context, accept, reject, info).catch((error) => {
+      const slot = slotFor(reject, info.destPort === 22 ? 'jump' : 'forward', formatHostPort(info.destIP, info.destPort));
+      if (!slot) return;
+      handleDirectTcpip(context, slot, accept, reject, info).catch((error: unknown) => {
         logger.error('direct-tcpip failed', { src, error });
         reject(OPEN_FAILURE.CONNECT_FAILED, 'jumpgate: internal error');
       });
@@ -63,10 +81,13 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
         const key = `${target.name}@${targetLogin}`;
         let pending = upstreams.get(key);
         if (!pending) {
-          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => void auditUpstreamFailure(deps, user, src, failed.name, failure))
+          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => background(logger, 'upstream failure audit', auditUpstreamFailure(deps, user, src, failed.name, failure)))
             .then(({ client: upstreamClient }) => {
-              upstreamClient.on('close', () => upstreams.delete(key));
-              closeListeners.push(() => upstreamClient.end());
+              const forget = channels.whenClosed(() => upstreamClient.end());
+              upstreamClient.on('close', () => {
+                upstreams.delete(key);
+                forget();
+              });
               return upstreamClient;
             });
           pending.catch(() => upstreams.delete(key));
@@ -76,24 +97,30 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       },
     };
 
-    client.on('session', (accept: () => Session) => {
+    client.on('session', (accept: () => Session | undefined, reject: RejectChannel) => {
+      const slot = slotFor(reject, 'session', login.target ? `${login.login ?? '?'}@${login.target}` : 'gateway');
+      if (!slot) return;
       const session = accept();
+      if (!session) return slot.release();
+      // ssh2 emits 'close' on a session when the client closes it; a connection that dies
+      // takes every slot with it.
+      session.once('close', () => slot.release());
       if (login.target) return handleProxiedSession(proxied, session, login.target, login.login);
       handleSessionChannel(session, async () => howToConnectText({
         user, gate: address.localAddress, port: address.localPort,
         sessionTargets: (await reachableTargetList(deps.stores, user, 'session')).map((t) => t.name),
         jumpTargets: (await reachableTargetList(deps.stores, user, 'jump')).map((t) => t.name),
-      }), (channel, pty, env) => void runTargetMenu(proxied, channel, pty, env));
+      }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)));
     });
 
     // Remote forwarding (`ssh -R`) and other global requests are refused (SPEC §2.3).
     client.on('request', (_accept: unknown, reject: (() => void) | undefined, name: string, info: { bindAddr?: string; bindPort?: number }) => {
       reject?.();
       if (name === 'tcpip-forward') {
-        void audit.record({
+        background(logger, 'access.denied audit', audit.record({
           type: 'access.denied', user, src, access: 'remoteForward', target: null,
           destination: `${info.bindAddr ?? ''}:${info.bindPort ?? 0}`, reason: 'remote forwarding is not granted',
-        });
+        }));
       }
     });
   });

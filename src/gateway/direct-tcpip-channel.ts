@@ -10,9 +10,11 @@ import { checkTcpAccess, type Requester } from './access-check.js';
 import { TargetUnreachable, type UpstreamChannel, type DialAttemptFailure } from '../upstream/upstream-pool.js';
 import { formatHostPort } from '../upstream/dial-tcp.js';
 import { relay } from './relay.js';
+import type { ChannelSlot } from './connection-channels.js';
+import { background } from '../runtime/background.js';
 
 /** RFC 4254 §5.1 reason codes. */
-export const OPEN_FAILURE = { ADMINISTRATIVELY_PROHIBITED: 1, CONNECT_FAILED: 2 } as const;
+export const OPEN_FAILURE = { ADMINISTRATIVELY_PROHIBITED: 1, CONNECT_FAILED: 2, RESOURCE_SHORTAGE: 4 } as const;
 
 export interface TcpipInfo { destIP: string; destPort: number; srcIP: string; srcPort: number }
 export type AcceptChannel = () => Duplex | undefined;
@@ -25,18 +27,27 @@ export interface ChannelContext {
   src: string;
   /** False when the login certificate lacks `permit-port-forwarding`: no jump, no forward. */
   portForwardingPermitted?: boolean;
-  /** Channels end with their connection. */
-  onConnectionClose(listener: () => void): void;
 }
 
-export async function handleDirectTcpip(context: ChannelContext, accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo): Promise<void> {
+/** `slot` is this channel's place on its connection; it is released on every way out. */
+export async function handleDirectTcpip(context: ChannelContext, slot: ChannelSlot, accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo): Promise<void> {
+  let relaying = false;
+  try {
+    relaying = await openAndRelay(context, slot, accept, reject, info);
+  } finally {
+    if (!relaying) slot.release();
+  }
+}
+
+/** True once the channel is relayed (the relay then releases the slot when it ends). */
+async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: AcceptChannel, reject: RejectChannel, info: TcpipInfo): Promise<boolean> {
   const { deps, who, src } = context;
   if (context.portForwardingPermitted === false) {
     const destination = formatHostPort(info.destIP, info.destPort);
     const reason = 'the login certificate does not permit port forwarding';
     reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, `jumpgate: ${who.userName} may not reach ${destination} (${reason})`);
     await deps.audit.record({ type: 'access.denied', user: who.userName, src, access: info.destPort === 22 ? 'jump' : 'forward', target: null, destination, reason });
-    return;
+    return false;
   }
   const outcome = await checkTcpAccess(deps, who, info.destIP, info.destPort);
   if (!outcome.allowed) {
@@ -45,22 +56,23 @@ export async function handleDirectTcpip(context: ChannelContext, accept: AcceptC
       type: 'access.denied', user: who.userName, src, access: outcome.access, target: outcome.target,
       destination: formatHostPort(info.destIP, info.destPort), reason: outcome.reason,
     });
-    return;
+    return false;
   }
   const { target, access, port, rule } = outcome;
   let upstream: UpstreamChannel;
   try {
-    upstream = await deps.upstream.open(target, port, (failed, failure) => void auditUpstreamFailure(deps, who.userName, src, failed.name, failure));
+    upstream = await deps.upstream.open(target, port, (failed, failure) => background(deps.logger, 'upstream failure audit', auditUpstreamFailure(deps, who.userName, src, failed.name, failure)));
   } catch (error) {
     const message = error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name} unreachable: ${String(error)}`;
     reject(OPEN_FAILURE.CONNECT_FAILED, message);
-    return;
+    return false;
   }
   const channel = accept();
   if (!channel) {
+    // The client connection went away while the target was dialed.
     upstream.stream.destroy();
     upstream.release();
-    return;
+    return false;
   }
   const destination = upstream.address;
   let stopRelay: (reason?: string) => void = () => {};
@@ -70,10 +82,12 @@ export async function handleDirectTcpip(context: ChannelContext, accept: AcceptC
     (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
   );
   stopRelay = relay(channel, upstream.stream, (result) => {
+    slot.release();
     upstream.release();
     session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
   });
-  context.onConnectionClose(() => stopRelay());
+  slot.untilConnectionCloses(() => stopRelay());
+  return true;
 }
 
 /** `upstream.failure`, and `hostkey.mismatch` when that was the reason (SPEC §6). */

@@ -5,12 +5,16 @@
  * files (new connections refused, established ones served).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { describe, test } from 'node:test';
-import ssh2 from 'ssh2';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import ssh2, { type ClientChannel } from 'ssh2';
 import { settingsWith } from '../helpers/gateway.js';
-import { describeRun } from '../helpers/ssh-client.js';
+import { freePort } from '../helpers/ports.js';
+import { describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
+import { echoRoundTrip, startEchoServer, type EchoServer } from '../helpers/tcp-echo.js';
 import { startWorld } from '../helpers/world.js';
 
 /** An ssh2 client logged in to the gateway; the caller ends it. */
@@ -45,3 +49,135 @@ describe('each connection finds its own socket', () => {
     assert.match(r.stderr, new RegExp(`ssh -J alice@127\\.0\\.0\\.1:${w.gateway.port} LOGIN@db1`), describeRun(r));
   });
 });
+
+/** Opens a direct-tcpip channel; resolves with it, or with the open failure (reason code and text). */
+function openForward(client: ssh2.Client, host: string, port: number): Promise<{ channel: ClientChannel } | { refused: { reason: number | string | undefined; message: string } }> {
+  return new Promise((resolve) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => {
+      if (error) resolve({ refused: { reason: (error as Error & { reason?: number | string }).reason, message: error.message } });
+      else resolve({ channel });
+    });
+  });
+}
+
+/** Echoes a line through an open channel to the echo server. */
+async function echoes(channel: ClientChannel): Promise<void> {
+  const line = `hello ${Math.random()}\n`;
+  const got = new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no echo within 10 s (got ${JSON.stringify(text)})`)), 10_000);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      if (text.includes(line)) {
+        clearTimeout(timer);
+        channel.removeListener('data', onData);
+        resolve(text);
+      }
+    };
+    channel.on('data', onData);
+  });
+  channel.write(line);
+  await got;
+}
+
+/** Ends a channel and waits for its close (which ssh2 emits once what it holds is read). */
+function closeChannel(channel: ClientChannel): Promise<void> {
+  return new Promise((resolve) => {
+    channel.once('close', () => resolve());
+    channel.resume();
+    channel.end();
+  });
+}
+
+describe('ssh.maxChannelsPerConnection', () => {
+  let echo: EchoServer;
+  before(async () => {
+    echo = await startEchoServer();
+  });
+  const w = suiteFixture(() => startWorld({ forwardPorts: [echo.port], settings: settingsWith([[['ssh', 'maxChannelsPerConnection'], 4]]) }));
+  after(async () => {
+    await echo?.stop();
+  });
+
+  test('ssh -L: the fifth connection at once is refused with a message naming the limit', { timeout: 60_000 }, async () => {
+    const localPort = await freePort();
+    const ssh = w.alice.spawn(['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${localPort}:db1:${echo.port}`, 'gate']);
+    const sockets: net.Socket[] = [];
+    try {
+      await waitForLocalForward(ssh, localPort, 15_000);
+      // The probe's own channel has ended before the four are opened.
+      await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.user === 'alice', 10_000);
+      const mark = w.gateway.auditEvents().length;
+      for (let i = 0; i < 4; i++) sockets.push(await heldEcho(localPort));
+      const fifth = net.connect({ host: '127.0.0.1', port: localPort });
+      fifth.on('error', () => {});
+      await new Promise((resolve) => fifth.once('close', resolve));
+      const message = 'jumpgate: alice has 4 channels open on this connection, the most allowed (ssh.maxChannelsPerConnection)';
+      await waitFor(() => ssh.stderr().includes(message), 10_000, `ssh did not print the refusal:\n${ssh.stderr()}`);
+      assert.match(ssh.stderr(), /open failed: resource shortage: jumpgate: alice has 4 channels open/);
+      const denied = await w.gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'access.denied' && e.user === 'alice');
+      assert.match(String(denied.reason), /ssh\.maxChannelsPerConnection 4/);
+
+      // Positive control: one closes, and a new one gets through.
+      sockets.shift()!.destroy();
+      await w.gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'session.end' && e.user === 'alice');
+      const again = await echoRoundTrip('127.0.0.1', localPort, randomBytes(1024));
+      assert.equal(again.receivedSha256, again.sentSha256);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await ssh.kill();
+    }
+  });
+
+  test('channels given back on close: 40 opened and closed one by one, then 4 at once, and a session channel only once one closes', { timeout: 90_000 }, async () => {
+    const client = await connectClient(w.gateway.port, 'alice', w.keys.alice.privateKeyPath);
+    try {
+      for (let i = 0; i < 40; i++) {
+        const opened = await openForward(client, 'db1', echo.port);
+        assert.ok('channel' in opened, `channel ${i} refused: ${'refused' in opened ? opened.refused.message : ''}`);
+        await echoes(opened.channel);
+        await closeChannel(opened.channel);
+      }
+      const four = await Promise.all(Array.from({ length: 4 }, () => openForward(client, 'db1', echo.port)));
+      const open = four.flatMap((o) => ('channel' in o ? [o.channel] : []));
+      assert.equal(open.length, 4, JSON.stringify(four.filter((o) => 'refused' in o)));
+
+      // A session channel counts like any other (RFC 4254 §5.1 code 4, RESOURCE_SHORTAGE).
+      const refused = await new Promise<Error & { reason?: unknown }>((resolve, reject) => client.exec('true', (error) => (error ? resolve(error) : reject(new Error('a fifth channel opened')))));
+      assert.equal(refused.reason, 4);
+      assert.match(refused.message, /jumpgate: alice has 4 channels open on this connection, the most allowed \(ssh\.maxChannelsPerConnection\)/);
+
+      await closeChannel(open.shift()!);
+      const session = await new Promise<ClientChannel>((resolve, reject) => client.exec('true', (error, channel) => (error ? reject(error) : resolve(channel))));
+      session.resume();
+      await new Promise((resolve) => session.once('close', resolve));
+      for (const channel of open) await echoes(channel);
+    } finally {
+      client.end();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, message);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A connection to the forwarded echo port that echoed once and stays open (its channel too). */
+async function heldEcho(localPort: number): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port: localPort });
+  socket.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no echo through the forward within 10 s')), 10_000);
+    socket.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('close', () => reject(new Error('the forwarded connection closed')));
+    socket.write('hello\n');
+  });
+  return socket;
+}

@@ -1,0 +1,85 @@
+/**
+ * The channels one client connection holds (RFC 4254 §5.1), and what must end with the
+ * connection. A slot per open channel, up to `ssh.maxChannelsPerConnection`, so one
+ * connection cannot take every descriptor and every upstream dial for itself; each slot
+ * and each close listener is removed as soon as its channel or upstream is gone, so a
+ * long-lived connection that opens and closes channels does not grow.
+ */
+
+export interface ChannelSlot {
+  /** `stop` runs if the connection closes while the channel is open (at once if it has). */
+  untilConnectionCloses(stop: () => void): void;
+  /** The channel closed or was refused: its slot and its stop are given back. Idempotent. */
+  release(): void;
+}
+
+export class ConnectionChannels {
+  private readonly closeListeners = new Set<{ run: () => void }>();
+  private slots = 0;
+  private connectionClosed = false;
+
+  /** `report` is told of a listener that threw; the others still run. */
+  constructor(readonly limit: number, private readonly report: (error: unknown) => void) {}
+
+  /** Channels open now. */
+  get open(): number {
+    return this.slots;
+  }
+
+  /** Close listeners held now (channels and upstream connections still open). */
+  get listening(): number {
+    return this.closeListeners.size;
+  }
+
+  get closed(): boolean {
+    return this.connectionClosed;
+  }
+
+  /** A slot for a new channel, or null when the connection holds `limit` channels or has closed. */
+  take(): ChannelSlot | null {
+    if (this.connectionClosed || this.slots >= this.limit) return null;
+    this.slots += 1;
+    let released = false;
+    let removeStop: (() => void) | null = null;
+    return {
+      untilConnectionCloses: (stop) => {
+        if (released) return;
+        removeStop?.();
+        removeStop = this.whenClosed(stop);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.slots -= 1;
+        removeStop?.();
+        removeStop = null;
+      },
+    };
+  }
+
+  /** Runs `listener` when the connection closes (at once if it has); returns its remover. */
+  whenClosed(listener: () => void): () => void {
+    if (this.connectionClosed) {
+      listener();
+      return () => {};
+    }
+    const entry = { run: listener };
+    this.closeListeners.add(entry);
+    return () => { this.closeListeners.delete(entry); };
+  }
+
+  /** The connection closed: every listener runs once, and no slot is given out any more. */
+  close(): void {
+    if (this.connectionClosed) return;
+    this.connectionClosed = true;
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const { run } of listeners) {
+      try {
+        run();
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+}
