@@ -23,7 +23,7 @@ vault:
 allowFrom: []                       # server-wide source CIDRs; empty = any
 bans: {maxAuthFailures: 5, findWindow: 10m, banDuration: 30m, neverBan: []}
 knock: {enabled: false, sequence: [], window: 10s, openFor: 30s}
-sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10}
+sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10}   # per user: every kind, every node
 upstream: {connectTimeout: 10s, idleClose: 60s}
 recordings: {dir: recordings, recordInput: false}
 audit:

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { GatewayDeps } from './gateway-deps.js';
-import type { LiveSessions } from './live-sessions.js';
+import type { LiveSessions, SessionAdmission } from './live-sessions.js';
 import { checkTcpAccess, type Requester } from './access-check.js';
 import { TargetUnreachable, type UpstreamChannel, type DialAttemptFailure } from '../upstream/upstream-pool.js';
 import { formatHostPort } from '../upstream/dial-tcp.js';
@@ -67,20 +67,38 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
     reject(OPEN_FAILURE.CONNECT_FAILED, message);
     return false;
   }
-  const channel = accept();
-  if (!channel) {
-    // The client connection went away while the target was dialed.
+  const abandon = () => {
     upstream.stream.destroy();
     upstream.release();
-    return false;
-  }
+  };
   const destination = upstream.address;
   let stopRelay: (reason?: string) => void = () => {};
   let endReason: 'closed' | 'killed' | 'shutdown' | 'error' = 'closed';
-  const session = context.sessions.start(
-    { kind: access, user: who.userName, src, target: target.name, login: null, destination, via: upstream.via, rule },
-    (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
-  );
+  let admission: SessionAdmission;
+  try {
+    admission = await context.sessions.start(
+      { kind: access, user: who.userName, src, target: target.name, login: null, destination, via: upstream.via, rule },
+      (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
+    );
+  } catch (error) {
+    abandon();
+    throw error;
+  }
+  if (!admission.admitted) {
+    abandon();
+    reject(OPEN_FAILURE.RESOURCE_SHORTAGE, admission.message);
+    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: formatHostPort(info.destIP, info.destPort), reason: admission.reason });
+    return false;
+  }
+  const { session } = admission;
+  // Accepted only now: a refusal above still reaches the client as an open failure.
+  const channel = accept();
+  if (!channel) {
+    // The client connection went away while the target was dialed.
+    abandon();
+    session.finish({ reason: 'closed', bytesUp: 0, bytesDown: 0 });
+    return false;
+  }
   stopRelay = relay(channel, upstream.stream, (result) => {
     slot.release();
     upstream.release();

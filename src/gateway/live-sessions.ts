@@ -19,6 +19,14 @@ export interface SessionOutcome {
   error?: string;
 }
 
+/** A registered session: `finish` records its end, exactly once. */
+export interface RegisteredSession { id: string; finish(outcome: SessionOutcome): void }
+
+/** Registered, or refused because the user has `sessions.maxSessionsPerUser` sessions open. */
+export type SessionAdmission =
+  | { admitted: true; session: RegisteredSession }
+  | { admitted: false; reason: string; message: string };
+
 /** A session in this process; `stop` asks the channel to end, `finish` records that it did. */
 export interface LiveSession {
   readonly record: SessionRecord;
@@ -37,19 +45,30 @@ export class LiveSessions {
   private readonly live = new Map<string, LiveSession>();
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node'>) {}
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings'>) {}
 
-  /** Registers a session; returns the function that ends its record exactly once. */
-  start(info: SessionStartInfo, stop: (reason: EndReason) => void): { id: string; finish: (outcome: SessionOutcome) => void } {
+  /**
+   * Registers a session before its channel is relayed, if its user is below
+   * `sessions.maxSessionsPerUser` (every kind counts: jump, forward, session, sftp). The
+   * store checks and registers in one atomic step, so concurrent opens cannot all pass.
+   */
+  async start(info: SessionStartInfo, stop: (reason: EndReason) => void): Promise<SessionAdmission> {
     const id = randomBytes(8).toString('hex');
     const startedAt = new Date();
     const record: SessionRecord = {
       id, node: this.deps.node, kind: info.kind, user: info.user, src: info.src, target: info.target, login: info.login,
       destination: info.destination, via: info.via ?? null, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
     };
+    const maxLivePerUser = this.deps.settings.sessions.maxSessionsPerUser;
+    if (!(await this.deps.stores.sessions.start(record, { maxLivePerUser }))) {
+      return {
+        admitted: false,
+        reason: `too many sessions (sessions.maxSessionsPerUser ${maxLivePerUser})`,
+        message: `jumpgate: ${info.user} has ${maxLivePerUser} sessions open, the most allowed (sessions.maxSessionsPerUser)`,
+      };
+    }
     const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
     this.live.set(id, entry);
-    this.track(this.deps.stores.sessions.start(record));
     this.track(this.deps.audit.record({
       type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
       login: info.login, destination: info.destination, rule: info.rule,
@@ -70,7 +89,7 @@ export class LiveSessions {
         recording: outcome.recording ?? null, reason: outcome.reason, error: outcome.error,
       }));
     };
-    return { id, finish };
+    return { admitted: true, session: { id, finish } };
   }
 
   get(id: string): LiveSession | undefined {

@@ -7,7 +7,7 @@
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import path from 'node:path';
 import type { GatewayDeps } from './gateway-deps.js';
-import type { LiveSessions } from './live-sessions.js';
+import type { LiveSessions, SessionAdmission } from './live-sessions.js';
 import type { Requester } from './access-check.js';
 import { checkSessionAccess, scpTransfer } from './session-access.js';
 import { relaySession, type SessionRelay } from './session-relay.js';
@@ -92,12 +92,6 @@ export async function startProxied(
     return null;
   }
   const { target, login, rule, ruleName } = decision;
-  const live = (await deps.stores.sessions.list({ includeEnded: false })).filter((s) => s.user === who.userName).length;
-  if (live >= deps.settings.sessions.maxSessionsPerUser) {
-    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: 'too many sessions' });
-    refuse(channel, `jumpgate: ${who.userName} has ${live} sessions open, the most allowed (sessions.maxSessionsPerUser)`);
-    return null;
-  }
 
   let upstreamChannel: ClientChannel;
   try {
@@ -110,10 +104,24 @@ export async function startProxied(
 
   const kind = access === 'sftp' ? 'sftp' : 'session';
   let relay: SessionRelay | null = null;
-  const registered = context.sessions.start(
-    { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
-    (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
-  );
+  // Registered (and sessions.maxSessionsPerUser checked, atomically) before any byte is relayed.
+  let admission: SessionAdmission;
+  try {
+    admission = await context.sessions.start(
+      { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
+      (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
+    );
+  } catch (error) {
+    upstreamChannel.close();
+    throw error;
+  }
+  if (!admission.admitted) {
+    upstreamChannel.close();
+    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: admission.reason });
+    refuse(channel, admission.message);
+    return null;
+  }
+  const registered = admission.session;
   const recordingFile = rule.record && start.kind !== 'sftp' && !scp
     ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), `${registered.id}.cast`)
     : null;

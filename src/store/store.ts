@@ -50,7 +50,12 @@ export interface AuditFilter {
 }
 
 export interface SessionStore {
-  start(session: SessionRecord): Promise<void>;
+  /**
+   * Registers a live session only while its user has fewer than `maxLivePerUser` live
+   * sessions (every kind, every node), as one atomic step: concurrent opens can never
+   * pass the limit together. False when the user is at the limit (nothing written).
+   */
+  start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean>;
   end(id: string, end: SessionEnd): Promise<void>;
   get(id: string): Promise<SessionRecord | null>;
   list(options: { includeEnded: boolean }): Promise<SessionRecord[]>;

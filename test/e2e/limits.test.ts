@@ -14,8 +14,9 @@ import { settingsWith } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
 import { describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
+import { osLogin } from '../helpers/sshd.js';
 import { echoRoundTrip, startEchoServer, type EchoServer } from '../helpers/tcp-echo.js';
-import { startWorld } from '../helpers/world.js';
+import { startProxiedWorld, startWorld } from '../helpers/world.js';
 
 /** An ssh2 client logged in to the gateway; the caller ends it. */
 export async function connectClient(port: number, username: string, keyPath: string, options: { localAddress?: string } = {}): Promise<ssh2.Client> {
@@ -181,3 +182,94 @@ async function heldEcho(localPort: number): Promise<net.Socket> {
   });
   return socket;
 }
+
+type Kind = 'jump' | 'forward' | 'session' | 'sftp';
+interface Attempt { kind: Kind; running: boolean; message: string; close(): Promise<void> }
+
+/** A session channel that answers "started" (running) or prints the refusal on stderr and closes. */
+function startProxied(client: ssh2.Client, kind: 'session' | 'sftp'): Promise<Attempt> {
+  return new Promise((resolve, reject) => {
+    const opened = (error: Error | undefined, channel: ClientChannel): void => {
+      if (error) return reject(error);
+      let stderr = '';
+      channel.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const close = () => closeChannel(channel);
+      // sftp: an SSH_FXP_INIT (version 3) is answered with SSH_FXP_VERSION by a running sftp-server.
+      if (kind === 'sftp') channel.write(Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]));
+      channel.once('data', () => resolve({ kind, running: true, message: '', close }));
+      channel.once('close', () => resolve({ kind, running: false, message: stderr, close }));
+    };
+    if (kind === 'sftp') client.subsys('sftp', opened);
+    else client.exec('echo started; sleep 60', opened);
+  });
+}
+
+async function startForward(client: ssh2.Client, kind: 'jump' | 'forward', port: number): Promise<Attempt> {
+  const opened = await openForward(client, 'db1', port);
+  if ('refused' in opened) return { kind, running: false, message: `${String(opened.refused.reason)} ${opened.refused.message}`, close: async () => {} };
+  // A running jump carries db1's SSH version line; a running forward echoes.
+  if (kind === 'forward') await echoes(opened.channel);
+  else await new Promise((resolve) => opened.channel.once('data', resolve));
+  return { kind, running: true, message: '', close: () => closeChannel(opened.channel) };
+}
+
+describe('sessions.maxSessionsPerUser counts every kind, atomically', () => {
+  let echo: EchoServer;
+  before(async () => {
+    echo = await startEchoServer();
+  });
+  const w = suiteFixture(() => startProxiedWorld({
+    settings: settingsWith([[['sessions', 'maxSessionsPerUser'], 3]]),
+    extraYaml: () => `kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [session, sftp, jump, forward]
+    logins: [${osLogin}]
+    ports: [22, ${echo.port}]
+`,
+  }));
+  after(async () => {
+    await echo?.stop();
+  });
+
+  test('twelve opens at once, three of each kind, against a limit of 3: exactly 3 run, the rest are told', { timeout: 120_000 }, async () => {
+    const key = w.keys.alice.privateKeyPath;
+    const kinds: Kind[] = ['jump', 'forward', 'session', 'sftp', 'jump', 'forward', 'session', 'sftp', 'jump', 'forward', 'session', 'sftp'];
+    // One connection each, logged in one after the other (maxStartups.perSource counts logins under way).
+    const clients: ssh2.Client[] = [];
+    for (const kind of kinds) clients.push(await connectClient(w.gateway.port, kind === 'session' || kind === 'sftp' ? 'alice+db1' : 'alice', key));
+    const mark = w.gateway.auditEvents().length;
+    try {
+      const attempts = await Promise.all(kinds.map((kind, i) => {
+        const client = clients[i]!;
+        return kind === 'session' || kind === 'sftp' ? startProxied(client, kind) : startForward(client, kind, kind === 'jump' ? 22 : echo.port);
+      }));
+      const running = attempts.filter((a) => a.running);
+      assert.equal(running.length, 3, `running: ${running.map((a) => a.kind).join(', ')}`);
+      const message = 'jumpgate: alice has 3 sessions open, the most allowed (sessions.maxSessionsPerUser)';
+      for (const refused of attempts.filter((a) => !a.running)) {
+        assert.ok(refused.message.includes(message), `${refused.kind} refused with: ${JSON.stringify(refused.message)}`);
+        // A refused jump or forward is RFC 4254 §5.1 code 4, RESOURCE_SHORTAGE.
+        if (refused.kind === 'jump' || refused.kind === 'forward') assert.match(refused.message, /^4 /);
+      }
+      const events = w.gateway.auditEvents().slice(mark);
+      assert.equal(events.filter((e) => e.type === 'session.start').length, 3);
+      assert.equal(events.filter((e) => e.type === 'access.denied' && /sessions\.maxSessionsPerUser 3/.test(String(e.reason))).length, 9);
+
+      // What a user of OpenSSH sees meanwhile.
+      const r = await w.alice.run(['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'true']);
+      assert.equal(r.code, 1, describeRun(r));
+      assert.ok(r.stderr.includes(message), describeRun(r));
+
+      // Positive control: once the three end, a new session runs.
+      await Promise.all(running.map((a) => a.close()));
+      await waitFor(() => w.gateway.auditEvents().slice(mark).filter((e) => e.type === 'session.end').length >= 3, 15_000, 'the three sessions did not end');
+      const ok = await w.alice.run(['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo after']);
+      assert.equal(ok.code, 0, describeRun(ok));
+      assert.match(ok.stdout, /after/);
+    } finally {
+      for (const client of clients) client.end();
+    }
+  });
+});

@@ -16,7 +16,7 @@ function toRecord(row: Row): SessionRecord {
 }
 
 export class SqliteSessionStore implements SessionStore {
-  private readonly insert: Database.Statement;
+  private readonly insertUnderLimit: (row: SessionRecord & { maxLivePerUser: number }) => boolean;
   private readonly finish: Database.Statement;
   private readonly selectOne: Database.Statement<[string], Row>;
   private readonly selectLive: Database.Statement<[], Row>;
@@ -26,8 +26,14 @@ export class SqliteSessionStore implements SessionStore {
   private readonly selectKills: Database.Statement<[string], { id: string }>;
 
   constructor(db: Database.Database) {
-    this.insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at)
-      VALUES (@id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt)`);
+    // The count and the insert are one statement, and it runs in an IMMEDIATE transaction:
+    // the write lock is taken before the count is read, so another process (or node on the
+    // same file) cannot register a session between the two.
+    const insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at)
+      SELECT @id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt
+      WHERE (SELECT COUNT(*) FROM sessions WHERE user = @user AND ended_at IS NULL) < @maxLivePerUser`);
+    const insertUnderLimit = db.transaction((row: SessionRecord & { maxLivePerUser: number }) => insert.run(row).changes > 0);
+    this.insertUnderLimit = (row) => insertUnderLimit.immediate(row);
     this.finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
       WHERE id = @id AND ended_at IS NULL`);
     this.selectOne = db.prepare('SELECT * FROM sessions WHERE id = ?');
@@ -38,8 +44,8 @@ export class SqliteSessionStore implements SessionStore {
     this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL`);
   }
 
-  async start(session: SessionRecord): Promise<void> {
-    this.insert.run(session);
+  async start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean> {
+    return this.insertUnderLimit({ ...session, maxLivePerUser: limit.maxLivePerUser });
   }
 
   async end(id: string, end: SessionEnd): Promise<void> {
