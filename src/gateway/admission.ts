@@ -1,6 +1,7 @@
 /**
  * What happens to a TCP connection before any SSH byte is spent on it, as OpenSSH does:
- * the server-wide `allowFrom`, port knocking, bans (closed before the banner), the cap on
+ * the reserve of open files (new connections wait while descriptors run short), the
+ * server-wide `allowFrom`, port knocking, bans (closed before the banner), the cap on
  * connections, `maxStartups` for unauthenticated ones (total and per source), and
  * `loginGraceTime` so silent or slow clients cannot hold a slot forever.
  */
@@ -8,11 +9,12 @@ import type { Socket } from 'node:net';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { BanGuard } from './ban-guard.js';
 import type { KnockGate } from './port-knock.js';
+import type { DescriptorReserve } from './descriptor-reserve.js';
 import { addressInAny } from '../domain/cidr.js';
 import { ms } from '../config/load-settings.js';
 import { plainIp } from './address-text.js';
 
-export type Refusal = 'allowFrom' | 'knock' | 'banned' | 'maxConnections' | 'maxStartups' | 'maxStartups.perSource';
+export type Refusal = 'descriptors' | 'allowFrom' | 'knock' | 'banned' | 'maxConnections' | 'maxStartups' | 'maxStartups.perSource';
 
 export interface PreAuthSlot {
   /** Authentication succeeded: the slot is freed and the grace timer stopped. */
@@ -27,11 +29,13 @@ export class Admission {
   constructor(
     private readonly deps: Pick<GatewayDeps, 'settings' | 'logger'> & { bans: BanGuard },
     private readonly knock: KnockGate | null,
+    private readonly descriptors: DescriptorReserve | null,
   ) {}
 
   /** Why the connection must be closed now, or null to let it in. */
   async refusal(socket: Socket): Promise<Refusal | null> {
     const { settings } = this.deps;
+    if (this.descriptors?.exhausted()) return 'descriptors';
     const ip = plainIp(socket.remoteAddress);
     if (settings.allowFrom.length > 0 && !addressInAny(ip, settings.allowFrom)) return 'allowFrom';
     if (this.knock && !this.knock.isOpen(ip)) return 'knock';

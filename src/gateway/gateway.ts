@@ -14,6 +14,8 @@ import { ms } from '../config/load-settings.js';
 import { BanGuard } from './ban-guard.js';
 import { KnockGate } from './port-knock.js';
 import { Admission, type PreAuthSlot } from './admission.js';
+import { DescriptorReserve } from './descriptor-reserve.js';
+import { readOpenFilesLimit } from '../runtime/open-files.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -79,7 +81,9 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const knock = settings.knock.enabled
     ? new KnockGate({ sequence: settings.knock.sequence, windowMs: ms(settings.knock.window), openForMs: ms(settings.knock.openFor) }, logger)
     : null;
-  const admission = new Admission({ ...deps, bans }, knock);
+  const openFiles = readOpenFilesLimit();
+  const descriptors = openFiles && Number.isFinite(openFiles.soft) ? new DescriptorReserve(openFiles.soft, logger) : null;
+  const admission = new Admission({ ...deps, bans }, knock, descriptors);
   const slots = new WeakMap<Socket, PreAuthSlot>();
 
   const onSocket = async (socket: Socket) => {
@@ -87,6 +91,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     const refusal = await admission.refusal(socket).catch(() => 'error');
     if (refusal) {
       // Closed before the banner: a refused client learns nothing about the gateway.
+      // A shortage of descriptors is logged by the reserve when it begins and ends.
       logger.debug('connection closed before the banner', { src: addressText(socket.remoteAddress, socket.remotePort), why: refusal });
       socket.destroy();
       return;

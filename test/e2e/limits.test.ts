@@ -17,6 +17,7 @@ import { suiteFixture } from '../helpers/suite-fixture.js';
 import { osLogin } from '../helpers/sshd.js';
 import { echoRoundTrip, startEchoServer, type EchoServer } from '../helpers/tcp-echo.js';
 import { startProxiedWorld, startWorld } from '../helpers/world.js';
+import { readOpenFilesLimit } from '../../src/runtime/open-files.js';
 
 /** An ssh2 client logged in to the gateway; the caller ends it. */
 export async function connectClient(port: number, username: string, keyPath: string, options: { localAddress?: string } = {}): Promise<ssh2.Client> {
@@ -270,6 +271,90 @@ allow:
       assert.match(ok.stdout, /after/);
     } finally {
       for (const client of clients) client.end();
+    }
+  });
+});
+
+/** Opens a raw TCP connection and waits for the gateway's SSH banner ('banner', kept open) or a hang-up ('closed'). */
+function bannerOrHangUp(port: number): Promise<{ outcome: 'banner' | 'closed'; socket: net.Socket }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.on('error', () => {});
+    const timer = setTimeout(() => { socket.destroy(); }, 10_000);
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(timer);
+      resolve({ outcome: chunk.toString('latin1').startsWith('SSH-2.0-') ? 'banner' : 'closed', socket });
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ outcome: 'closed', socket });
+    });
+  });
+}
+
+describe('the open-files reserve', () => {
+  let echo: EchoServer;
+  before(async () => {
+    echo = await startEchoServer();
+  });
+  const w = suiteFixture(() => startWorld({
+    forwardPorts: [echo.port],
+    settings: settingsWith([[['ssh', 'maxStartups'], { total: 1000, perSource: 1000 }], [['ssh', 'loginGraceTime'], '2m']]),
+    gatewayProcess: { openFilesLimit: { soft: 64, hard: 160 } },
+  }));
+  after(async () => {
+    await echo?.stop();
+  });
+
+  test('serve runs with its soft open-files limit at the hard limit, and says so', { timeout: 30_000 }, () => {
+    assert.deepEqual(readOpenFilesLimit(w.gateway.pid()), { soft: 160, hard: 160 });
+    assert.match(w.gateway.stderrText(), /open files limit 160\n/);
+  });
+
+  test('when descriptors run short new connections are refused before the banner, and established sessions go on', { timeout: 120_000 }, async () => {
+    const alice = await connectClient(w.gateway.port, 'alice', w.keys.alice.privateKeyPath);
+    const flood: net.Socket[] = [];
+    try {
+      const held = await openForward(alice, 'db1', echo.port);
+      assert.ok('channel' in held);
+      await echoes(held.channel);
+
+      // Pre-auth connections, one at a time, until the gateway refuses one (a reserve of
+      // 32 of 160: well before 160 connections).
+      let refused = false;
+      for (let i = 0; i < 160 && !refused; i++) {
+        const { outcome, socket } = await bannerOrHangUp(w.gateway.port);
+        if (outcome === 'banner') flood.push(socket);
+        else refused = true;
+      }
+      assert.ok(refused, `all ${flood.length} connections were admitted`);
+      assert.ok(flood.length > 20, `refused after only ${flood.length} connections`);
+      assert.match(w.gateway.stderrText(), /open files running short \(\d+ of 160 in use\): new connections are refused while fewer than 32 are free/);
+      assert.equal((await bannerOrHangUp(w.gateway.port)).outcome, 'closed', 'a new connection was admitted while short');
+
+      // The established connection still opens channels (an upstream dial each) and its
+      // sessions are audited.
+      const mark = w.gateway.auditEvents().length;
+      const more = await Promise.all([openForward(alice, 'db1', echo.port), openForward(alice, 'db1', echo.port)]);
+      for (const opened of more) {
+        assert.ok('channel' in opened, 'refused' in opened ? opened.refused.message : '');
+        await echoes(opened.channel);
+      }
+      await echoes(held.channel);
+      await w.gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'session.start' && e.user === 'alice');
+      assert.ok(w.gateway.isAlive());
+
+      // Positive control: once the flood is gone, new connections are admitted again.
+      for (const socket of flood.splice(0)) socket.destroy();
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await bannerOrHangUp(w.gateway.port);
+      after.socket.destroy();
+      assert.equal(after.outcome, 'banner');
+      await waitFor(() => /open files available again/.test(w.gateway.stderrText()), 5_000, 'no log line when descriptors became available again');
+      assert.equal((await w.alice.run(['-J', 'gate', `${w.login}@db1`, 'echo reached'])).code, 0);
+    } finally {
+      for (const socket of flood) socket.destroy();
+      alice.end();
     }
   });
 });

@@ -12,6 +12,7 @@ import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
+import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -29,6 +30,8 @@ export function registerServe(program: Command): void {
         await initDataDir(dataDir);
         logger.info('initialised data dir', { dir: dataDir });
       }
+      // Before anything opens many files: each connection, dial and audit write needs one.
+      raiseOpenFilesLimit(logger);
       const runtime = openRuntime(dataDir, logger);
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
