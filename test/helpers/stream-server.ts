@@ -9,7 +9,7 @@ export interface StreamServer {
   sha256: string | null;
   /** Connections accepted so far. */
   connections(): number;
-  /** Bytes handed to the kernel so far, over every connection. */
+  /** Bytes written so far, over every connection. */
   sentBytes(): number;
   stop(): Promise<void>;
 }
