@@ -30,21 +30,29 @@ export interface ResourceWriter {
 
 export interface AuditStore {
   /**
-   * Appends events to the hash chain atomically across processes: `seal` receives the
-   * current chain head and returns the sealed event, which `onSealed` persists elsewhere
-   * (the audit file) before the store commits, so file and store keep one order.
+   * Seals the draft on the chain head (`seal` gets the head's hash) and commits it, atomically
+   * across processes, so every event has one place in one chain. Nothing else happens inside
+   * the transaction: the audit file and the sinks are written from the committed event.
    */
-  append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent, onSealed: (event: AuditEvent) => void): Promise<AuditEvent>;
-  list(filter: AuditFilter): Promise<AuditEvent[]>;
+  append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent): Promise<StoredAuditEvent>;
+  list(filter: AuditFilter): Promise<StoredAuditEvent[]>;
+  /** Rows exactly as stored, in chain order, for `audit verify`. */
+  rows(afterSeq: number, limit: number): Promise<AuditRow[]>;
   head(): Promise<string>;
-  /** Runs `work` holding the lock every append holds (for spool compaction). */
-  exclusive(work: () => void): Promise<void>;
 }
+
+/** An event and its position in the store's chain order. */
+export type StoredAuditEvent = AuditEvent & { seq: number };
+
+/** A stored row: the hash column beside the body text it must match. */
+export interface AuditRow { seq: number; id: string; node: string | null; hash: string; body: string }
 
 export interface AuditFilter {
   since?: string;
   user?: string;
   type?: string;
+  /** Only the events written by this node. */
+  node?: string;
   afterSeq?: number;
   limit?: number;
 }
