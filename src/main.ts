@@ -22,7 +22,7 @@ export interface Runtime {
   logger: Logger;
   node: string;
   /** The vault, read from its key file at each use so a rotation is seen at once. */
-  vault(): Vault;
+  vault: () => Vault;
   close(): Promise<void>;
 }
 

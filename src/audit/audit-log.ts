@@ -37,7 +37,7 @@ export class AuditLog {
       return null;
     }
     const { seq: _seq, ...rest } = event;
-    const sealed = rest as AuditEvent;
+    const sealed = rest;
     try {
       this.file.append(JSON.stringify(sealed) + '\n', sealed.ts);
     } catch (error) {

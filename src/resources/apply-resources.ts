@@ -10,7 +10,7 @@ import type { Stores, ResourceChange } from '../store/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ParsedResource, YamlError } from '../domain/resource-yaml.js';
 import { ResourceFileError } from '../domain/resource-yaml.js';
-import type { CredentialSpec, Resource, Role, Target, User } from '../domain/resources.js';
+import type { CredentialSpec, Resource } from '../domain/resources.js';
 import type { StoredCredential } from '../domain/credential.js';
 import { findReferenceProblems } from './references.js';
 import { credentialFromSecret } from './credential-secret.js';
@@ -58,9 +58,9 @@ export async function applyResources(deps: ApplyDeps, parsed: readonly ParsedRes
     credentials: new Set(credentials.map((c) => c.name)),
   };
   for (const { stored } of toWrite) {
-    if (stored.kind === 'User') view.users.set(stored.name, stored as User);
-    else if (stored.kind === 'Target') view.targets.set(stored.name, stored as Target);
-    else if (stored.kind === 'Role') view.roles.set(stored.name, stored as Role);
+    if (stored.kind === 'User') view.users.set(stored.name, stored);
+    else if (stored.kind === 'Target') view.targets.set(stored.name, stored);
+    else if (stored.kind === 'Role') view.roles.set(stored.name, stored);
     else view.credentials.add(stored.name);
   }
   const lineOf = new Map(parsed.map((p) => [`${p.resource.kind}/${p.resource.name}`, p]));

@@ -44,16 +44,22 @@ export function registerAudit(program: Command): void {
       const filter: AuditFilter = { since: options.since ? parseSince(options.since) : undefined, user: options.user, type: options.type };
       const write = (event: AuditEvent & { seq: number }) => {
         const { seq: _seq, ...plain } = event;
-        process.stdout.write(format === 'text' ? eventLine(plain as AuditEvent) : JSON.stringify(plain) + '\n');
+        process.stdout.write(format === 'text' ? eventLine(plain) : JSON.stringify(plain) + '\n');
       };
       await withRuntime(command, async ({ stores }) => {
         let last = 0;
-        for (const event of (await stores.audit.list(filter)) as Array<AuditEvent & { seq: number }>) { write(event); last = event.seq; }
+        for (const event of await stores.audit.list(filter)) { write(event); last = event.seq; }
         if (!options.follow) return;
         // Poll the store: it is shared with the gateway process (and with other nodes).
-        await new Promise<void>((resolve) => {
-          const timer = setInterval(async () => {
-            for (const event of (await stores.audit.list({ ...filter, afterSeq: last })) as Array<AuditEvent & { seq: number }>) { write(event); last = event.seq; }
+        await new Promise<void>((resolve, reject) => {
+          let reading = false;
+          const timer = setInterval(() => {
+            if (reading) return;
+            reading = true;
+            stores.audit.list({ ...filter, afterSeq: last }).then((events) => {
+              for (const event of events) { write(event); last = event.seq; }
+              reading = false;
+            }, (error: Error) => { clearInterval(timer); reject(error); });
           }, 500);
           const stop = () => { clearInterval(timer); resolve(); };
           process.once('SIGINT', stop);
@@ -77,11 +83,11 @@ export function registerAudit(program: Command): void {
     .requiredOption('--since <time>', 'from this time (RFC 3339) or this long ago (24h, 30d)')
     .action(async (options: { since: string }, command: Command) => {
       // SPEC §4: `audit export --since T -o FILE` (here -o names the bundle file).
-      const file = (command.optsWithGlobals() as { output?: string }).output;
+      const file = command.optsWithGlobals<{ output?: string }>().output;
       if (!file) throw new UsageError('-o FILE is required: where to write the bundle');
       const since = parseSince(options.since);
       await withRuntime(command, async ({ dataDir, stores, node }) => {
-        const events = ((await stores.audit.list({ since })) as Array<AuditEvent & { seq?: number }>).map(({ seq: _seq, ...event }) => event as AuditEvent);
+        const events = ((await stores.audit.list({ since })) as Array<AuditEvent & { seq?: number }>).map(({ seq: _seq, ...event }) => event);
         const key = loadSigningKey(path.join(dataDir, SIGNING_KEY_FILE));
         const bundle = makeBundle(events, key, { node, since });
         writeFileSync(file, JSON.stringify(bundle, null, 1) + '\n');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { printable } from '../../log/printable.js';
 import { withRuntime, formatOf, cliActor } from '../context.js';
 import { Refused } from '../cli-errors.js';
 import { print, table } from '../output.js';
@@ -20,7 +21,7 @@ export function registerBans(program: Command): void {
       await withRuntime(command, async ({ stores, audit }) => {
         if (!(await stores.bans.remove(address))) throw new Refused(`${address} is not banned`);
         await audit.record({ type: 'ban.remove', user: cliActor(), src: null, address, reason: 'lifted by an operator' });
-        process.stdout.write(`${address} unbanned\n`);
+        process.stdout.write(`${printable(address)} unbanned\n`);
       });
     });
 }
