@@ -1,15 +1,24 @@
-import type { AuditStore, StoredAuditEvent } from '../store/store.js';
+import type { AuditStore, ChangeAudit, StoredAuditEvent } from '../store/store.js';
 import type { AuditDraft, AuditEvent } from './events.js';
 import { sealEvent } from './hash-chain.js';
 import { AuditFile } from './audit-file.js';
 
 export type AuditListener = (event: AuditEvent) => void;
 
+/** An event could not be committed: the action it records must not happen (or must end). */
+export class AuditUnavailable extends Error {
+  readonly code = 'AUDIT_UNAVAILABLE';
+  constructor(readonly type: string, cause: unknown) {
+    super(`the audit trail cannot be written (${type}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 /**
  * Records audit events: sealed into the hash chain and committed by the store, then written
  * to this node's audit file and told to listeners (metrics, alerts, the sinks' feed).
  * Nothing but the commit happens under the store's lock, and only committed events reach
- * the file or a sink.
+ * the file or a sink. Audit fails closed: `record` throws `AuditUnavailable` when the store
+ * cannot commit the event, and the caller refuses or ends the action it was about to allow.
  */
 export class AuditLog {
   private readonly listeners: AuditListener[] = [];
@@ -28,28 +37,44 @@ export class AuditLog {
     this.listeners.push(listener);
   }
 
-  async record(draft: AuditDraft): Promise<AuditEvent | null> {
+  async record(draft: AuditDraft): Promise<AuditEvent> {
     let event: StoredAuditEvent;
     try {
-      event = await this.store.append(draft, (d, prev) => sealEvent(d, prev, this.node));
+      event = await this.store.append(draft, this.seal);
     } catch (error) {
-      this.options.onError?.(error);
-      return null;
+      const unavailable = new AuditUnavailable(draft.type, error);
+      this.options.onError?.(unavailable);
+      throw unavailable;
     }
-    const { seq: _seq, ...rest } = event;
-    const sealed = rest;
-    try {
-      this.file.append(JSON.stringify(sealed) + '\n', sealed.ts);
-    } catch (error) {
-      // The event is committed: the store holds it and the sinks get it; `audit verify`
-      // names it as missing from this node's file.
-      this.options.onError?.(new Error(`audit event ${sealed.id} committed but not written to the audit file: ${(error as Error).message}`));
-    }
-    for (const listener of this.listeners) listener(sealed);
-    return sealed;
+    return this.committed([event])[0];
+  }
+
+  /**
+   * Commits a change and the events that record it in one transaction (`commit` runs the
+   * store's writer with the events to seal), then writes the events out as `record` does.
+   */
+  async recordChange(drafts: readonly AuditDraft[], commit: (audit: ChangeAudit) => Promise<StoredAuditEvent[]>): Promise<AuditEvent[]> {
+    return this.committed(await commit({ drafts, seal: this.seal }));
   }
 
   close(): void {
     this.file.close();
+  }
+
+  private readonly seal = (draft: AuditDraft, prev: string): AuditEvent => sealEvent(draft, prev, this.node);
+
+  private committed(events: readonly StoredAuditEvent[]): AuditEvent[] {
+    return events.map(({ seq: _seq, ...rest }) => {
+      const sealed = rest;
+      try {
+        this.file.append(JSON.stringify(sealed) + '\n', sealed.ts);
+      } catch (error) {
+        // Committed: the store holds it and the sinks get it; `audit verify` names it as
+        // missing from this node's file.
+        this.options.onError?.(new Error(`audit event ${sealed.id} committed but not written to the audit file: ${(error as Error).message}`));
+      }
+      for (const listener of this.listeners) listener(sealed);
+      return sealed;
+    });
   }
 }

@@ -24,7 +24,7 @@ async function record(audit: AuditLog, count: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   for (let i = 0; i < count; i++) {
     const event = await audit.record({ type: 'command', user: 'alice', src: '203.0.113.7:50000', session: 's1', command: `echo ${i}` });
-    events.push(event!);
+    events.push(event);
   }
   return events;
 }

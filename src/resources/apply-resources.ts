@@ -79,11 +79,10 @@ export async function applyResources(deps: ApplyDeps, parsed: readonly ParsedRes
     results.push({ kind: stored.kind, name: stored.name, action });
     if (action !== 'unchanged') changes.push({ op: 'put', resource: stored });
   }
-  await stores.applyChanges(changes);
-  for (const change of results) {
-    if (change.action === 'unchanged') continue;
-    await deps.audit.record({ type: 'config.change', user: deps.actor, src: null, action: change.action === 'created' ? 'create' : 'update', kind: change.kind, name: change.name });
-  }
+  const events = results.filter((change) => change.action !== 'unchanged').map((change) => ({
+    type: 'config.change' as const, user: deps.actor, src: null, action: change.action === 'created' ? 'create' as const : 'update' as const, kind: change.kind, name: change.name,
+  }));
+  await deps.audit.recordChange(events, (changeAudit) => stores.applyChanges(changes, changeAudit));
   return results;
 }
 

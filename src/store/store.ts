@@ -23,9 +23,19 @@ export type ResourceChange =
   | { op: 'put'; resource: Resource | StoredCredential }
   | { op: 'delete'; kind: ResourceKind; name: string };
 
+/** Audit events committed in the same transaction as the change they record. */
+export interface ChangeAudit {
+  drafts: readonly AuditDraft[];
+  /** Seals a draft on the chain head (pure: no I/O). */
+  seal: (draft: AuditDraft, prevHash: string) => AuditEvent;
+}
+
 export interface ResourceWriter {
-  /** Writes the whole batch in one transaction, and the audit events with it. */
-  applyChanges(changes: readonly ResourceChange[]): Promise<void>;
+  /**
+   * Writes the whole batch in one transaction, and the audit events with it, so neither a
+   * change without its event nor an event without its change can be committed.
+   */
+  applyChanges(changes: readonly ResourceChange[], audit?: ChangeAudit): Promise<StoredAuditEvent[]>;
 }
 
 export interface AuditStore {

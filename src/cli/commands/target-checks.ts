@@ -66,7 +66,14 @@ export function registerTargetChecks(target: Command): void {
           await upstream.closeAll();
         }
         const after = await stores.hostKeys.get(name);
-        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'HostKey', name });
+        try {
+          await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'HostKey', name });
+        } catch (error) {
+          // Without its event the new key is not trusted: the old one comes back.
+          await stores.hostKeys.delete(name);
+          if (before) await stores.hostKeys.put(before);
+          throw error;
+        }
         process.stdout.write(`${name}: now trusting ${after?.fingerprint ?? '?'}${before ? ` (was ${before.fingerprint})` : ''}\n`);
       });
     });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Stores, ResourceChange } from '../store.js';
+import type { Stores, ResourceChange, ChangeAudit } from '../store.js';
 import { migrate } from './migrate.js';
 import { SqliteResourceStore, tableOf } from './sqlite-resource-store.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
@@ -26,22 +26,24 @@ export function openSqliteStores(file: string): Stores {
   const credentials = new SqliteResourceStore<StoredCredential>(db, 'credentials');
   const byTable = { users, targets, roles, credentials };
 
-  const applyBatch = db.transaction((changes: readonly ResourceChange[]) => {
+  const audit = new SqliteAuditStore(db);
+  const applyBatch = db.transaction((changes: readonly ResourceChange[], changeAudit?: ChangeAudit) => {
     for (const change of changes) {
       if (change.op === 'put') byTable[tableOf(change.resource.kind)].putSync(change.resource as never);
       else byTable[tableOf(change.kind)].deleteSync(change.name);
     }
+    return (changeAudit?.drafts ?? []).map((draft) => audit.appendInTransaction(draft, changeAudit!.seal));
   });
 
   return {
     users, targets, roles, credentials,
-    audit: new SqliteAuditStore(db),
+    audit,
     sessions: new SqliteSessionStore(db),
     hostKeys: new SqliteHostKeyStore(db),
     factors: new SqliteFactorStore(db),
     bans: new SqliteBanStore(db),
-    async applyChanges(changes) {
-      applyBatch.immediate(changes);
+    async applyChanges(changes, changeAudit) {
+      return applyBatch.immediate(changes, changeAudit);
     },
     async close() {
       db.close();
