@@ -10,12 +10,11 @@ import type { GatewayDeps } from './gateway-deps.js';
 import type { BanGuard } from './ban-guard.js';
 import { userBanKey } from './ban-guard.js';
 import { parseLoginName, type LoginName } from './login-name.js';
-import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid } from './public-key-auth.js';
-import { LEGACY_SIGNATURES } from './algorithms.js';
+import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid, publicKeyRequestAlgorithm } from './public-key-auth.js';
 import { verifyPassword } from '../auth/password.js';
 import { totpStep, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
-import { isCertificateAlgorithm, type KeySet } from '../auth/openssh-certificate.js';
+import type { KeySet } from '../auth/openssh-certificate.js';
 import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
@@ -45,6 +44,16 @@ interface Proof {
 const PASSWORD_PROOF: Proof = { portForwardingPermitted: true };
 
 type Method = 'publickey' | 'password' | 'keyboard-interactive';
+
+/**
+ * Answers a key query with SSH_MSG_USERAUTH_PK_OK, which repeats the algorithm name of
+ * the request (RFC 4252 §7). ssh2 would send the key type instead (`ssh-rsa` for an
+ * rsa-sha2-256 query), and Dropbear then signs with what PK_OK names: SHA-1.
+ */
+function acceptKeyQuery(ctx: PublicKeyAuthContext, algorithm: string): void {
+  ctx.key.algo = algorithm;
+  ctx.accept();
+}
 
 export class AuthFlow {
   private attempts = 0;
@@ -100,16 +109,17 @@ export class AuthFlow {
   }
 
   private async publicKey(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
-    if (LEGACY_SIGNATURES.has(ctx.key.algo)) return this.fail(ctx, login.user, 'publickey', `signature algorithm ${ctx.key.algo} refused (SHA-1)`);
+    const request = publicKeyRequestAlgorithm({ keyAlgo: ctx.key.algo, hashAlgo: ctx.hashAlgo, keyBlob: ctx.key.data, signedData: ctx.signature ? ctx.blob : undefined });
+    if (!request.ok) return this.fail(ctx, login.user, 'publickey', request.reason);
     const trust = this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
-    if (isCertificateAlgorithm(ctx.key.algo)) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
+    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
     const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
-    if (!ctx.signature || !ctx.blob) return ctx.accept();
-    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, ctx.hashAlgo)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, request.algorithm);
+    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, request.hash)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: verdict.fingerprint, portForwardingPermitted: true });
   }
 
@@ -117,7 +127,7 @@ export class AuthFlow {
   private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
     const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts);
-    if (!ctx.signature || !ctx.blob) return ctx.accept();
+    if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, ctx.key.algo);
     if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
     const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: fingerprint, certificate: { keyId, serial }, portForwardingPermitted });
