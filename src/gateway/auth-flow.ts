@@ -46,6 +46,16 @@ const PASSWORD_PROOF: Proof = { portForwardingPermitted: true };
 type Method = 'publickey' | 'password' | 'keyboard-interactive';
 
 /**
+ * What a refused attempt counts toward: nothing, the source address, or the address and
+ * the user's lock (`user:NAME`). Only knowledge factors (password, TOTP code, recovery
+ * code) count toward the user: anyone may offer a user's public key with a bogus
+ * signature, and that must not lock the user out.
+ */
+type Charge = 'none' | 'address' | 'address-and-user';
+
+const LOCKED = 'user temporarily locked after repeated failures';
+
+/**
  * Answers a key query with SSH_MSG_USERAUTH_PK_OK, which repeats the algorithm name of
  * the request (RFC 4252 §7). ssh2 would send the key type instead (`ssh-rsa` for an
  * rsa-sha2-256 query), and Dropbear then signs with what PK_OK names: SHA-1.
@@ -77,12 +87,11 @@ export class AuthFlow {
     if (ctx.method === 'none') return ctx.reject(this.firstFactor ? ['keyboard-interactive'] : this.methods());
     this.attempts += 1;
     if (this.attempts > this.deps.settings.ssh.maxAuthTries) {
-      await this.fail(ctx, login.user, ctx.method, 'too many authentication attempts', true);
+      await this.fail(ctx, login.user, ctx.method, 'too many authentication attempts', 'address');
       this.client.end();
       return;
     }
     if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${ctx.username}": ${login.reason}`);
-    if (await this.deps.bans.banned(userBanKey(login.user))) return this.fail(ctx, login.user, ctx.method, 'user temporarily locked after repeated failures');
 
     if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx as KeyboardAuthContext);
     if (!this.methods().includes(ctx.method as Method)) return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
@@ -119,16 +128,16 @@ export class AuthFlow {
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
     if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, request.algorithm);
-    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, request.hash)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, request.hash)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: verdict.fingerprint, portForwardingPermitted: true });
   }
 
   /** An OpenSSH user certificate (PROTOCOL.certkeys), checked as sshd's auth2-pubkey.c does. */
   private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
     const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
-    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts);
+    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts ? 'address' : 'none');
     if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, ctx.key.algo);
-    if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: fingerprint, certificate: { keyId, serial }, portForwardingPermitted });
   }
@@ -141,14 +150,24 @@ export class AuthFlow {
   }
 
   private async password(ctx: AuthContext, login: LoginName & { ok: true }, user: User | null, password: string): Promise<void> {
+    if (await this.userLocked(login.user)) return this.fail(ctx, login.user, ctx.method, LOCKED);
     const factors = user ? await this.deps.stores.factors.get(user.name) : null;
     const ok = await verifyPassword(factors?.passwordHash ?? null, password);
-    if (!user) return this.fail(ctx, login.user, ctx.method, 'unknown user', true);
-    if (user.disabled) return this.fail(ctx, login.user, ctx.method, 'user disabled', true);
-    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, true);
-    if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', true);
-    if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', true);
+    const charge: Charge = 'address-and-user';
+    if (!user) return this.fail(ctx, login.user, ctx.method, 'unknown user', charge);
+    if (user.disabled) return this.fail(ctx, login.user, ctx.method, 'user disabled', charge);
+    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, charge);
+    if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', charge);
+    if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', charge);
     return this.firstFactorDone(ctx, login, user, ctx.method, PASSWORD_PROOF);
+  }
+
+  /**
+   * A user's lock holds back the factors it protects from guessing (password and codes);
+   * a public key or certificate cannot be guessed, so it still logs the user in.
+   */
+  private async userLocked(user: string): Promise<boolean> {
+    return this.deps.bans.banned(userBanKey(user));
   }
 
   private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, proof: Proof): Promise<void> {
@@ -170,17 +189,20 @@ export class AuthFlow {
 
   private async checkCode(ctx: KeyboardAuthContext, first: NonNullable<AuthFlow['firstFactor']>, code: string): Promise<void> {
     const method = `${first.method}+totp`;
+    const again: Method[] = ['keyboard-interactive'];
+    const charge: Charge = 'address-and-user';
+    if (await this.userLocked(first.user)) return this.fail(ctx, first.user, method, LOCKED, 'none', again);
     const factors = await this.deps.stores.factors.get(first.user);
-    if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', true, ['keyboard-interactive']);
-    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', true, ['keyboard-interactive']);
+    if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', charge, again);
+    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', charge, again);
     if (looksLikeRecoveryCode(code)) {
       if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
-      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', true, ['keyboard-interactive']);
+      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', charge, again);
     }
     const secret = this.deps.vault().open(`totp:${first.user}`, factors.totpSealed).reveal().toString('utf8');
     const step = totpStep(secret, code);
-    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', true, ['keyboard-interactive']);
-    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', true, ['keyboard-interactive']);
+    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', charge, again);
+    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', charge, again);
     return this.succeed(ctx, first.login, method, first.proof, true);
   }
 
@@ -194,13 +216,12 @@ export class AuthFlow {
     });
   }
 
-  /** Refuses the attempt and audits it; `counts` makes it a brute-force failure at once. */
-  private async fail(ctx: AuthContext, user: string, method: string, reason: string, counts = false, methods?: Method[]): Promise<void> {
+  /** Refuses the attempt, audits it, and counts it toward bans as `charge` says. */
+  private async fail(ctx: AuthContext, user: string, method: string, reason: string, charge: Charge = 'none', methods?: Method[]): Promise<void> {
     ctx.reject(methods ?? (this.firstFactor ? ['keyboard-interactive'] : this.methods()), Boolean(methods));
     await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason });
-    if (counts) {
-      this.counted = true;
-      if (await this.deps.bans.failure(this.client.ip, user, this.client.src)) this.client.end();
-    }
+    if (charge === 'none') return;
+    this.counted = true;
+    if (await this.deps.bans.failure(this.client.ip, charge === 'address-and-user' ? user : null, this.client.src)) this.client.end();
   }
 }

@@ -2,8 +2,9 @@
  * Authentication and hardening, end to end with the stock OpenSSH client:
  * passwords (password and keyboard-interactive), a TOTP second factor with
  * replay protection and recovery codes, brute-force bans that survive a
- * restart, pre-auth limits (loginGraceTime, maxStartups), port knocking and
- * the modern-only algorithm set.
+ * restart, a user lock that only knowledge factors count toward, pre-auth
+ * limits (loginGraceTime, maxStartups), port knocking and the modern-only
+ * algorithm set.
  *
  * Passwords and codes reach ssh through SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force,
  * BatchMode no, stdin not a terminal). Addresses other than 127.0.0.1 are used
@@ -11,10 +12,12 @@
  * knock on one of them leaves the rest of the test alone.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import ssh2 from 'ssh2';
 import { totpCode } from '../../src/auth/totp.js';
 import { makeAskpass, type Askpass } from '../helpers/askpass.js';
 import { cleanupAll } from '../helpers/cleanup.js';
@@ -624,6 +627,105 @@ describe('brute-force bans', () => {
     assertLoggedIn(await aliceThere.run(['gate']), 'alice from 127.0.0.5 after unban');
     const again = await gateway.jumpgate(['unban', '127.0.0.5']);
     assert.equal(again.code, 1, `unban of an address that is not banned\n${describeRun(again)}`);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+/**
+ * A client that offers `publicKeyLine` (someone else's public key: it holds no private
+ * key) and answers the gateway's PK_OK with random bytes for a signature. Resolves with
+ * how the connection ended.
+ */
+function offerWithBogusSignature(port: number, localAddress: string, user: string, publicKeyLine: string): Promise<'refused' | 'logged in' | 'closed'> {
+  const key = ssh2.utils.parseKey(publicKeyLine);
+  if (key instanceof Error) throw key;
+  class BogusSigner extends ssh2.BaseAgent {
+    getIdentities(cb: (error: Error | null, keys?: ssh2.ParsedKey[]) => void): void {
+      cb(null, [Array.isArray(key) ? key[0] : key]);
+    }
+    sign(_key: unknown, _data: Buffer, ...rest: unknown[]): void {
+      const cb = rest[rest.length - 1] as (error: Error | null, signature?: Buffer) => void;
+      cb(null, randomBytes(64));
+    }
+  }
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let outcome: 'refused' | 'logged in' | 'closed' | null = null;
+    const settle = (how: 'refused' | 'logged in' | 'closed'): void => {
+      outcome ??= how;
+      client.end();
+    };
+    client.on('ready', () => settle('logged in'));
+    client.on('error', (error: Error & { level?: string }) => settle(error.level === 'client-authentication' ? 'refused' : 'closed'));
+    client.on('close', () => resolve(outcome ?? 'closed'));
+    client.connect({
+      host: '127.0.0.1', port, localAddress, username: user, agent: new BogusSigner(),
+      readyTimeout: 10_000, hostVerifier: () => true,
+    });
+  });
+}
+
+describe('user lock', () => {
+  const alicePassword = 'alice has a long password';
+  let gateway: Gateway;
+  let askpass: Askpass;
+  let aliceKey: KeyPair;
+
+  before(async () => {
+    askpass = makeAskpass();
+    ({ gateway, aliceKey } = await startGatewayWithAlice([
+      [['ssh', 'authMethods'], ['publickey', 'password']],
+      [['bans'], { maxAuthFailures: 5, findWindow: '10m', banDuration: '30m', neverBan: [] }],
+    ]));
+    const set = await gateway.jumpgate(['user', 'passwd', 'alice', '--stdin'], { input: `${alicePassword}\n` });
+    assert.equal(set.code, 0, describeRun(set));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  const userLocks = (mark: number): AuditEvent[] => since(gateway, mark, 'ban.add').filter((e) => e.address === 'user:alice');
+
+  test('bogus signatures with alice\'s public key ban the address only; alice logs in from another address', { timeout: 90_000 }, async () => {
+    const mark = gateway.auditEvents().length;
+    for (let i = 1; i <= 5; i += 1) {
+      const outcome = await offerWithBogusSignature(gateway.port, '127.0.0.21', 'alice', aliceKey.publicKey);
+      assert.notEqual(outcome, 'logged in', `attempt ${i}: a bogus signature logged in`);
+    }
+    await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === '127.0.0.21');
+    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 5);
+    assert.deepEqual(failures.map((e) => e.reason), Array(5).fill('signature invalid'));
+    assert.deepEqual(userLocks(mark), [], 'failed public-key signatures locked alice');
+
+    const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.22' });
+    assertLoggedIn(await alice.run(['gate']), 'alice with her key from 127.0.0.22');
+    // The stranger's address stays banned.
+    assertProbeRefused(await probe(gateway.port, '127.0.0.21'), 'the banned 127.0.0.21');
+  });
+
+  test('five wrong passwords lock user:alice: her password is refused, her key still logs her in', { timeout: 90_000 }, async () => {
+    const mark = gateway.auditEvents().length;
+    askpass.setPassword('not alice\'s password');
+    for (let i = 1; i <= 5; i += 1) {
+      const guesser = makeClient(gateway, askpass, { user: 'alice', preferred: 'password', bind: `127.0.0.${30 + i}` });
+      const r = await guesser.run(['gate']);
+      assert.equal(r.code, 255, `guess ${i}\n${describeRun(r)}`);
+    }
+    const lock = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === 'user:alice');
+    assert.equal(lock.user, 'alice');
+
+    const lockedMark = gateway.auditEvents().length;
+    askpass.setPassword(alicePassword);
+    const withPassword = makeClient(gateway, askpass, { user: 'alice', preferred: 'password', bind: '127.0.0.23' });
+    const refused = await withPassword.run(['gate']);
+    assert.equal(refused.code, 255, `alice's right password got through her lock\n${describeRun(refused)}`);
+    const failures = await settled(gateway, lockedMark, 'auth.failure', 'alice', 1);
+    assert.deepEqual(failures.map((e) => e.reason), ['user temporarily locked after repeated failures']);
+
+    const withKey = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.24' });
+    assertLoggedIn(await withKey.run(['gate']), 'alice with her key while user:alice is locked');
   });
 });
 
