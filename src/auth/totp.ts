@@ -4,6 +4,11 @@ import * as OTPAuth from 'otpauth';
 
 export const TOTP_PERIOD_S = 30;
 
+/** The name a user's TOTP secret is sealed under in the vault (its associated data). */
+export function totpVaultName(user: string): string {
+  return `totp:${user}`;
+}
+
 export interface TotpEnrolment { secretBase32: string; uri: string; recoveryCodes: string[] }
 
 export function enrolTotp(user: string, issuer = 'jumpgate'): TotpEnrolment {

@@ -12,12 +12,13 @@ import { userBanKey } from './ban-guard.js';
 import { parseLoginName, type LoginName } from './login-name.js';
 import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid, publicKeyRequestAlgorithm } from './public-key-auth.js';
 import { verifyPassword } from '../auth/password.js';
-import { totpStep, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
+import { totpStep, totpVaultName, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
 import type { KeySet } from '../auth/openssh-certificate.js';
 import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
+import { background } from '../runtime/background.js';
 
 export interface Authenticated {
   user: string;
@@ -102,7 +103,9 @@ export class AuthFlow {
       case 'password': return this.password(ctx, login, user, (ctx as PasswordAuthContext).password);
       case 'keyboard-interactive':
         (ctx as KeyboardAuthContext).prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
-          void this.password(ctx, login, user, answers[0] ?? '').catch(() => ctx.reject());
+          // ssh2 passes an Error when the client sends a new request instead of answering.
+          if (!Array.isArray(answers)) return;
+          this.decideInBackground(ctx, login.user, ctx.method, () => this.password(ctx, login, user, answers[0] ?? ''));
         });
         return;
       default: return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
@@ -180,10 +183,13 @@ export class AuthFlow {
     return this.succeed(ctx, login, method, proof, false);
   }
 
-  private async secondFactor(ctx: KeyboardAuthContext): Promise<void> {
+  private secondFactor(ctx: KeyboardAuthContext): void {
     const first = this.firstFactor!;
+    const method = `${first.method}+totp`;
     ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'jumpgate', 'A rule you may use needs a second factor.', (answers) => {
-      void this.checkCode(ctx, first, (answers[0] ?? '').trim()).catch(() => ctx.reject(['keyboard-interactive'], true));
+      // ssh2 passes an Error when the client sends a new request instead of answering.
+      if (!Array.isArray(answers)) return;
+      this.decideInBackground(ctx, first.user, method, () => this.checkCode(ctx, first, (answers[0] ?? '').trim()), ['keyboard-interactive']);
     });
   }
 
@@ -199,11 +205,34 @@ export class AuthFlow {
       if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
       return this.fail(ctx, first.user, method, 'recovery code unknown or already used', charge, again);
     }
-    const secret = this.deps.vault().open(`totp:${first.user}`, factors.totpSealed).reveal().toString('utf8');
+    const secret = this.totpSecret(first.user, factors.totpSealed);
+    // The gateway's fault, not the user's: logged, and refused without a charge.
+    if (secret === null) return this.fail(ctx, first.user, method, 'second factor unavailable: the TOTP secret cannot be opened with the vault key', 'none', again);
     const step = totpStep(secret, code);
     if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', charge, again);
     if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', charge, again);
     return this.succeed(ctx, first.login, method, first.proof, true);
+  }
+
+  /** The user's TOTP secret, or null (and an error logged) when the vault cannot open it. */
+  private totpSecret(user: string, sealed: string): string | null {
+    try {
+      return this.deps.vault().open(totpVaultName(user), sealed).reveal().toString('utf8');
+    } catch (error) {
+      this.deps.logger.error('cannot open a TOTP secret; the user cannot pass the second factor', { user, error });
+      return null;
+    }
+  }
+
+  /**
+   * Runs a decision started from an ssh2 callback. An unexpected error is logged, and the
+   * attempt refused and audited with a reason that holds no secret.
+   */
+  private decideInBackground(ctx: AuthContext, user: string, method: string, decide: () => Promise<void>, methods?: Method[]): void {
+    background(this.deps.logger, 'recording an authentication failure', decide().catch(async (error: unknown) => {
+      this.deps.logger.error('authentication failed unexpectedly', { user, method, src: this.client.src, error });
+      await this.fail(ctx, user, method, 'internal error (see the gateway log)', 'none', methods);
+    }));
   }
 
   private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, proof: Proof, mfaVerified: boolean): Promise<void> {

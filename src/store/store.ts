@@ -110,6 +110,21 @@ export interface FactorStore {
   claimRecoveryCode(user: string, codeHash: string): Promise<boolean>;
 }
 
+/** Where a value sealed under the vault key lives. */
+export type SealedSecretOwner = { kind: 'credential'; name: string } | { kind: 'totp'; user: string };
+
+export interface SealedSecret { owner: SealedSecretOwner; sealed: string }
+
+/** Every value sealed under the vault key, whatever record holds it (for `vault rotate`). */
+export interface SealedSecretStore {
+  list(): Promise<SealedSecret[]>;
+  /**
+   * Writes every `next` in one transaction, each only where the stored value is still
+   * `sealed`; false, and nothing written, when any of them changed meanwhile.
+   */
+  replace(changes: ReadonlyArray<SealedSecret & { next: string }>): Promise<boolean>;
+}
+
 export interface Ban { address: string; until: string; reason: string; createdAt: string }
 
 export interface BanStore {
@@ -129,6 +144,7 @@ export interface Stores extends ResourceWriter {
   sessions: SessionStore;
   hostKeys: HostKeyStore;
   factors: FactorStore;
+  sealedSecrets: SealedSecretStore;
   bans: BanStore;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /**
  * Authentication and hardening, end to end with the stock OpenSSH client:
  * passwords (password and keyboard-interactive), a TOTP second factor with
- * replay protection and recovery codes, brute-force bans that survive a
+ * replay protection and recovery codes (also after `vault rotate`, and a
+ * secret the vault cannot open refused with a reason), brute-force bans that survive a
  * restart, a user lock that only knowledge factors count toward, pre-auth
  * limits (loginGraceTime, maxStartups), port knocking and the modern-only
  * algorithm set.
@@ -21,12 +22,13 @@ import ssh2 from 'ssh2';
 import { totpCode } from '../../src/auth/totp.js';
 import { makeAskpass, type Askpass } from '../helpers/askpass.js';
 import { cleanupAll } from '../helpers/cleanup.js';
-import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { runJumpgate, settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
 import { freePort } from '../helpers/ports.js';
 import { run, type RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { startProxiedWorld, type ProxiedWorld } from '../helpers/world.js';
 
 // ---------------------------------------------------------------------------
 // A gateway whose jumpgate.yaml the test writes before `serve` starts
@@ -558,6 +560,87 @@ describe('TOTP second factor', () => {
     } finally {
       await g.stop();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('vault rotate', () => {
+  let world: ProxiedWorld;
+  let askpass: Askpass;
+  let bobKey: KeyPair;
+
+  /** The otpauth secret that `jumpgate user totp` printed. */
+  const secretOf = (r: RunResult): string => {
+    assert.equal(r.code, 0, describeRun(r));
+    const secret = /[?&]secret=([A-Z2-7]+)/.exec(r.stdout)?.[1];
+    assert.ok(secret, describeRun(r));
+    return secret;
+  };
+
+  before(async () => {
+    askpass = makeAskpass();
+    world = await startProxiedWorld({
+      extraYaml: async ({ gateway }) => {
+        bobKey = await makeKeyPair(gateway.workDir, 'bob', 'bob@laptop');
+        return `kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [session]
+    mfa: true
+---
+${userYaml('bob', ['dba'], [bobKey])}`;
+      },
+    });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await world?.stop();
+  }, { timeout: 30_000 });
+
+  test('re-encrypts TOTP secrets with the credentials: a TOTP login and the credential still work', { timeout: 60_000 }, async () => {
+    const { gateway } = world;
+    const secret = secretOf(await gateway.jumpgate(['user', 'totp', 'alice']));
+    const keyBefore = fs.readFileSync(path.join(gateway.dataDir, 'vault.key'), 'utf8');
+
+    const rotated = await gateway.jumpgate(['vault', 'rotate']);
+    assert.equal(rotated.code, 0, describeRun(rotated));
+    // The credential db-key and alice's TOTP secret.
+    assert.match(rotated.stdout, /; 2 secret\(s\) re-encrypted/, describeRun(rotated));
+    const keyAfter = fs.readFileSync(path.join(gateway.dataDir, 'vault.key'), 'utf8');
+    assert.notEqual(keyAfter, keyBefore);
+    assert.equal(keyAfter.trim().split('\n').length, 1, 'the old key is still in the key file');
+
+    askpass.clearPrompts();
+    askpass.setCode(totpCode(secret));
+    const mark = gateway.auditEvents().length;
+    const alice = makeClient(gateway, askpass, { user: 'alice', key: world.keys.alice.privateKeyPath });
+    const r = await alice.run(['alice+db1@gate', 'echo after-rotate']);
+    assert.equal(r.code, 0, `${describeRun(r)}\n${gateway.stderrText()}`);
+    assert.match(r.stdout, /after-rotate/);
+    assert.ok(askpass.prompts().some((p) => /Verification code: $/.test(p)), `prompts: ${askpass.prompts().join(' | ')}`);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'alice');
+    assert.equal(success.method, 'publickey+totp');
+  });
+
+  test('a TOTP secret the vault cannot open is logged and refused with a reason in auth.failure', { timeout: 60_000 }, async () => {
+    const { gateway } = world;
+    // Enrolled under a vault key this gateway does not hold (another node's, an old backup's).
+    const foreignKey = randomBytes(32).toString('base64');
+    const secret = secretOf(await runJumpgate(['user', 'totp', 'bob', '--data', gateway.dataDir], { env: { ...process.env, JUMPGATE_VAULT_KEY: foreignKey } }));
+
+    askpass.setCode(totpCode(secret));
+    const mark = gateway.auditEvents().length;
+    const bob = makeClient(gateway, askpass, { user: 'bob', key: bobKey.privateKeyPath });
+    const r = await bob.run(['bob+db1@gate', 'echo should-not-run']);
+    assert.equal(r.code, 255, describeRun(r));
+    assert.doesNotMatch(r.stdout, /should-not-run/);
+    const failures = await settled(gateway, mark, 'auth.failure', 'bob', 1);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'second factor unavailable: the TOTP secret cannot be opened with the vault key']]);
+    assert.match(gateway.stderrText(), /cannot open a TOTP secret/);
+    for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(secret), 'the TOTP secret reached the audit log');
+    assert.ok(!gateway.stderrText().includes(secret), 'the TOTP secret reached the gateway log');
   });
 });
 

@@ -5,7 +5,7 @@ import QRCode from 'qrcode';
 import { withRuntime, cliActor } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 import { hashPassword } from '../../auth/password.js';
-import { enrolTotp, hashRecoveryCode } from '../../auth/totp.js';
+import { enrolTotp, hashRecoveryCode, totpVaultName } from '../../auth/totp.js';
 import { readHiddenLine } from '../prompt.js';
 
 const MIN_PASSWORD_LENGTH = 12;
@@ -50,7 +50,7 @@ export function registerUserFactors(user: Command): void {
           return;
         }
         const enrolment = enrolTotp(name);
-        const sealed = vault().seal(`totp:${name}`, Buffer.from(enrolment.secretBase32));
+        const sealed = vault().seal(totpVaultName(name), Buffer.from(enrolment.secretBase32));
         await stores.factors.setTotp(name, sealed, enrolment.recoveryCodes.map(hashRecoveryCode));
         await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserTotp', name });
         const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });

@@ -6,6 +6,7 @@ import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import { SqliteFactorStore } from './sqlite-factor-store.js';
+import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
@@ -41,6 +42,7 @@ export function openSqliteStores(file: string): Stores {
     sessions: new SqliteSessionStore(db),
     hostKeys: new SqliteHostKeyStore(db),
     factors: new SqliteFactorStore(db),
+    sealedSecrets: new SqliteSealedSecretStore(db),
     bans: new SqliteBanStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
