@@ -12,7 +12,8 @@ import { userBanKey } from './ban-guard.js';
 import { parseLoginName, type LoginName } from './login-name.js';
 import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid, publicKeyRequestAlgorithm } from './public-key-auth.js';
 import { verifyPassword } from '../auth/password.js';
-import { totpStep, totpVaultName, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
+import { totpStep, totpVaultName } from '../auth/totp.js';
+import { findRecoveryCode, looksLikeRecoveryCode, looksLikeWithdrawnRecoveryCode } from '../auth/recovery-codes.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
 import type { KeySet } from '../auth/openssh-certificate.js';
 import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
@@ -202,9 +203,11 @@ export class AuthFlow {
     if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', charge, again);
     if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', charge, again);
     if (looksLikeRecoveryCode(code)) {
-      if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
+      const stored = await findRecoveryCode(code, factors.recoveryHashes);
+      if (stored !== null && (await this.deps.stores.factors.claimRecoveryCode(first.user, stored))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
       return this.fail(ctx, first.user, method, 'recovery code unknown or already used', charge, again);
     }
+    if (looksLikeWithdrawnRecoveryCode(code)) return this.fail(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp)', charge, again);
     const secret = this.totpSecret(first.user, factors.totpSealed);
     // The gateway's fault, not the user's: logged, and refused without a charge.
     if (secret === null) return this.fail(ctx, first.user, method, 'second factor unavailable: the TOTP secret cannot be opened with the vault key', 'none', again);

@@ -97,6 +97,7 @@ export interface UserFactors {
   totpSealed: string | null;
   /** The last TOTP time step accepted: a code is never accepted twice. */
   totpLastStep: number;
+  /** argon2id hashes (PHC strings) of the recovery codes not used yet. */
   recoveryHashes: string[];
 }
 
@@ -106,8 +107,11 @@ export interface FactorStore {
   setTotp(user: string, totpSealed: string | null, recoveryHashes: string[]): Promise<void>;
   /** Accepts a TOTP step only if it is newer than the last one accepted (atomic). */
   claimTotpStep(user: string, step: number): Promise<boolean>;
-  /** Uses a recovery code once (atomic). */
-  claimRecoveryCode(user: string, codeHash: string): Promise<boolean>;
+  /**
+   * Removes one of the user's recovery hashes if it is still there (atomic): true for the
+   * one caller that removed it, so a code is used once even when two logins race.
+   */
+  claimRecoveryCode(user: string, storedHash: string): Promise<boolean>;
 }
 
 /** Where a value sealed under the vault key lives. */

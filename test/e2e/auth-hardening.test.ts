@@ -13,7 +13,7 @@
  * knock on one of them leaves the rest of the test alone.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -431,9 +431,19 @@ describe('TOTP second factor', () => {
     assert.ok(secret && secret.length >= 16, `no base32 secret in ${uri}`);
     aliceSecret = secret;
     assert.match(r.stdout, /[█▀▄]{4}/, 'no QR code drawn for the terminal');
-    aliceRecovery = [...r.stdout.matchAll(/^\s*([0-9a-f]{5}-[0-9a-f]{5})\s*$/gm)].map((m) => m[1]);
+    // 16 base32 symbols: 80 random bits each.
+    aliceRecovery = [...r.stdout.matchAll(/^\s*([0-9a-z]{4}(?:-[0-9a-z]{4}){3})\s*$/gm)].map((m) => m[1]);
     assert.equal(aliceRecovery.length, 10, `recovery codes: ${aliceRecovery.join(', ')}\n${r.stdout}`);
     assert.equal(new Set(aliceRecovery).size, 10, 'recovery codes repeat');
+    // Stored only as salted argon2id hashes: neither the codes nor a plain hash of them is in the data dir.
+    const stored = filesUnder(gateway.dataDir).map((f) => f.bytes.toString('latin1')).join('\n');
+    for (const code of aliceRecovery) {
+      for (const form of [code, code.replace(/-/g, '')]) {
+        assert.ok(!stored.includes(form), `recovery code ${code} is stored in clear`);
+        assert.ok(!stored.includes(createHash('sha256').update(form).digest('hex')), `recovery code ${code} is stored as a plain SHA-256`);
+      }
+    }
+    assert.ok((stored.match(/\$argon2id\$v=19\$/g) ?? []).length >= 10, 'no argon2id hashes of the recovery codes in the data dir');
     // The secret is not in the audit trail.
     for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(secret), 'the TOTP secret reached the audit log');
   });
