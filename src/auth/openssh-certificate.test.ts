@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,7 +79,7 @@ function rsaKey(): TestKey {
     blob: Buffer.concat([str('ssh-rsa'), fields]),
     certFields: fields,
     certType: 'ssh-rsa-cert-v01@openssh.com',
-    sign: (data, algorithm = 'rsa-sha2-512') => Buffer.concat([str(algorithm), str(sign(hashes[algorithm], data, privateKey as KeyObject))]),
+    sign: (data, algorithm = 'rsa-sha2-512') => Buffer.concat([str(algorithm), str(sign(hashes[algorithm], data, privateKey))]),
   };
 }
 

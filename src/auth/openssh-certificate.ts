@@ -8,11 +8,9 @@
  * lacks, and this file adds, is the certificate format and OpenSSH's signature framing.
  */
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { addressInAny, isCidr } from '../domain/cidr.js';
+import { parseSshKey } from '../domain/ssh-public-key.js';
 import { Malformed, WireReader, sshString } from './ssh-wire.js';
-
-const { parseKey } = ssh2.utils;
 
 /** PROTOCOL.certkeys: the `type` field. */
 export const CERT_TYPE = { USER: 1, HOST: 2 } as const;
@@ -218,10 +216,8 @@ export function verifySshSignature(keyBlob: Buffer, data: Buffer, signature: Buf
   if (expectedAlgorithm !== undefined && algorithm !== expectedAlgorithm) {
     return { ok: false, reason: `signature algorithm ${algorithm} does not match ${expectedAlgorithm}` };
   }
-  const parsed = parseKey(keyBlob);
-  if (parsed instanceof Error) return { ok: false, reason: `key not usable: ${parsed.message}` };
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key) return { ok: false, reason: 'key not usable' };
+  const key = parseSshKey(keyBlob);
+  if (key instanceof Error) return { ok: false, reason: `key not usable: ${key.message}` };
   let material = bytes;
   if (keyType.startsWith('ecdsa-')) {
     try {

@@ -5,7 +5,7 @@
  * over keyboard-interactive when a rule the user could use needs one (partial success,
  * RFC 4252 §5.1). Decisions come from the pure parts; this file carries them out.
  */
-import type { AuthContext, PublicKeyAuthContext, KeyboardAuthContext, PasswordAuthContext } from 'ssh2';
+import type { AuthContext, PublicKeyAuthContext, KeyboardAuthContext } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { BanGuard } from './ban-guard.js';
 import { userBanKey } from './ban-guard.js';
@@ -95,15 +95,15 @@ export class AuthFlow {
     }
     if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${ctx.username}": ${login.reason}`);
 
-    if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx as KeyboardAuthContext);
+    if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx);
     if (!this.methods().includes(ctx.method as Method)) return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
 
     const user = await this.deps.stores.users.get(login.user);
     switch (ctx.method) {
-      case 'publickey': return this.publicKey(ctx as PublicKeyAuthContext, login, user);
-      case 'password': return this.password(ctx, login, user, (ctx as PasswordAuthContext).password);
+      case 'publickey': return this.publicKey(ctx, login, user);
+      case 'password': return this.password(ctx, login, user, ctx.password);
       case 'keyboard-interactive':
-        (ctx as KeyboardAuthContext).prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
+        ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
           // ssh2 passes an Error when the client sends a new request instead of answering.
           if (!Array.isArray(answers)) return;
           this.decideInBackground(ctx, login.user, ctx.method, () => this.password(ctx, login, user, answers[0] ?? ''));

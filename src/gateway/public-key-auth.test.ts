@@ -1,16 +1,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import ssh2 from 'ssh2';
+import { parseSshKey } from '../domain/ssh-public-key.js';
 import { publicKeyRequestAlgorithm, signatureValid, type PublicKeyRequest, type RequestAlgorithm } from './public-key-auth.js';
 import { sshString } from '../auth/ssh-wire.js';
 
-const { generateKeyPairSync, parseKey } = ssh2.utils;
+const { generateKeyPairSync } = ssh2.utils;
 
 function keyOf(type: 'rsa' | 'ed25519' | 'ecdsa') {
   const pair = type === 'rsa' ? generateKeyPairSync('rsa', { bits: 2048 }) : type === 'ecdsa' ? generateKeyPairSync('ecdsa', { bits: 256 }) : generateKeyPairSync('ed25519');
-  const parsed = parseKey(pair.private);
-  if (parsed instanceof Error) throw parsed;
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  const key = parseSshKey(pair.private);
+  if (key instanceof Error) throw key;
   return { key, blob: key.getPublicSSH() };
 }
 

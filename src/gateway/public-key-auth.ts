@@ -1,13 +1,10 @@
 /** Public-key authentication decisions, apart from the ssh2 callbacks that carry them out. */
-import ssh2 from 'ssh2';
 import { principalsOf, type User } from '../domain/resources.js';
-import { publicKeyBlob, fingerprint } from '../domain/ssh-public-key.js';
+import { publicKeyBlob, fingerprint, parseSshKey } from '../domain/ssh-public-key.js';
 import { addressInAny } from '../domain/cidr.js';
 import { blobType, checkCertificateAlgorithm, checkUserCertificate, isCertificateAlgorithm, verifySshSignature, type KeySet } from '../auth/openssh-certificate.js';
 import { Malformed, WireReader } from '../auth/ssh-wire.js';
 import { LEGACY_SIGNATURES, USER_SIGNATURES } from './algorithms.js';
-
-const { parseKey } = ssh2.utils;
 
 export type KeyVerdict = { ok: true; fingerprint: string } | { ok: false; reason: string };
 
@@ -109,11 +106,9 @@ export function publicKeyRequestAlgorithm(request: PublicKeyRequest): RequestAlg
  * request's algorithm names, never ssh2's default for the key type (SHA-1 for RSA).
  */
 export function signatureValid(keyBlob: Buffer, signedData: Buffer, signature: Buffer, hash: 'sha256' | 'sha384' | 'sha512' | undefined): boolean {
-  const key = parseKey(keyBlob);
+  const key = parseSshKey(keyBlob);
   if (key instanceof Error) return false;
-  const parsed = Array.isArray(key) ? key[0] : key;
-  if (!parsed) return false;
-  return parsed.verify(signedData, signature, hash) === true;
+  return key.verify(signedData, signature, hash) === true;
 }
 
 export interface CertificateLogin {

@@ -898,7 +898,7 @@ describe('port knocking', () => {
   let gateway: Gateway;
   let askpass: Askpass;
   let aliceKey: KeyPair;
-  let sequence: number[] = [];
+  const sequence: number[] = [];
 
   before(async () => {
     askpass = makeAskpass();

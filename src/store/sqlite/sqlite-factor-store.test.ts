@@ -38,8 +38,8 @@ describe('migration 6', () => {
     insert.run('mixed', JSON.stringify(['b'.repeat(64), ARGON(1)]));
     insert.run('none', '[]');
     migrate(db);
-    const rows = db.prepare('SELECT user, totp_sealed, recovery_hashes FROM user_factors ORDER BY user').all() as Array<{ user: string; totp_sealed: string; recovery_hashes: string }>;
-    assert.deepEqual(rows.map((r) => [r.user, JSON.parse(r.recovery_hashes)]), [['mixed', [ARGON(1)]], ['none', []], ['old', []]]);
+    const rows = db.prepare<[], { user: string; totp_sealed: string; recovery_hashes: string }>('SELECT user, totp_sealed, recovery_hashes FROM user_factors ORDER BY user').all();
+    assert.deepEqual(rows.map((r) => [r.user, JSON.parse(r.recovery_hashes) as unknown]), [['mixed', [ARGON(1)]], ['none', []], ['old', []]]);
     assert.ok(rows.every((r) => r.totp_sealed === 'v1:00000000:AAAA'), 'a TOTP secret was touched');
     db.close();
   });
