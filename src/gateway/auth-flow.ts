@@ -93,7 +93,7 @@ export class AuthFlow {
       this.client.end();
       return;
     }
-    if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${ctx.username}": ${login.reason}`);
+    if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${login.shown}": ${login.reason}`);
 
     if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx);
     if (!this.methods().includes(ctx.method as Method)) return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);

@@ -3,7 +3,8 @@
  * passwords (password and keyboard-interactive), a TOTP second factor with
  * replay protection and recovery codes (also after `vault rotate`, and a
  * secret the vault cannot open refused with a reason), brute-force bans that survive a
- * restart, a user lock that only knowledge factors count toward, pre-auth
+ * restart, a user lock that only knowledge factors count toward, bad login
+ * names (control characters, absurd length) refused and audited printably, pre-auth
  * limits (loginGraceTime, maxStartups), port knocking and the modern-only
  * algorithm set.
  *
@@ -29,6 +30,7 @@ import { run, type RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { startProxiedWorld, type ProxiedWorld } from '../helpers/world.js';
+import { parseSshKey } from '../../src/domain/ssh-public-key.js';
 
 // ---------------------------------------------------------------------------
 // A gateway whose jumpgate.yaml the test writes before `serve` starts
@@ -725,38 +727,41 @@ describe('brute-force bans', () => {
 
 // ---------------------------------------------------------------------------
 
-/**
- * A client that offers `publicKeyLine` (someone else's public key: it holds no private
- * key) and answers the gateway's PK_OK with random bytes for a signature. Resolves with
- * how the connection ended.
- */
-function offerWithBogusSignature(port: number, localAddress: string, user: string, publicKeyLine: string): Promise<'refused' | 'logged in' | 'closed'> {
-  const key = ssh2.utils.parseKey(publicKeyLine);
-  if (key instanceof Error) throw key;
-  class BogusSigner extends ssh2.BaseAgent {
-    getIdentities(cb: (error: Error | null, keys?: ssh2.ParsedKey[]) => void): void {
-      cb(null, [Array.isArray(key) ? key[0] : key]);
-    }
-    sign(_key: unknown, _data: Buffer, ...rest: unknown[]): void {
-      const cb = rest[rest.length - 1] as (error: Error | null, signature?: Buffer) => void;
-      cb(null, randomBytes(64));
-    }
-  }
+/** How an ssh2 client's connection ended: logged in, refused at authentication, or closed otherwise. */
+type Outcome = 'refused' | 'logged in' | 'closed';
+
+function connectOutcome(config: ssh2.ConnectConfig): Promise<Outcome> {
   return new Promise((resolve) => {
     const client = new ssh2.Client();
-    let outcome: 'refused' | 'logged in' | 'closed' | null = null;
-    const settle = (how: 'refused' | 'logged in' | 'closed'): void => {
+    let outcome: Outcome | null = null;
+    const settle = (how: Outcome): void => {
       outcome ??= how;
       client.end();
     };
     client.on('ready', () => settle('logged in'));
     client.on('error', (error: Error & { level?: string }) => settle(error.level === 'client-authentication' ? 'refused' : 'closed'));
     client.on('close', () => resolve(outcome ?? 'closed'));
-    client.connect({
-      host: '127.0.0.1', port, localAddress, username: user, agent: new BogusSigner(),
-      readyTimeout: 10_000, hostVerifier: () => true,
-    });
+    client.connect({ host: '127.0.0.1', readyTimeout: 10_000, hostVerifier: () => true, ...config });
   });
+}
+
+/**
+ * A client that offers `publicKeyLine` (someone else's public key: it holds no private
+ * key) and answers the gateway's PK_OK with random bytes for a signature.
+ */
+function offerWithBogusSignature(port: number, localAddress: string, user: string, publicKeyLine: string): Promise<Outcome> {
+  const key = parseSshKey(publicKeyLine);
+  if (key instanceof Error) throw key;
+  class BogusSigner extends ssh2.BaseAgent {
+    getIdentities(cb: (error: Error | null, keys?: ssh2.ParsedKey[]) => void): void {
+      cb(null, [key as ssh2.ParsedKey]);
+    }
+    sign(_key: unknown, _data: Buffer, ...rest: unknown[]): void {
+      const cb = rest[rest.length - 1] as (error: Error | null, signature?: Buffer) => void;
+      cb(null, randomBytes(64));
+    }
+  }
+  return connectOutcome({ port, localAddress, username: user, agent: new BogusSigner() });
 }
 
 describe('user lock', () => {
@@ -819,6 +824,38 @@ describe('user lock', () => {
 
     const withKey = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.24' });
     assertLoggedIn(await withKey.run(['gate']), 'alice with her key while user:alice is locked');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('login names', () => {
+  let gateway: Gateway;
+  let aliceKey: KeyPair;
+
+  before(async () => {
+    ({ gateway, aliceKey } = await startGatewayWithAlice([[['bans', 'neverBan'], ['127.0.0.0/8']]]));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('a name with a control character is a bad login name, audited printably; the same key as alice logs in', { timeout: 30_000 }, async () => {
+    const privateKey = fs.readFileSync(aliceKey.privateKeyPath);
+    const mark = gateway.auditEvents().length;
+    for (const username of ['alice\nforged line', 'alice\u001b[2J', `alice+${'x'.repeat(5_000)}`]) {
+      assert.equal(await connectOutcome({ port: gateway.port, username, privateKey }), 'refused', JSON.stringify(username));
+    }
+    const failures = await settled(gateway, mark, 'auth.failure', undefined, 3);
+    assert.deepEqual(failures.map((e) => [e.user, e.reason]), [
+      ['alice\\x0aforged line', 'bad login name "alice\\x0aforged line": holds control or formatting character U+000A'],
+      ['alice\\x1b[2J', 'bad login name "alice\\x1b[2J": holds control or formatting character U+001B'],
+      ['alice', `bad login name "alice+${'x'.repeat(58)}… (5006 characters)": longer than 512 characters`],
+    ]);
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+
+    assert.equal(await connectOutcome({ port: gateway.port, username: 'alice', privateKey }), 'logged in');
   });
 });
 
