@@ -70,6 +70,13 @@ describe('signatureValid', () => {
     assert.equal(signatureValid(ed25519.blob, Buffer.concat([data, Buffer.from([0])]), signature, undefined), false);
   });
 
+  test('an ECDSA P-256 signature verifies with SHA-256, as the curve says', () => {
+    const signature = ecdsa.key.sign(data);
+    assert.ok(Buffer.isBuffer(signature));
+    assert.equal(signatureValid(ecdsa.blob, data, signature, 'sha256'), true);
+    assert.equal(signatureValid(ecdsa.blob, data, signature, 'sha512'), false);
+  });
+
   test('garbage is not a valid signature and does not throw', () => {
     assert.equal(signatureValid(rsa.blob, data, Buffer.alloc(5), 'sha256'), false);
     assert.equal(signatureValid(Buffer.from('not a key'), data, Buffer.alloc(64), undefined), false);

@@ -23,9 +23,10 @@ const OPENSSH_10 = path.join(repoRoot, 'node_modules', '.cache', 'openssh-backpo
 const PYTHON = '/usr/bin/python3';
 const SHA1_REFUSED = 'signature algorithm ssh-rsa refused (SHA-1)';
 
-async function makeRsaKeyPair(dir: string, name: string): Promise<KeyPair> {
+/** A key pair of the type `ssh-keygen` makes with `typeArgs` (default RSA 3072). */
+async function makeKeyPairOfType(dir: string, name: string, typeArgs = ['-t', 'rsa', '-b', '3072']): Promise<KeyPair> {
   const privateKeyPath = path.join(dir, name);
-  await runOk('ssh-keygen', ['-t', 'rsa', '-b', '3072', '-N', '', '-f', privateKeyPath, '-C', `${name}@laptop`, '-q']);
+  await runOk('ssh-keygen', [...typeArgs, '-N', '', '-f', privateKeyPath, '-C', `${name}@laptop`, '-q']);
   const publicKeyPath = `${privateKeyPath}.pub`;
   return { privateKeyPath, publicKeyPath, publicKey: fs.readFileSync(publicKeyPath, 'utf8').trim(), fingerprint: await fingerprintOf(publicKeyPath) };
 }
@@ -94,6 +95,13 @@ after(async () => {
 describe('RSA user keys', () => {
   let world: ProxiedWorld;
   let rita: KeyPair;
+  /** Keys of the other types, all of them rita's too. */
+  const others: Array<{ what: string; args: string[]; key?: KeyPair }> = [
+    { what: 'ECDSA P-256', args: ['-t', 'ecdsa', '-b', '256'] },
+    { what: 'ECDSA P-384', args: ['-t', 'ecdsa', '-b', '384'] },
+    { what: 'ECDSA P-521', args: ['-t', 'ecdsa', '-b', '521'] },
+    { what: 'Ed25519', args: ['-t', 'ed25519'] },
+  ];
   /** rita's ssh: her RSA key for the gateway, the credential's key for db1 behind it (ProxyJump is end to end). */
   let ritaSsh: SshClient;
 
@@ -102,7 +110,8 @@ describe('RSA user keys', () => {
       // Every refusal here comes from 127.0.0.1; none of them should ban it.
       settings: settingsWith([[['bans', 'neverBan'], ['127.0.0.0/8']]]),
       extraYaml: async ({ gateway }) => {
-        rita = await makeRsaKeyPair(gateway.workDir, 'rita');
+        rita = await makeKeyPairOfType(gateway.workDir, 'rita');
+        for (const [i, other] of others.entries()) other.key = await makeKeyPairOfType(gateway.workDir, `rita-${i}`, other.args);
         return `kind: Role
 name: dba
 allow:
@@ -115,7 +124,7 @@ name: rita
 roles: [dba]
 keys:
   - ${rita.publicKey}
-`;
+${others.map((o) => `  - ${o.key!.publicKey}\n`).join('')}`;
       },
     });
     ritaSsh = makeSshClient({ dir: world.gateway.workDir, gateUser: 'rita', gatePort: world.gateway.port, gateKey: rita.privateKeyPath, targetKey: world.keys.db.privateKeyPath });
@@ -185,6 +194,17 @@ keys:
     assert.equal(r.code, 0, `${describeRun(r)}\n${JSON.stringify(world.gateway.auditEvents().slice(mark))}`);
     assert.match(r.stdout, /rsa-dbclient-ok/);
     await assertRitaLoggedIn(mark, 'dbclient');
+  });
+
+  test('keys of the other types still log in (each signature verified with its own hash)', { timeout: 60_000 }, async () => {
+    for (const { what, key } of others) {
+      const mark = world.gateway.auditEvents().length;
+      const r = await run('ssh', ['-F', ritaSsh.configFile, '-o', `IdentityFile=${key!.privateKeyPath}`, 'rita+db1@gate', 'echo other-key-ok'], { timeoutMs: 30_000 });
+      assert.equal(r.code, 0, `${what}\n${describeRun(r)}`);
+      assert.match(r.stdout, /other-key-ok/);
+      const success = await world.gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'rita');
+      assert.equal(success.key, key!.fingerprint, what);
+    }
   });
 
   test('paramiko with an RSA key', { timeout: 60_000 }, async () => {
