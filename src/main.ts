@@ -8,7 +8,6 @@ import type { Settings } from './config/settings-schema.js';
 import { openStores } from './store/open-stores.js';
 import type { Stores } from './store/store.js';
 import { AuditLog } from './audit/audit-log.js';
-import { AuditSinks } from './audit/sinks/audit-sinks.js';
 import { parseSize } from './config/duration.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { UpstreamPool } from './upstream/upstream-pool.js';
@@ -20,12 +19,10 @@ export interface Runtime {
   settings: Settings;
   stores: Stores;
   audit: AuditLog;
-  /** The network sinks; `serve` starts their delivery. */
-  sinks: AuditSinks;
   logger: Logger;
   node: string;
   /** The vault, read from its key file at each use so a rotation is seen at once. */
-  vault(): Vault;
+  vault: () => Vault;
   close(): Promise<void>;
 }
 
@@ -33,14 +30,12 @@ export function openRuntime(dataDir: string, logger: Logger = createLogger()): R
   const settings = loadSettings(dataDir);
   const stores = openStores(settings.store, dataDir);
   const node = settings.node ?? hostname();
-  const sinks = new AuditSinks(settings, dataDir, logger);
   const audit = new AuditLog(stores.audit, dataPath(dataDir, settings.audit.file), node, {
     rotateSize: parseSize(settings.audit.rotateSize) ?? 100 * 1024 * 1024,
-    outlets: [sinks],
     onError: (error) => logger.error('audit write failed', { error }),
   });
   const vault = () => loadVault(dataPath(dataDir, settings.vault.keyFile));
-  return { dataDir, settings, stores, audit, sinks, logger, node, vault, close: async () => { sinks.stop(); await stores.close(); } };
+  return { dataDir, settings, stores, audit, logger, node, vault, close: async () => { audit.close(); await stores.close(); } };
 }
 
 /** The side that faces targets. */

@@ -9,6 +9,8 @@ import type { AuditEvent } from './events.js';
 import type { AuditLog } from './audit-log.js';
 import type { TargetStore } from '../store/store.js';
 import { ms } from '../config/load-settings.js';
+import type { Logger } from '../log/logger.js';
+import { background } from '../runtime/background.js';
 
 type AlertRule = Settings['audit']['alerts'][number];
 
@@ -16,10 +18,15 @@ export class AlertEngine {
   private readonly recent = new Map<string, AuditEvent[]>();
   private readonly quietUntil = new Map<string, number>();
 
-  constructor(private readonly rules: readonly AlertRule[], private readonly audit: AuditLog, private readonly targets: TargetStore) {}
+  constructor(
+    private readonly rules: readonly AlertRule[],
+    private readonly audit: AuditLog,
+    private readonly targets: TargetStore,
+    private readonly logger: Pick<Logger, 'error'>,
+  ) {}
 
   start(): void {
-    if (this.rules.length > 0) this.audit.subscribe((event) => void this.observe(event));
+    if (this.rules.length > 0) this.audit.subscribe((event) => background(this.logger, 'alert rules', this.observe(event)));
   }
 
   async observe(event: AuditEvent, now = Date.now()): Promise<void> {
@@ -27,7 +34,8 @@ export class AlertEngine {
     for (const rule of this.rules) {
       if (!matchesType(rule.on, event.type) || !(await this.matches(rule, event))) continue;
       const window = ms(rule.window);
-      const events = [...(this.recent.get(rule.name) ?? []), event].filter((e) => now - Date.parse(e.ts) < window);
+      // Only the last `count` events within the window can trigger the rule: keep no more.
+      const events = [...(this.recent.get(rule.name) ?? []), event].filter((e) => now - Date.parse(e.ts) < window).slice(-rule.count);
       this.recent.set(rule.name, events);
       if (events.length < rule.count || now < (this.quietUntil.get(rule.name) ?? 0)) continue;
       this.recent.set(rule.name, []);

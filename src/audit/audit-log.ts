@@ -1,75 +1,80 @@
-import { appendFileSync, openSync, closeSync, statSync, renameSync, existsSync } from 'node:fs';
-import path from 'node:path';
-import type { AuditStore } from '../store/store.js';
+import type { AuditStore, ChangeAudit, StoredAuditEvent } from '../store/store.js';
 import type { AuditDraft, AuditEvent } from './events.js';
 import { sealEvent } from './hash-chain.js';
+import { AuditFile } from './audit-file.js';
 
 export type AuditListener = (event: AuditEvent) => void;
 
-/** Where sealed events go besides the file and the store (the sinks' spools). */
-export interface AuditOutlet { offer(event: AuditEvent): void }
+/** An event could not be committed: the action it records must not happen (or must end). */
+export class AuditUnavailable extends Error {
+  readonly code = 'AUDIT_UNAVAILABLE';
+  constructor(readonly type: string, cause: unknown) {
+    super(`the audit trail cannot be written (${type}): ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
 
 /**
- * Records audit events: sealed into the hash chain and written to the JSONL file, the
- * store and the sinks' spools in one step under the store's write lock, so every copy has
- * the same order. Past `rotateSize` the file is renamed `audit-<time>.log` and the chain
- * goes on in a new file. Failures to audit are reported, never thrown into the data path.
+ * Records audit events: sealed into the hash chain and committed by the store, then written
+ * to this node's audit file and told to listeners (metrics, alerts, the sinks' feed).
+ * Nothing but the commit happens under the store's lock, and only committed events reach
+ * the file or a sink. Audit fails closed: `record` throws `AuditUnavailable` when the store
+ * cannot commit the event, and the caller refuses or ends the action it was about to allow.
  */
 export class AuditLog {
   private readonly listeners: AuditListener[] = [];
+  private readonly file: AuditFile;
 
   constructor(
     private readonly store: AuditStore,
-    private readonly file: string,
+    file: string,
     private readonly node: string,
-    private readonly options: { rotateSize: number; outlets?: AuditOutlet[]; onError?: (error: unknown) => void },
+    private readonly options: { rotateSize: number; onError?: (error: unknown) => void },
   ) {
-    closeSync(openSync(file, 'a', 0o600));
+    this.file = new AuditFile(file, options.rotateSize);
   }
 
   subscribe(listener: AuditListener): void {
     this.listeners.push(listener);
   }
 
-  async record(draft: AuditDraft): Promise<AuditEvent | null> {
+  async record(draft: AuditDraft): Promise<AuditEvent> {
+    let event: StoredAuditEvent;
     try {
-      const event = await this.store.append(draft, (d, prev) => sealEvent(d, prev, this.node), (sealed) => this.persist(sealed));
-      for (const listener of this.listeners) listener(event);
-      return event;
+      event = await this.store.append(draft, this.seal);
     } catch (error) {
-      this.options.onError?.(error);
-      return null;
+      const unavailable = new AuditUnavailable(draft.type, error);
+      this.options.onError?.(unavailable);
+      throw unavailable;
     }
+    return this.committed([event])[0];
   }
 
-  /** Runs `work` under the lock every append holds. */
-  exclusive(work: () => void): Promise<void> {
-    return this.store.exclusive(work);
+  /**
+   * Commits a change and the events that record it in one transaction (`commit` runs the
+   * store's writer with the events to seal), then writes the events out as `record` does.
+   */
+  async recordChange(drafts: readonly AuditDraft[], commit: (audit: ChangeAudit) => Promise<StoredAuditEvent[]>): Promise<AuditEvent[]> {
+    return this.committed(await commit({ drafts, seal: this.seal }));
   }
 
-  private persist(event: AuditEvent): void {
-    const line = JSON.stringify(event) + '\n';
-    this.rotateIfFull(line.length, event.ts);
-    appendFileSync(this.file, line, { mode: 0o600 });
-    for (const outlet of this.options.outlets ?? []) outlet.offer(event);
+  close(): void {
+    this.file.close();
   }
 
-  private rotateIfFull(adding: number, ts: string): void {
-    if (!existsSync(this.file)) return;
-    const size = statSync(this.file).size;
-    if (size === 0 || size + adding <= this.options.rotateSize) return;
-    renameSync(this.file, rotatedName(this.file, ts));
-  }
-}
+  private readonly seal = (draft: AuditDraft, prev: string): AuditEvent => sealEvent(draft, prev, this.node);
 
-/**
- * `audit.log` -> `audit-20261121T153000.123Z-0000.log`: names sort in chain order, and a
- * second rotation within the same millisecond takes the next sequence number.
- */
-export function rotatedName(file: string, ts: string): string {
-  const { dir, name, ext } = path.parse(file);
-  for (let seq = 0; ; seq++) {
-    const candidate = path.join(dir, `${name}-${ts.replace(/[-:]/g, '')}-${String(seq).padStart(4, '0')}${ext}`);
-    if (!existsSync(candidate)) return candidate;
+  private committed(events: readonly StoredAuditEvent[]): AuditEvent[] {
+    return events.map(({ seq: _seq, ...rest }) => {
+      const sealed = rest;
+      try {
+        this.file.append(JSON.stringify(sealed) + '\n', sealed.ts);
+      } catch (error) {
+        // Committed: the store holds it and the sinks get it; `audit verify` names it as
+        // missing from this node's file.
+        this.options.onError?.(new Error(`audit event ${sealed.id} committed but not written to the audit file: ${(error as Error).message}`));
+      }
+      for (const listener of this.listeners) listener(sealed);
+      return sealed;
+    });
   }
 }

@@ -54,7 +54,7 @@ describe('sealEvent', () => {
 
   test('the hash survives a JSON round trip with keys in another order', () => {
     const [event] = chain(DRAFTS.slice(0, 1));
-    const reordered = Object.fromEntries(Object.entries(JSON.parse(JSON.stringify(event))).reverse()) as unknown as AuditEvent;
+    const reordered = Object.fromEntries(Object.entries(JSON.parse(JSON.stringify(event)) as Record<string, unknown>).reverse()) as unknown as AuditEvent;
     assert.equal(hashEvent(reordered), event.hash);
   });
 });
@@ -86,7 +86,7 @@ describe('findChainBreak', () => {
 
   test('finds an altered field', () => {
     const events = chain();
-    events[2] = { ...events[2], user: 'alice' } as AuditEvent;
+    events[2] = { ...events[2], user: 'alice' };
     const broken = findChainBreak(events);
     assert.deepEqual(broken, { index: 2, id: events[2].id, reason: 'hash mismatch (event altered)' });
   });

@@ -8,10 +8,9 @@
  * lacks, and this file adds, is the certificate format and OpenSSH's signature framing.
  */
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
 import { addressInAny, isCidr } from '../domain/cidr.js';
-
-const { parseKey } = ssh2.utils;
+import { parseSshKey } from '../domain/ssh-public-key.js';
+import { Malformed, WireReader, sshString } from './ssh-wire.js';
 
 /** PROTOCOL.certkeys: the `type` field. */
 export const CERT_TYPE = { USER: 1, HOST: 2 } as const;
@@ -77,42 +76,6 @@ const CERT_ALGORITHMS: Record<string, { certType: string; signatureAlgorithm: st
 /** True for the public key algorithm names of certificates (`…-cert-v01@openssh.com`). */
 export function isCertificateAlgorithm(algorithm: string): boolean {
   return /-cert-v0[01]@openssh\.com$/.test(algorithm);
-}
-
-class Malformed extends Error {}
-
-/** Reads the SSH wire types of RFC 4251 §5, throwing `Malformed` past the end. */
-class WireReader {
-  private offset = 0;
-  constructor(private readonly buffer: Buffer) {}
-
-  get position(): number { return this.offset; }
-  get done(): boolean { return this.offset === this.buffer.length; }
-
-  private take(length: number, what: string): Buffer {
-    if (length > this.buffer.length - this.offset) throw new Malformed(`${what} runs past the end`);
-    const bytes = this.buffer.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return bytes;
-  }
-  uint32(what: string): number { return this.take(4, what).readUInt32BE(0); }
-  uint64(what: string): bigint { return this.take(8, what).readBigUInt64BE(0); }
-  string(what: string): Buffer { return this.take(this.uint32(what), what); }
-  /** A string that must be UTF-8 text without NUL (OpenSSH `sshbuf_get_cstring`). */
-  text(what: string): string {
-    const bytes = this.string(what);
-    if (bytes.includes(0)) throw new Malformed(`${what} holds a NUL byte`);
-    const text = bytes.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(bytes)) throw new Malformed(`${what} is not UTF-8`);
-    return text;
-  }
-}
-
-function sshString(bytes: Buffer | string): Buffer {
-  const body = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length, 0);
-  return Buffer.concat([length, body]);
 }
 
 /** The key type named at the start of a public key or certificate blob, or null. */
@@ -253,10 +216,8 @@ export function verifySshSignature(keyBlob: Buffer, data: Buffer, signature: Buf
   if (expectedAlgorithm !== undefined && algorithm !== expectedAlgorithm) {
     return { ok: false, reason: `signature algorithm ${algorithm} does not match ${expectedAlgorithm}` };
   }
-  const parsed = parseKey(keyBlob);
-  if (parsed instanceof Error) return { ok: false, reason: `key not usable: ${parsed.message}` };
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  if (!key) return { ok: false, reason: 'key not usable' };
+  const key = parseSshKey(keyBlob);
+  if (key instanceof Error) return { ok: false, reason: `key not usable: ${key.message}` };
   let material = bytes;
   if (keyType.startsWith('ecdsa-')) {
     try {

@@ -1,19 +1,20 @@
-/** TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s), and one-time recovery codes. */
-import { createHash, randomBytes } from 'node:crypto';
+/** TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s); its recovery codes are in recovery-codes.ts. */
 import * as OTPAuth from 'otpauth';
+import { generateRecoveryCodes } from './recovery-codes.js';
 
 export const TOTP_PERIOD_S = 30;
+
+/** The name a user's TOTP secret is sealed under in the vault (its associated data). */
+export function totpVaultName(user: string): string {
+  return `totp:${user}`;
+}
 
 export interface TotpEnrolment { secretBase32: string; uri: string; recoveryCodes: string[] }
 
 export function enrolTotp(user: string, issuer = 'jumpgate'): TotpEnrolment {
   const secret = new OTPAuth.Secret({ size: 20 });
   const totp = new OTPAuth.TOTP({ issuer, label: user, algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_S, secret });
-  const recoveryCodes = Array.from({ length: 10 }, () => {
-    const hex = randomBytes(5).toString('hex');
-    return `${hex.slice(0, 5)}-${hex.slice(5)}`;
-  });
-  return { secretBase32: secret.base32, uri: totp.toString(), recoveryCodes };
+  return { secretBase32: secret.base32, uri: totp.toString(), recoveryCodes: generateRecoveryCodes() };
 }
 
 /** The time step a code belongs to (within one step of now, for clock drift), or null. */
@@ -27,13 +28,4 @@ export function totpStep(secretBase32: string, code: string, now = Date.now()): 
 /** The current code, for tests and `user totp --show-code` style tooling. */
 export function totpCode(secretBase32: string, now = Date.now()): string {
   return new OTPAuth.TOTP({ algorithm: 'SHA1', digits: 6, period: TOTP_PERIOD_S, secret: OTPAuth.Secret.fromBase32(secretBase32) }).generate({ timestamp: now });
-}
-
-/** Recovery codes carry 40 random bits and are used once; a SHA-256 is enough to keep them unreadable at rest. */
-export function hashRecoveryCode(code: string): string {
-  return createHash('sha256').update(code.trim().toLowerCase()).digest('hex');
-}
-
-export function looksLikeRecoveryCode(text: string): boolean {
-  return /^[0-9a-f]{5}-[0-9a-f]{5}$/i.test(text.trim());
 }

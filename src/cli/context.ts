@@ -10,12 +10,12 @@ export interface GlobalOptions { data: string; output?: string }
 
 /** The data dir from `--data`, `JUMPGATE_DATA` or `./jumpgate-data` (SPEC §4). */
 export function dataDirOf(command: Command): string {
-  const options = command.optsWithGlobals() as GlobalOptions;
+  const options = command.optsWithGlobals<GlobalOptions>();
   return path.resolve(options.data);
 }
 
 export function formatOf(command: Command): OutputFormat {
-  return parseFormat((command.optsWithGlobals() as GlobalOptions).output);
+  return parseFormat(command.optsWithGlobals<GlobalOptions>().output);
 }
 
 /** Opens the runtime of an initialised data dir for one command and closes it after. */

@@ -1,6 +1,7 @@
 /** The `jumpgate` command line: one file per command under commands/. */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor } from './cli-errors.js';
+import { printable } from '../log/printable.js';
 import { registerInit } from './commands/init.js';
 import { registerServe } from './commands/serve.js';
 import { registerApply } from './commands/apply.js';
@@ -48,7 +49,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     const { code, message } = exitCodeFor(error);
-    process.stderr.write(message + '\n');
+    // Messages may quote what a target or a file said: shown, never acted on by the terminal.
+    process.stderr.write(message.split('\n').map(printable).join('\n') + '\n');
     return code;
   }
 }

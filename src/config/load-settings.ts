@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { SettingsSchema, type Settings } from './settings-schema.js';
 import { parseDuration } from './duration.js';
 import { describeIssue } from '../domain/issue-text.js';
@@ -25,8 +24,8 @@ export function parseSettings(text: string, file = SETTINGS_FILE): Settings {
   const result = SettingsSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const messages = result.error.issues.map((issue) => {
-    const line = lineOfPath(doc, issuePath(issue as z.core.$ZodIssue), lineAt) ?? 1;
-    return `${file}:${line}: ${describeIssue(issue as z.core.$ZodIssue)}`;
+    const line = lineOfPath(doc, issuePath(issue), lineAt) ?? 1;
+    return `${file}:${line}: ${describeIssue(issue)}`;
   });
   throw new SettingsError(messages.join('\n'));
 }

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import ssh2 from 'ssh2';
-import { fingerprint } from '../domain/ssh-public-key.js';
+import { fingerprint, parseSshKey } from '../domain/ssh-public-key.js';
 
-const { generateKeyPairSync, parseKey } = ssh2.utils;
+const { generateKeyPairSync } = ssh2.utils;
 
 export interface HostKey { file: string; type: string; fingerprint: string; privateKey: Buffer }
 
@@ -25,8 +25,7 @@ export function ensureHostKey(file: string): boolean {
 
 export function readHostKey(file: string): HostKey {
   const privateKey = readFileSync(file);
-  const parsed = parseKey(privateKey);
-  if (parsed instanceof Error) throw new Error(`${file}: not a usable host key (${parsed.message})`);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  const key = parseSshKey(privateKey);
+  if (key instanceof Error) throw new Error(`${file}: not a usable host key (${key.message})`);
   return { file, type: key.type, fingerprint: fingerprint(key.getPublicSSH()), privateKey };
 }

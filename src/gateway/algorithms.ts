@@ -17,6 +17,20 @@ export const MODERN = {
 /** User-key signature algorithms refused because they hash with SHA-1. */
 export const LEGACY_SIGNATURES = new Set(['ssh-rsa', 'ssh-dss']);
 
+/**
+ * Signature algorithms a plain user key may log in with: the key type each one needs
+ * (RSA keys sign with rsa-sha2-256/512, RFC 8332 §3) and the hash its signature is
+ * verified with (ECDSA by curve, RFC 5656 §6.2.1; Ed25519 hashes internally, RFC 8709).
+ */
+export const USER_SIGNATURES: Readonly<Record<string, { keyType: string; hash: 'sha256' | 'sha384' | 'sha512' | undefined }>> = {
+  'ssh-ed25519': { keyType: 'ssh-ed25519', hash: undefined },
+  'ecdsa-sha2-nistp256': { keyType: 'ecdsa-sha2-nistp256', hash: 'sha256' },
+  'ecdsa-sha2-nistp384': { keyType: 'ecdsa-sha2-nistp384', hash: 'sha384' },
+  'ecdsa-sha2-nistp521': { keyType: 'ecdsa-sha2-nistp521', hash: 'sha512' },
+  'rsa-sha2-256': { keyType: 'ssh-rsa', hash: 'sha256' },
+  'rsa-sha2-512': { keyType: 'ssh-rsa', hash: 'sha512' },
+};
+
 export interface Ssh2Algorithms {
   kex: string[];
   cipher: string[];

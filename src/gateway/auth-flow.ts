@@ -5,20 +5,21 @@
  * over keyboard-interactive when a rule the user could use needs one (partial success,
  * RFC 4252 §5.1). Decisions come from the pure parts; this file carries them out.
  */
-import type { AuthContext, PublicKeyAuthContext, KeyboardAuthContext, PasswordAuthContext } from 'ssh2';
+import type { AuthContext, PublicKeyAuthContext, KeyboardAuthContext } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { BanGuard } from './ban-guard.js';
 import { userBanKey } from './ban-guard.js';
 import { parseLoginName, type LoginName } from './login-name.js';
-import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid } from './public-key-auth.js';
-import { LEGACY_SIGNATURES } from './algorithms.js';
+import { checkUserKey, signatureValid, checkCertificateLogin, certificateSignatureValid, publicKeyRequestAlgorithm } from './public-key-auth.js';
 import { verifyPassword } from '../auth/password.js';
-import { totpStep, hashRecoveryCode, looksLikeRecoveryCode } from '../auth/totp.js';
+import { totpStep, totpVaultName } from '../auth/totp.js';
+import { findRecoveryCode, looksLikeRecoveryCode, looksLikeWithdrawnRecoveryCode } from '../auth/recovery-codes.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
-import { isCertificateAlgorithm, type KeySet } from '../auth/openssh-certificate.js';
+import type { KeySet } from '../auth/openssh-certificate.js';
 import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
+import { background } from '../runtime/background.js';
 
 export interface Authenticated {
   user: string;
@@ -46,6 +47,26 @@ const PASSWORD_PROOF: Proof = { portForwardingPermitted: true };
 
 type Method = 'publickey' | 'password' | 'keyboard-interactive';
 
+/**
+ * What a refused attempt counts toward: nothing, the source address, or the address and
+ * the user's lock (`user:NAME`). Only knowledge factors (password, TOTP code, recovery
+ * code) count toward the user: anyone may offer a user's public key with a bogus
+ * signature, and that must not lock the user out.
+ */
+type Charge = 'none' | 'address' | 'address-and-user';
+
+const LOCKED = 'user temporarily locked after repeated failures';
+
+/**
+ * Answers a key query with SSH_MSG_USERAUTH_PK_OK, which repeats the algorithm name of
+ * the request (RFC 4252 §7). ssh2 would send the key type instead (`ssh-rsa` for an
+ * rsa-sha2-256 query), and Dropbear then signs with what PK_OK names: SHA-1.
+ */
+function acceptKeyQuery(ctx: PublicKeyAuthContext, algorithm: string): void {
+  ctx.key.algo = algorithm;
+  ctx.accept();
+}
+
 export class AuthFlow {
   private attempts = 0;
   private firstFactor: { user: string; method: string; proof: Proof; login: LoginName & { ok: true } } | null = null;
@@ -68,23 +89,24 @@ export class AuthFlow {
     if (ctx.method === 'none') return ctx.reject(this.firstFactor ? ['keyboard-interactive'] : this.methods());
     this.attempts += 1;
     if (this.attempts > this.deps.settings.ssh.maxAuthTries) {
-      await this.fail(ctx, login.user, ctx.method, 'too many authentication attempts', true);
+      await this.fail(ctx, login.user, ctx.method, 'too many authentication attempts', 'address');
       this.client.end();
       return;
     }
-    if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${ctx.username}": ${login.reason}`);
-    if (await this.deps.bans.banned(userBanKey(login.user))) return this.fail(ctx, login.user, ctx.method, 'user temporarily locked after repeated failures');
+    if (!login.ok) return this.fail(ctx, login.user, ctx.method, `bad login name "${login.shown}": ${login.reason}`);
 
-    if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx as KeyboardAuthContext);
+    if (this.firstFactor && ctx.method === 'keyboard-interactive') return this.secondFactor(ctx);
     if (!this.methods().includes(ctx.method as Method)) return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
 
     const user = await this.deps.stores.users.get(login.user);
     switch (ctx.method) {
-      case 'publickey': return this.publicKey(ctx as PublicKeyAuthContext, login, user);
-      case 'password': return this.password(ctx, login, user, (ctx as PasswordAuthContext).password);
+      case 'publickey': return this.publicKey(ctx, login, user);
+      case 'password': return this.password(ctx, login, user, ctx.password);
       case 'keyboard-interactive':
-        (ctx as KeyboardAuthContext).prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
-          void this.password(ctx, login, user, answers[0] ?? '').catch(() => ctx.reject());
+        ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
+          // ssh2 passes an Error when the client sends a new request instead of answering.
+          if (!Array.isArray(answers)) return;
+          this.decideInBackground(ctx, login.user, ctx.method, () => this.password(ctx, login, user, answers[0] ?? ''));
         });
         return;
       default: return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
@@ -100,25 +122,26 @@ export class AuthFlow {
   }
 
   private async publicKey(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
-    if (LEGACY_SIGNATURES.has(ctx.key.algo)) return this.fail(ctx, login.user, 'publickey', `signature algorithm ${ctx.key.algo} refused (SHA-1)`);
+    const request = publicKeyRequestAlgorithm({ keyAlgo: ctx.key.algo, hashAlgo: ctx.hashAlgo, keyBlob: ctx.key.data, signedData: ctx.signature ? ctx.blob : undefined });
+    if (!request.ok) return this.fail(ctx, login.user, 'publickey', request.reason);
     const trust = this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
-    if (isCertificateAlgorithm(ctx.key.algo)) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
+    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
     const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
-    if (!ctx.signature || !ctx.blob) return ctx.accept();
-    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, ctx.hashAlgo)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, request.algorithm);
+    if (!signatureValid(ctx.key.data, ctx.blob, ctx.signature, request.hash)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: verdict.fingerprint, portForwardingPermitted: true });
   }
 
   /** An OpenSSH user certificate (PROTOCOL.certkeys), checked as sshd's auth2-pubkey.c does. */
   private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
     const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
-    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts);
-    if (!ctx.signature || !ctx.blob) return ctx.accept();
-    if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', true);
+    if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts ? 'address' : 'none');
+    if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, ctx.key.algo);
+    if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: fingerprint, certificate: { keyId, serial }, portForwardingPermitted });
   }
@@ -131,14 +154,24 @@ export class AuthFlow {
   }
 
   private async password(ctx: AuthContext, login: LoginName & { ok: true }, user: User | null, password: string): Promise<void> {
+    if (await this.userLocked(login.user)) return this.fail(ctx, login.user, ctx.method, LOCKED);
     const factors = user ? await this.deps.stores.factors.get(user.name) : null;
     const ok = await verifyPassword(factors?.passwordHash ?? null, password);
-    if (!user) return this.fail(ctx, login.user, ctx.method, 'unknown user', true);
-    if (user.disabled) return this.fail(ctx, login.user, ctx.method, 'user disabled', true);
-    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, true);
-    if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', true);
-    if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', true);
+    const charge: Charge = 'address-and-user';
+    if (!user) return this.fail(ctx, login.user, ctx.method, 'unknown user', charge);
+    if (user.disabled) return this.fail(ctx, login.user, ctx.method, 'user disabled', charge);
+    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, ctx.method, `source address ${this.client.ip} not allowed for ${user.name}`, charge);
+    if (!factors?.passwordHash) return this.fail(ctx, login.user, ctx.method, 'no password set', charge);
+    if (!ok) return this.fail(ctx, login.user, ctx.method, 'wrong password', charge);
     return this.firstFactorDone(ctx, login, user, ctx.method, PASSWORD_PROOF);
+  }
+
+  /**
+   * A user's lock holds back the factors it protects from guessing (password and codes);
+   * a public key or certificate cannot be guessed, so it still logs the user in.
+   */
+  private async userLocked(user: string): Promise<boolean> {
+    return this.deps.bans.banned(userBanKey(user));
   }
 
   private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, proof: Proof): Promise<void> {
@@ -151,27 +184,58 @@ export class AuthFlow {
     return this.succeed(ctx, login, method, proof, false);
   }
 
-  private async secondFactor(ctx: KeyboardAuthContext): Promise<void> {
+  private secondFactor(ctx: KeyboardAuthContext): void {
     const first = this.firstFactor!;
+    const method = `${first.method}+totp`;
     ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'jumpgate', 'A rule you may use needs a second factor.', (answers) => {
-      void this.checkCode(ctx, first, (answers[0] ?? '').trim()).catch(() => ctx.reject(['keyboard-interactive'], true));
+      // ssh2 passes an Error when the client sends a new request instead of answering.
+      if (!Array.isArray(answers)) return;
+      this.decideInBackground(ctx, first.user, method, () => this.checkCode(ctx, first, (answers[0] ?? '').trim()), ['keyboard-interactive']);
     });
   }
 
   private async checkCode(ctx: KeyboardAuthContext, first: NonNullable<AuthFlow['firstFactor']>, code: string): Promise<void> {
     const method = `${first.method}+totp`;
+    const again: Method[] = ['keyboard-interactive'];
+    const charge: Charge = 'address-and-user';
+    if (await this.userLocked(first.user)) return this.fail(ctx, first.user, method, LOCKED, 'none', again);
     const factors = await this.deps.stores.factors.get(first.user);
-    if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', true, ['keyboard-interactive']);
-    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', true, ['keyboard-interactive']);
+    if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', charge, again);
+    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', charge, again);
     if (looksLikeRecoveryCode(code)) {
-      if (await this.deps.stores.factors.claimRecoveryCode(first.user, hashRecoveryCode(code))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
-      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', true, ['keyboard-interactive']);
+      const stored = await findRecoveryCode(code, factors.recoveryHashes);
+      if (stored !== null && (await this.deps.stores.factors.claimRecoveryCode(first.user, stored))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
+      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', charge, again);
     }
-    const secret = this.deps.vault().open(`totp:${first.user}`, factors.totpSealed).reveal().toString('utf8');
+    if (looksLikeWithdrawnRecoveryCode(code)) return this.fail(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp)', charge, again);
+    const secret = this.totpSecret(first.user, factors.totpSealed);
+    // The gateway's fault, not the user's: logged, and refused without a charge.
+    if (secret === null) return this.fail(ctx, first.user, method, 'second factor unavailable: the TOTP secret cannot be opened with the vault key', 'none', again);
     const step = totpStep(secret, code);
-    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', true, ['keyboard-interactive']);
-    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', true, ['keyboard-interactive']);
+    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', charge, again);
+    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', charge, again);
     return this.succeed(ctx, first.login, method, first.proof, true);
+  }
+
+  /** The user's TOTP secret, or null (and an error logged) when the vault cannot open it. */
+  private totpSecret(user: string, sealed: string): string | null {
+    try {
+      return this.deps.vault().open(totpVaultName(user), sealed).reveal().toString('utf8');
+    } catch (error) {
+      this.deps.logger.error('cannot open a TOTP secret; the user cannot pass the second factor', { user, error });
+      return null;
+    }
+  }
+
+  /**
+   * Runs a decision started from an ssh2 callback. An unexpected error is logged, and the
+   * attempt refused and audited with a reason that holds no secret.
+   */
+  private decideInBackground(ctx: AuthContext, user: string, method: string, decide: () => Promise<void>, methods?: Method[]): void {
+    background(this.deps.logger, 'recording an authentication failure', decide().catch(async (error: unknown) => {
+      this.deps.logger.error('authentication failed unexpectedly', { user, method, src: this.client.src, error });
+      await this.fail(ctx, user, method, 'internal error (see the gateway log)', 'none', methods);
+    }));
   }
 
   private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, proof: Proof, mfaVerified: boolean): Promise<void> {
@@ -184,13 +248,12 @@ export class AuthFlow {
     });
   }
 
-  /** Refuses the attempt and audits it; `counts` makes it a brute-force failure at once. */
-  private async fail(ctx: AuthContext, user: string, method: string, reason: string, counts = false, methods?: Method[]): Promise<void> {
+  /** Refuses the attempt, audits it, and counts it toward bans as `charge` says. */
+  private async fail(ctx: AuthContext, user: string, method: string, reason: string, charge: Charge = 'none', methods?: Method[]): Promise<void> {
     ctx.reject(methods ?? (this.firstFactor ? ['keyboard-interactive'] : this.methods()), Boolean(methods));
     await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason });
-    if (counts) {
-      this.counted = true;
-      if (await this.deps.bans.failure(this.client.ip, user, this.client.src)) this.client.end();
-    }
+    if (charge === 'none') return;
+    this.counted = true;
+    if (await this.deps.bans.failure(this.client.ip, charge === 'address-and-user' ? user : null, this.client.src)) this.client.end();
   }
 }

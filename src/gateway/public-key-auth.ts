@@ -1,11 +1,10 @@
 /** Public-key authentication decisions, apart from the ssh2 callbacks that carry them out. */
-import ssh2 from 'ssh2';
 import { principalsOf, type User } from '../domain/resources.js';
-import { publicKeyBlob, fingerprint } from '../domain/ssh-public-key.js';
+import { publicKeyBlob, fingerprint, parseSshKey } from '../domain/ssh-public-key.js';
 import { addressInAny } from '../domain/cidr.js';
-import { checkCertificateAlgorithm, checkUserCertificate, verifySshSignature, type KeySet } from '../auth/openssh-certificate.js';
-
-const { parseKey } = ssh2.utils;
+import { blobType, checkCertificateAlgorithm, checkUserCertificate, isCertificateAlgorithm, verifySshSignature, type KeySet } from '../auth/openssh-certificate.js';
+import { Malformed, WireReader } from '../auth/ssh-wire.js';
+import { LEGACY_SIGNATURES, USER_SIGNATURES } from './algorithms.js';
 
 export type KeyVerdict = { ok: true; fingerprint: string } | { ok: false; reason: string };
 
@@ -35,12 +34,81 @@ export function checkUserKey(user: User | null, keyBlob: Buffer, ip: string, now
   return { ok: false, reason: `key ${fingerprint(keyBlob)} is not one of ${user.name}'s keys` };
 }
 
-/** Verifies the client's signature over the session blob (RFC 4252 §7). */
-export function signatureValid(keyBlob: Buffer, signedData: Buffer, signature: Buffer, hashAlgo: string | undefined): boolean {
-  const key = parseKey(keyBlob);
+/** What a publickey request (RFC 4252 §7) carries, as ssh2 hands it over. */
+export interface PublicKeyRequest {
+  /** ssh2's `key.algo`: `ssh-rsa` also for rsa-sha2-256/512 requests. */
+  keyAlgo: string;
+  /** ssh2's `hashAlgo`: `sha256` or `sha512` for rsa-sha2-256/512 requests, else none. */
+  hashAlgo: string | undefined;
+  keyBlob: Buffer;
+  /** The data the client signed (absent when it only asks whether the key would do). */
+  signedData: Buffer | undefined;
+}
+
+export type RequestAlgorithm =
+  | { ok: true; algorithm: string; certificate: true }
+  | { ok: true; algorithm: string; certificate: false; hash: 'sha256' | 'sha384' | 'sha512' | undefined }
+  | { ok: false; reason: string };
+
+/** The name of the signature algorithm ssh2 reports as `keyAlgo` and `hashAlgo`. */
+function algorithmName(keyAlgo: string, hashAlgo: string | undefined): string | null {
+  if (hashAlgo === undefined) return keyAlgo;
+  if (keyAlgo !== 'ssh-rsa') return null;
+  if (hashAlgo === 'sha256') return 'rsa-sha2-256';
+  if (hashAlgo === 'sha512') return 'rsa-sha2-512';
+  return null;
+}
+
+/** The public key algorithm name inside the signed data (RFC 4252 §7), or null. */
+function signedAlgorithmName(signedData: Buffer): string | null {
+  try {
+    const reader = new WireReader(signedData);
+    reader.string('session identifier');
+    if (reader.byte('message number') !== 50) return null; // SSH_MSG_USERAUTH_REQUEST
+    reader.string('user name');
+    reader.string('service name');
+    if (reader.text('method name') !== 'publickey') return null;
+    reader.byte('has signature');
+    return reader.text('public key algorithm name');
+  } catch (error) {
+    if (error instanceof Malformed) return null;
+    throw error;
+  }
+}
+
+/**
+ * The signature algorithm of a publickey request, decided on what the client sent, and
+ * the hash its signature is verified with. ssh2 reports an rsa-sha2-256/512 request as
+ * key algorithm `ssh-rsa` with the hash apart; only a request named `ssh-rsa` signs with
+ * SHA-1 (RFC 8332 §3), and that one is refused. The name the client signed over is read
+ * from the signed data too, and must agree. As sshd (auth2-pubkey.c, "key type
+ * mismatch"), the algorithm must fit the key blob's type: an RSA key offered under
+ * another name would otherwise be verified with ssh2's default hash for RSA, SHA-1.
+ */
+export function publicKeyRequestAlgorithm(request: PublicKeyRequest): RequestAlgorithm {
+  const name = algorithmName(request.keyAlgo, request.hashAlgo);
+  // Names come from an unauthenticated client: keep what reaches the audit log short.
+  if (name === null) return { ok: false, reason: `signature algorithm ${request.keyAlgo.slice(0, 64)} with hash ${request.hashAlgo?.slice(0, 16)} not supported` };
+  if (request.signedData !== undefined && signedAlgorithmName(request.signedData) !== name) {
+    return { ok: false, reason: `signed data does not name signature algorithm ${name.slice(0, 64)}` };
+  }
+  if (isCertificateAlgorithm(name)) return { ok: true, algorithm: name, certificate: true };
+  if (LEGACY_SIGNATURES.has(name)) return { ok: false, reason: `signature algorithm ${name} refused (SHA-1)` };
+  const known = USER_SIGNATURES[name];
+  if (!known) return { ok: false, reason: `signature algorithm ${name.slice(0, 64)} not supported` };
+  const keyType = blobType(request.keyBlob);
+  if (keyType !== known.keyType) return { ok: false, reason: `signature algorithm ${name} does not fit a ${keyType?.slice(0, 64) ?? 'malformed'} key` };
+  return { ok: true, algorithm: name, certificate: false, hash: known.hash };
+}
+
+/**
+ * Verifies the client's signature over the session blob (RFC 4252 §7) with the hash the
+ * request's algorithm names, never ssh2's default for the key type (SHA-1 for RSA).
+ */
+export function signatureValid(keyBlob: Buffer, signedData: Buffer, signature: Buffer, hash: 'sha256' | 'sha384' | 'sha512' | undefined): boolean {
+  const key = parseSshKey(keyBlob);
   if (key instanceof Error) return false;
-  const parsed = Array.isArray(key) ? key[0] : key;
-  return parsed.verify(signedData, signature, hashAlgo) === true;
+  return key.verify(signedData, signature, hash) === true;
 }
 
 export interface CertificateLogin {

@@ -10,7 +10,7 @@ import type { Stores, ResourceChange } from '../store/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ParsedResource, YamlError } from '../domain/resource-yaml.js';
 import { ResourceFileError } from '../domain/resource-yaml.js';
-import type { CredentialSpec, Resource, Role, Target, User } from '../domain/resources.js';
+import type { CredentialSpec, Resource } from '../domain/resources.js';
 import type { StoredCredential } from '../domain/credential.js';
 import { findReferenceProblems } from './references.js';
 import { credentialFromSecret } from './credential-secret.js';
@@ -58,9 +58,9 @@ export async function applyResources(deps: ApplyDeps, parsed: readonly ParsedRes
     credentials: new Set(credentials.map((c) => c.name)),
   };
   for (const { stored } of toWrite) {
-    if (stored.kind === 'User') view.users.set(stored.name, stored as User);
-    else if (stored.kind === 'Target') view.targets.set(stored.name, stored as Target);
-    else if (stored.kind === 'Role') view.roles.set(stored.name, stored as Role);
+    if (stored.kind === 'User') view.users.set(stored.name, stored);
+    else if (stored.kind === 'Target') view.targets.set(stored.name, stored);
+    else if (stored.kind === 'Role') view.roles.set(stored.name, stored);
     else view.credentials.add(stored.name);
   }
   const lineOf = new Map(parsed.map((p) => [`${p.resource.kind}/${p.resource.name}`, p]));
@@ -79,11 +79,10 @@ export async function applyResources(deps: ApplyDeps, parsed: readonly ParsedRes
     results.push({ kind: stored.kind, name: stored.name, action });
     if (action !== 'unchanged') changes.push({ op: 'put', resource: stored });
   }
-  await stores.applyChanges(changes);
-  for (const change of results) {
-    if (change.action === 'unchanged') continue;
-    await deps.audit.record({ type: 'config.change', user: deps.actor, src: null, action: change.action === 'created' ? 'create' : 'update', kind: change.kind, name: change.name });
-  }
+  const events = results.filter((change) => change.action !== 'unchanged').map((change) => ({
+    type: 'config.change' as const, user: deps.actor, src: null, action: change.action === 'created' ? 'create' as const : 'update' as const, kind: change.kind, name: change.name,
+  }));
+  await deps.audit.recordChange(events, (changeAudit) => stores.applyChanges(changes, changeAudit));
   return results;
 }
 

@@ -1,9 +1,7 @@
-import ssh2 from 'ssh2';
 import type { Vault } from '../vault/vault.js';
 import { Secret } from '../vault/secret.js';
 import type { StoredCredential } from '../domain/credential.js';
-
-const { parseKey } = ssh2.utils;
+import { parseSshKey } from '../domain/ssh-public-key.js';
 
 /**
  * Seals a secret for storage. A private key is checked to parse (with its passphrase)
@@ -13,9 +11,8 @@ const { parseKey } = ssh2.utils;
 export function credentialFromSecret(vault: Vault, name: string, type: 'password' | 'privateKey', secret: Buffer, passphrase?: string): StoredCredential {
   let publicKey: string | undefined;
   if (type === 'privateKey') {
-    const parsed = parseKey(secret, passphrase);
-    if (parsed instanceof Error) throw new Error(`the secret is not a usable private key (${parsed.message.replace(/passphrase.*/i, 'wrong or missing passphrase')})`);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    const key = parseSshKey(secret, passphrase);
+    if (key instanceof Error) throw new Error(`the secret is not a usable private key (${key.message.replace(/passphrase.*/i, 'wrong or missing passphrase')})`);
     if (!key.isPrivateKey()) throw new Error('the secret is a public key, not a private key');
     publicKey = `${key.type} ${key.getPublicSSH().toString('base64')}`;
   } else if (secret.length === 0) {

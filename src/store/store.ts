@@ -23,28 +23,46 @@ export type ResourceChange =
   | { op: 'put'; resource: Resource | StoredCredential }
   | { op: 'delete'; kind: ResourceKind; name: string };
 
+/** Audit events committed in the same transaction as the change they record. */
+export interface ChangeAudit {
+  drafts: readonly AuditDraft[];
+  /** Seals a draft on the chain head (pure: no I/O). */
+  seal: (draft: AuditDraft, prevHash: string) => AuditEvent;
+}
+
 export interface ResourceWriter {
-  /** Writes the whole batch in one transaction, and the audit events with it. */
-  applyChanges(changes: readonly ResourceChange[]): Promise<void>;
+  /**
+   * Writes the whole batch in one transaction, and the audit events with it, so neither a
+   * change without its event nor an event without its change can be committed.
+   */
+  applyChanges(changes: readonly ResourceChange[], audit?: ChangeAudit): Promise<StoredAuditEvent[]>;
 }
 
 export interface AuditStore {
   /**
-   * Appends events to the hash chain atomically across processes: `seal` receives the
-   * current chain head and returns the sealed event, which `onSealed` persists elsewhere
-   * (the audit file) before the store commits, so file and store keep one order.
+   * Seals the draft on the chain head (`seal` gets the head's hash) and commits it, atomically
+   * across processes, so every event has one place in one chain. Nothing else happens inside
+   * the transaction: the audit file and the sinks are written from the committed event.
    */
-  append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent, onSealed: (event: AuditEvent) => void): Promise<AuditEvent>;
-  list(filter: AuditFilter): Promise<AuditEvent[]>;
+  append(draft: AuditDraft, seal: (draft: AuditDraft, prevHash: string) => AuditEvent): Promise<StoredAuditEvent>;
+  list(filter: AuditFilter): Promise<StoredAuditEvent[]>;
+  /** Rows exactly as stored, in chain order, for `audit verify`. */
+  rows(afterSeq: number, limit: number): Promise<AuditRow[]>;
   head(): Promise<string>;
-  /** Runs `work` holding the lock every append holds (for spool compaction). */
-  exclusive(work: () => void): Promise<void>;
 }
+
+/** An event and its position in the store's chain order. */
+export type StoredAuditEvent = AuditEvent & { seq: number };
+
+/** A stored row: the hash column beside the body text it must match. */
+export interface AuditRow { seq: number; id: string; node: string | null; hash: string; body: string }
 
 export interface AuditFilter {
   since?: string;
   user?: string;
   type?: string;
+  /** Only the events written by this node. */
+  node?: string;
   afterSeq?: number;
   limit?: number;
 }
@@ -84,6 +102,7 @@ export interface UserFactors {
   totpSealed: string | null;
   /** The last TOTP time step accepted: a code is never accepted twice. */
   totpLastStep: number;
+  /** argon2id hashes (PHC strings) of the recovery codes not used yet. */
   recoveryHashes: string[];
 }
 
@@ -93,8 +112,26 @@ export interface FactorStore {
   setTotp(user: string, totpSealed: string | null, recoveryHashes: string[]): Promise<void>;
   /** Accepts a TOTP step only if it is newer than the last one accepted (atomic). */
   claimTotpStep(user: string, step: number): Promise<boolean>;
-  /** Uses a recovery code once (atomic). */
-  claimRecoveryCode(user: string, codeHash: string): Promise<boolean>;
+  /**
+   * Removes one of the user's recovery hashes if it is still there (atomic): true for the
+   * one caller that removed it, so a code is used once even when two logins race.
+   */
+  claimRecoveryCode(user: string, storedHash: string): Promise<boolean>;
+}
+
+/** Where a value sealed under the vault key lives. */
+export type SealedSecretOwner = { kind: 'credential'; name: string } | { kind: 'totp'; user: string };
+
+export interface SealedSecret { owner: SealedSecretOwner; sealed: string }
+
+/** Every value sealed under the vault key, whatever record holds it (for `vault rotate`). */
+export interface SealedSecretStore {
+  list(): Promise<SealedSecret[]>;
+  /**
+   * Writes every `next` in one transaction, each only where the stored value is still
+   * `sealed`; false, and nothing written, when any of them changed meanwhile.
+   */
+  replace(changes: ReadonlyArray<SealedSecret & { next: string }>): Promise<boolean>;
 }
 
 export interface Ban { address: string; until: string; reason: string; createdAt: string }
@@ -116,6 +153,7 @@ export interface Stores extends ResourceWriter {
   sessions: SessionStore;
   hostKeys: HostKeyStore;
   factors: FactorStore;
+  sealedSecrets: SealedSecretStore;
   bans: BanStore;
   close(): Promise<void>;
 }

@@ -63,6 +63,12 @@ export class Vault {
   }
 }
 
+/** The id of the key a value was sealed under, or null when it is no envelope. */
+export function sealedKeyId(sealed: string): string | null {
+  const [version, id] = sealed.split(':');
+  return version === 'v1' && id ? id : null;
+}
+
 export function parseKeyFile(text: string): Buffer[] {
   return text.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#')).map((line) => Buffer.from(line, 'base64'));
 }

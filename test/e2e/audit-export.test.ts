@@ -79,10 +79,10 @@ describe('audit rotation keeps the chain; verify checks rotated files; signed ex
 
     const events = allEvents(g);
     assert.equal(events.filter((e) => e.type === 'config.change' && String(e.name).startsWith('trail-')).length, 200, 'no event lost in rotation');
-    assert.equal(events[0]!.prev, GENESIS, 'the oldest rotated file starts the chain');
+    assert.equal(events[0].prev, GENESIS, 'the oldest rotated file starts the chain');
     for (let i = 1; i < events.length; i += 1) {
-      assert.equal(events[i]!.prev, events[i - 1]!.hash, `event #${i + 1} (${events[i]!.id}) does not chain to the one before it`);
-      assert.equal(hashOf(events[i]!), events[i]!.hash, `event #${i + 1} hash`);
+      assert.equal(events[i].prev, events[i - 1].hash, `event #${i + 1} (${events[i].id}) does not chain to the one before it`);
+      assert.equal(hashOf(events[i]), events[i].hash, `event #${i + 1} hash`);
     }
 
     const verify = await g.jumpgate(['audit', 'verify']);
@@ -93,11 +93,11 @@ describe('audit rotation keeps the chain; verify checks rotated files; signed ex
   test('altering one byte in a rotated file makes audit verify fail naming that file and event', { timeout: 60_000 }, async () => {
     const rotated = rotatedFiles(g.dataDir);
     assert.ok(rotated.length >= 3, 'needs the files of the test before');
-    const victim = rotated[1]!;
+    const victim = rotated[1];
     const original = fs.readFileSync(victim);
     const lines = original.toString('utf8').split('\n');
     const index = Math.floor(lines.filter((l) => l !== '').length / 2);
-    const event = JSON.parse(lines[index]!) as AuditEvent;
+    const event = JSON.parse(lines[index]) as AuditEvent;
     // One byte: the last digit of the user name the event is about.
     const at = original.indexOf(`"name":"${String(event.name)}"`, original.indexOf(event.id));
     assert.ok(at > 0, `"name" of ${event.id} in ${victim}`);
@@ -120,10 +120,10 @@ describe('audit rotation keeps the chain; verify checks rotated files; signed ex
 
   test('removing a line or a whole rotated file breaks the chain too', { timeout: 60_000 }, async () => {
     const rotated = rotatedFiles(g.dataDir);
-    const victim = rotated[1]!;
+    const victim = rotated[1];
     const original = fs.readFileSync(victim);
     const lines = original.toString('utf8').split('\n');
-    const removedLine = lines.splice(2, 1)[0]!;
+    const removedLine = lines.splice(2, 1)[0];
     fs.writeFileSync(victim, lines.join('\n'));
     try {
       const r = await g.jumpgate(['audit', 'verify']);
@@ -171,13 +171,13 @@ describe('audit rotation keeps the chain; verify checks rotated files; signed ex
     };
 
     const middle = Math.floor(bundle.events.length / 2);
-    const target = bundle.events[middle]!;
+    const target = bundle.events[middle];
     await check('an altered event', (b) => {
-      b.events[middle]!.name = `${String(target.name)}-renamed`;
+      b.events[middle].name = `${String(target.name)}-renamed`;
     }, target.id);
     await check('an altered signature', (b) => {
       const sig = Buffer.from(b.signature, 'base64');
-      sig[0] = sig[0]! ^ 0x01;
+      sig[0] = sig[0] ^ 0x01;
       b.signature = sig.toString('base64');
     }, /signature/i);
     await check('an event removed', (b) => {
@@ -190,10 +190,10 @@ describe('audit rotation keeps the chain; verify checks rotated files; signed ex
     // Whoever rewrites the chain consistently after altering an event still
     // cannot sign the new head with the gateway's key.
     await check('an event altered and the chain rehashed', (b) => {
-      b.events[middle]!.name = `${String(target.name)}-renamed`;
+      b.events[middle].name = `${String(target.name)}-renamed`;
       for (let i = middle; i < b.events.length; i += 1) {
-        if (i > middle) b.events[i]!.prev = b.events[i - 1]!.hash;
-        b.events[i]!.hash = hashOf(b.events[i]!);
+        if (i > middle) b.events[i].prev = b.events[i - 1].hash;
+        b.events[i].hash = hashOf(b.events[i]);
       }
       b.head = b.events.at(-1)!.hash;
     }, /signature/i);

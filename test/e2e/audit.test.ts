@@ -80,7 +80,7 @@ describe('audit trail', () => {
     const candidates = eventLines
       .slice(1, -1)
       .filter(({ line }) => userValue.test(line))
-      .sort((a, b) => Math.abs(a.i - eventLines[middle]!.i) - Math.abs(b.i - eventLines[middle]!.i));
+      .sort((a, b) => Math.abs(a.i - eventLines[middle].i) - Math.abs(b.i - eventLines[middle].i));
     const victim = candidates[0];
     assert.ok(victim, 'no middle audit line with a user to alter');
 

@@ -1,9 +1,12 @@
 /**
  * Authentication and hardening, end to end with the stock OpenSSH client:
  * passwords (password and keyboard-interactive), a TOTP second factor with
- * replay protection and recovery codes, brute-force bans that survive a
- * restart, pre-auth limits (loginGraceTime, maxStartups), port knocking and
- * the modern-only algorithm set.
+ * replay protection and recovery codes (also after `vault rotate`, and a
+ * secret the vault cannot open refused with a reason), brute-force bans that survive a
+ * restart, a user lock that only knowledge factors count toward, bad login
+ * names (control characters, absurd length) refused and audited printably, pre-auth
+ * limits (loginGraceTime, maxStartups), port knocking and the modern-only
+ * algorithm set.
  *
  * Passwords and codes reach ssh through SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force,
  * BatchMode no, stdin not a terminal). Addresses other than 127.0.0.1 are used
@@ -11,19 +14,23 @@
  * knock on one of them leaves the rest of the test alone.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import ssh2 from 'ssh2';
 import { totpCode } from '../../src/auth/totp.js';
 import { makeAskpass, type Askpass } from '../helpers/askpass.js';
 import { cleanupAll } from '../helpers/cleanup.js';
-import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { runJumpgate, settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
 import { freePort } from '../helpers/ports.js';
 import { run, type RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
+import { startProxiedWorld, type ProxiedWorld } from '../helpers/world.js';
+import { parseSshKey } from '../../src/domain/ssh-public-key.js';
 
 // ---------------------------------------------------------------------------
 // A gateway whose jumpgate.yaml the test writes before `serve` starts
@@ -426,9 +433,19 @@ describe('TOTP second factor', () => {
     assert.ok(secret && secret.length >= 16, `no base32 secret in ${uri}`);
     aliceSecret = secret;
     assert.match(r.stdout, /[█▀▄]{4}/, 'no QR code drawn for the terminal');
-    aliceRecovery = [...r.stdout.matchAll(/^\s*([0-9a-f]{5}-[0-9a-f]{5})\s*$/gm)].map((m) => m[1]);
+    // 16 base32 symbols: 80 random bits each.
+    aliceRecovery = [...r.stdout.matchAll(/^\s*([0-9a-z]{4}(?:-[0-9a-z]{4}){3})\s*$/gm)].map((m) => m[1]);
     assert.equal(aliceRecovery.length, 10, `recovery codes: ${aliceRecovery.join(', ')}\n${r.stdout}`);
     assert.equal(new Set(aliceRecovery).size, 10, 'recovery codes repeat');
+    // Stored only as salted argon2id hashes: neither the codes nor a plain hash of them is in the data dir.
+    const stored = filesUnder(gateway.dataDir).map((f) => f.bytes.toString('latin1')).join('\n');
+    for (const code of aliceRecovery) {
+      for (const form of [code, code.replace(/-/g, '')]) {
+        assert.ok(!stored.includes(form), `recovery code ${code} is stored in clear`);
+        assert.ok(!stored.includes(createHash('sha256').update(form).digest('hex')), `recovery code ${code} is stored as a plain SHA-256`);
+      }
+    }
+    assert.ok((stored.match(/\$argon2id\$v=19\$/g) ?? []).length >= 10, 'no argon2id hashes of the recovery codes in the data dir');
     // The secret is not in the audit trail.
     for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(secret), 'the TOTP secret reached the audit log');
   });
@@ -560,6 +577,87 @@ describe('TOTP second factor', () => {
 
 // ---------------------------------------------------------------------------
 
+describe('vault rotate', () => {
+  let world: ProxiedWorld;
+  let askpass: Askpass;
+  let bobKey: KeyPair;
+
+  /** The otpauth secret that `jumpgate user totp` printed. */
+  const secretOf = (r: RunResult): string => {
+    assert.equal(r.code, 0, describeRun(r));
+    const secret = /[?&]secret=([A-Z2-7]+)/.exec(r.stdout)?.[1];
+    assert.ok(secret, describeRun(r));
+    return secret;
+  };
+
+  before(async () => {
+    askpass = makeAskpass();
+    world = await startProxiedWorld({
+      extraYaml: async ({ gateway }) => {
+        bobKey = await makeKeyPair(gateway.workDir, 'bob', 'bob@laptop');
+        return `kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [session]
+    mfa: true
+---
+${userYaml('bob', ['dba'], [bobKey])}`;
+      },
+    });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await world?.stop();
+  }, { timeout: 30_000 });
+
+  test('re-encrypts TOTP secrets with the credentials: a TOTP login and the credential still work', { timeout: 60_000 }, async () => {
+    const { gateway } = world;
+    const secret = secretOf(await gateway.jumpgate(['user', 'totp', 'alice']));
+    const keyBefore = fs.readFileSync(path.join(gateway.dataDir, 'vault.key'), 'utf8');
+
+    const rotated = await gateway.jumpgate(['vault', 'rotate']);
+    assert.equal(rotated.code, 0, describeRun(rotated));
+    // The credential db-key and alice's TOTP secret.
+    assert.match(rotated.stdout, /; 2 secret\(s\) re-encrypted/, describeRun(rotated));
+    const keyAfter = fs.readFileSync(path.join(gateway.dataDir, 'vault.key'), 'utf8');
+    assert.notEqual(keyAfter, keyBefore);
+    assert.equal(keyAfter.trim().split('\n').length, 1, 'the old key is still in the key file');
+
+    askpass.clearPrompts();
+    askpass.setCode(totpCode(secret));
+    const mark = gateway.auditEvents().length;
+    const alice = makeClient(gateway, askpass, { user: 'alice', key: world.keys.alice.privateKeyPath });
+    const r = await alice.run(['alice+db1@gate', 'echo after-rotate']);
+    assert.equal(r.code, 0, `${describeRun(r)}\n${gateway.stderrText()}`);
+    assert.match(r.stdout, /after-rotate/);
+    assert.ok(askpass.prompts().some((p) => /Verification code: $/.test(p)), `prompts: ${askpass.prompts().join(' | ')}`);
+    const success = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'auth.success' && e.user === 'alice');
+    assert.equal(success.method, 'publickey+totp');
+  });
+
+  test('a TOTP secret the vault cannot open is logged and refused with a reason in auth.failure', { timeout: 60_000 }, async () => {
+    const { gateway } = world;
+    // Enrolled under a vault key this gateway does not hold (another node's, an old backup's).
+    const foreignKey = randomBytes(32).toString('base64');
+    const secret = secretOf(await runJumpgate(['user', 'totp', 'bob', '--data', gateway.dataDir], { env: { ...process.env, JUMPGATE_VAULT_KEY: foreignKey } }));
+
+    askpass.setCode(totpCode(secret));
+    const mark = gateway.auditEvents().length;
+    const bob = makeClient(gateway, askpass, { user: 'bob', key: bobKey.privateKeyPath });
+    const r = await bob.run(['bob+db1@gate', 'echo should-not-run']);
+    assert.equal(r.code, 255, describeRun(r));
+    assert.doesNotMatch(r.stdout, /should-not-run/);
+    const failures = await settled(gateway, mark, 'auth.failure', 'bob', 1);
+    assert.deepEqual(failures.map((e) => [e.method, e.reason]), [['publickey+totp', 'second factor unavailable: the TOTP secret cannot be opened with the vault key']]);
+    assert.match(gateway.stderrText(), /cannot open a TOTP secret/);
+    for (const e of gateway.auditEvents()) assert.ok(!JSON.stringify(e).includes(secret), 'the TOTP secret reached the audit log');
+    assert.ok(!gateway.stderrText().includes(secret), 'the TOTP secret reached the gateway log');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
 describe('brute-force bans', () => {
   let gateway: Gateway;
   let askpass: Askpass;
@@ -624,6 +722,140 @@ describe('brute-force bans', () => {
     assertLoggedIn(await aliceThere.run(['gate']), 'alice from 127.0.0.5 after unban');
     const again = await gateway.jumpgate(['unban', '127.0.0.5']);
     assert.equal(again.code, 1, `unban of an address that is not banned\n${describeRun(again)}`);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+/** How an ssh2 client's connection ended: logged in, refused at authentication, or closed otherwise. */
+type Outcome = 'refused' | 'logged in' | 'closed';
+
+function connectOutcome(config: ssh2.ConnectConfig): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let outcome: Outcome | null = null;
+    const settle = (how: Outcome): void => {
+      outcome ??= how;
+      client.end();
+    };
+    client.on('ready', () => settle('logged in'));
+    client.on('error', (error: Error & { level?: string }) => settle(error.level === 'client-authentication' ? 'refused' : 'closed'));
+    client.on('close', () => resolve(outcome ?? 'closed'));
+    client.connect({ host: '127.0.0.1', readyTimeout: 10_000, hostVerifier: () => true, ...config });
+  });
+}
+
+/**
+ * A client that offers `publicKeyLine` (someone else's public key: it holds no private
+ * key) and answers the gateway's PK_OK with random bytes for a signature.
+ */
+function offerWithBogusSignature(port: number, localAddress: string, user: string, publicKeyLine: string): Promise<Outcome> {
+  const key = parseSshKey(publicKeyLine);
+  if (key instanceof Error) throw key;
+  class BogusSigner extends ssh2.BaseAgent {
+    getIdentities(cb: (error: Error | null, keys?: ssh2.ParsedKey[]) => void): void {
+      cb(null, [key as ssh2.ParsedKey]);
+    }
+    sign(_key: unknown, _data: Buffer, ...rest: unknown[]): void {
+      const cb = rest[rest.length - 1] as (error: Error | null, signature?: Buffer) => void;
+      cb(null, randomBytes(64));
+    }
+  }
+  return connectOutcome({ port, localAddress, username: user, agent: new BogusSigner() });
+}
+
+describe('user lock', () => {
+  const alicePassword = 'alice has a long password';
+  let gateway: Gateway;
+  let askpass: Askpass;
+  let aliceKey: KeyPair;
+
+  before(async () => {
+    askpass = makeAskpass();
+    ({ gateway, aliceKey } = await startGatewayWithAlice([
+      [['ssh', 'authMethods'], ['publickey', 'password']],
+      [['bans'], { maxAuthFailures: 5, findWindow: '10m', banDuration: '30m', neverBan: [] }],
+    ]));
+    const set = await gateway.jumpgate(['user', 'passwd', 'alice', '--stdin'], { input: `${alicePassword}\n` });
+    assert.equal(set.code, 0, describeRun(set));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  const userLocks = (mark: number): AuditEvent[] => since(gateway, mark, 'ban.add').filter((e) => e.address === 'user:alice');
+
+  test('bogus signatures with alice\'s public key ban the address only; alice logs in from another address', { timeout: 90_000 }, async () => {
+    const mark = gateway.auditEvents().length;
+    for (let i = 1; i <= 5; i += 1) {
+      const outcome = await offerWithBogusSignature(gateway.port, '127.0.0.21', 'alice', aliceKey.publicKey);
+      assert.notEqual(outcome, 'logged in', `attempt ${i}: a bogus signature logged in`);
+    }
+    await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === '127.0.0.21');
+    const failures = await settled(gateway, mark, 'auth.failure', 'alice', 5);
+    assert.deepEqual(failures.map((e) => e.reason), Array(5).fill('signature invalid'));
+    assert.deepEqual(userLocks(mark), [], 'failed public-key signatures locked alice');
+
+    const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.22' });
+    assertLoggedIn(await alice.run(['gate']), 'alice with her key from 127.0.0.22');
+    // The stranger's address stays banned.
+    assertProbeRefused(await probe(gateway.port, '127.0.0.21'), 'the banned 127.0.0.21');
+  });
+
+  test('five wrong passwords lock user:alice: her password is refused, her key still logs her in', { timeout: 90_000 }, async () => {
+    const mark = gateway.auditEvents().length;
+    askpass.setPassword('not alice\'s password');
+    for (let i = 1; i <= 5; i += 1) {
+      const guesser = makeClient(gateway, askpass, { user: 'alice', preferred: 'password', bind: `127.0.0.${30 + i}` });
+      const r = await guesser.run(['gate']);
+      assert.equal(r.code, 255, `guess ${i}\n${describeRun(r)}`);
+    }
+    const lock = await gateway.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === 'user:alice');
+    assert.equal(lock.user, 'alice');
+
+    const lockedMark = gateway.auditEvents().length;
+    askpass.setPassword(alicePassword);
+    const withPassword = makeClient(gateway, askpass, { user: 'alice', preferred: 'password', bind: '127.0.0.23' });
+    const refused = await withPassword.run(['gate']);
+    assert.equal(refused.code, 255, `alice's right password got through her lock\n${describeRun(refused)}`);
+    const failures = await settled(gateway, lockedMark, 'auth.failure', 'alice', 1);
+    assert.deepEqual(failures.map((e) => e.reason), ['user temporarily locked after repeated failures']);
+
+    const withKey = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.24' });
+    assertLoggedIn(await withKey.run(['gate']), 'alice with her key while user:alice is locked');
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('login names', () => {
+  let gateway: Gateway;
+  let aliceKey: KeyPair;
+
+  before(async () => {
+    ({ gateway, aliceKey } = await startGatewayWithAlice([[['bans', 'neverBan'], ['127.0.0.0/8']]]));
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('a name with a control character is a bad login name, audited printably; the same key as alice logs in', { timeout: 30_000 }, async () => {
+    const privateKey = fs.readFileSync(aliceKey.privateKeyPath);
+    const mark = gateway.auditEvents().length;
+    for (const username of ['alice\nforged line', 'alice\u001b[2J', `alice+${'x'.repeat(5_000)}`]) {
+      assert.equal(await connectOutcome({ port: gateway.port, username, privateKey }), 'refused', JSON.stringify(username));
+    }
+    const failures = await settled(gateway, mark, 'auth.failure', undefined, 3);
+    assert.deepEqual(failures.map((e) => [e.user, e.reason]), [
+      ['alice\\x0aforged line', 'bad login name "alice\\x0aforged line": holds control or formatting character U+000A'],
+      ['alice\\x1b[2J', 'bad login name "alice\\x1b[2J": holds control or formatting character U+001B'],
+      ['alice', `bad login name "alice+${'x'.repeat(58)}… (5006 characters)": longer than 512 characters`],
+    ]);
+    assert.equal(since(gateway, mark, 'auth.success').length, 0);
+
+    assert.equal(await connectOutcome({ port: gateway.port, username: 'alice', privateKey }), 'logged in');
   });
 });
 
@@ -703,7 +935,7 @@ describe('port knocking', () => {
   let gateway: Gateway;
   let askpass: Askpass;
   let aliceKey: KeyPair;
-  let sequence: number[] = [];
+  const sequence: number[] = [];
 
   before(async () => {
     askpass = makeAskpass();

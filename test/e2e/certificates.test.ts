@@ -124,7 +124,7 @@ allow:
       const found = events.find(predicate);
       if (found) return found;
       if (Date.now() > deadline) {
-        throw new Error(`no matching audit event; after the mark: ${events.map((e) => `${e.type}(${String(e.user)}${e.reason ? `: ${String(e.reason)}` : ''})`).join(', ')}`);
+        throw new Error(`no matching audit event; after the mark: ${events.map((e) => `${e.type}(${String(e.user)}${typeof e.reason === 'string' ? `: ${e.reason}` : ''})`).join(', ')}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -69,7 +69,7 @@ function parseRfc5424(text: string): Rfc5424Message {
   };
   const sdName = (): string => {
     const start = i;
-    while (i < text.length && /[\x21-\x7e]/.test(text[i]!) && !'= ]"'.includes(text[i]!)) i += 1;
+    while (i < text.length && /[\x21-\x7e]/.test(text[i]) && !'= ]"'.includes(text[i])) i += 1;
     const name = text.slice(start, i);
     if (name.length < 1 || name.length > 32) fail(`SD-NAME ${JSON.stringify(name)} must be 1-32 characters`);
     return name;
@@ -89,10 +89,10 @@ function parseRfc5424(text: string): Rfc5424Message {
         let value = '';
         for (;;) {
           if (i >= text.length) fail('unterminated PARAM-VALUE');
-          const c = text[i]!;
+          const c = text[i];
           if (c === '"') break;
           if (c === ']') fail('unescaped "]" in PARAM-VALUE');
-          if (c === '\\' && i + 1 < text.length && '"\\]'.includes(text[i + 1]!)) {
+          if (c === '\\' && i + 1 < text.length && '"\\]'.includes(text[i + 1])) {
             value += text[i + 1];
             i += 2;
             continue;
@@ -135,7 +135,7 @@ function jumpgateParams(message: Rfc5424Message): Record<string, string> {
   const elements = message.structuredData.filter((e) => e.id === SD_ID);
   assert.equal(elements.length, 1, `one [${SD_ID} ...] element expected in ${message.sdText}`);
   const params: Record<string, string> = {};
-  for (const [name, value] of elements[0]!.params) {
+  for (const [name, value] of elements[0].params) {
     assert.ok(!(name in params), `param ${name} twice in ${message.sdText}`);
     params[name] = value;
   }
@@ -202,8 +202,8 @@ function parsePrometheus(text: string): Samples {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
     assert.ok(match, `not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    samples.set(sampleKey(match[1]!, labels), Number(match[3]));
+    for (const l of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    samples.set(sampleKey(match[1], labels), Number(match[3]));
   }
   return samples;
 }
@@ -216,7 +216,7 @@ function sample(samples: Samples, name: string, labels: Record<string, string> =
 async function scrape(httpAddress: string): Promise<{ status: number; contentType: string; text: string; samples: Samples }> {
   const response = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(5_000) });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, samples: response.ok ? parsePrometheus(text) : new Map() };
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, samples: response.ok ? parsePrometheus(text) : new Map() as Samples };
 }
 
 async function waitForSample(httpAddress: string, description: string, predicate: (s: Samples) => boolean, timeoutMs: number): Promise<Samples> {
@@ -503,7 +503,7 @@ describe('webhook sink: signed alerts for an auth-failure burst, nothing else wi
     );
     assert.deepEqual(request.json, alert, 'the body is the alert event of audit.log');
 
-    const body = request.json as AuditEvent;
+    const body = request.json;
     assert.equal(body.type, 'alert');
     assert.equal(body.name, 'brute');
     assert.deepEqual(body.notify, ['hook', 'siem']);

@@ -164,9 +164,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       const onExit = (): void => {
         cleanup();
         // Wait for the output streams to drain so the error shows all of it.
-        void proc.exited.then((r) =>
+        proc.exited.then((r) =>
           reject(new Error(`jumpgate serve${where} exited ${r.code ?? r.signal} before listening\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}${settingsNote}`)),
-        );
+        reject);
       };
       const cleanup = (): void => {
         clearTimeout(timer);
@@ -200,7 +200,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     terminate: () => {
       terminated ??= (async () => {
         proc.signal('SIGTERM');
-        const hardKill = setTimeout(() => void proc.kill(0), 15_000);
+        const hardKill = setTimeout(() => { proc.kill(0).catch(() => {}); }, 15_000);
         const r = await proc.exited;
         clearTimeout(hardKill);
         return r;
@@ -273,7 +273,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         const found = gateway.auditEvents().find(predicate);
         if (found) return found;
         if (Date.now() > deadline) {
-          const types = gateway.auditEvents().map((e) => `${e.type}(${String(e.user)}${e.reason ? `: ${String(e.reason)}` : ''})`);
+          const types = gateway.auditEvents().map((e) => `${e.type}(${String(e.user)}${typeof e.reason === 'string' ? `: ${e.reason}` : ''})`);
           throw new Error(`no matching audit event within ${timeoutMs} ms; events: ${types.join(', ')}`);
         }
         await new Promise((r) => setTimeout(r, 100));

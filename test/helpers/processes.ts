@@ -97,9 +97,9 @@ export function spawnTracked(
   });
 
   let exitedFlag = false;
-  void exited.then(() => {
+  exited.then(() => {
     exitedFlag = true;
-  });
+  }, () => {});
 
   const tracked: TrackedProcess = {
     child,
@@ -138,7 +138,7 @@ export function spawnTracked(
   if (options.timeoutMs !== undefined) {
     timer = setTimeout(() => {
       timedOut = true;
-      void tracked.kill(500);
+      tracked.kill(500).catch(() => {});
     }, options.timeoutMs);
   }
 

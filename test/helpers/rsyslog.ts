@@ -87,7 +87,7 @@ export interface Rsyslog {
  * has already written, whoever the client is.
  */
 const GTLS_DRIVER_DIRS = ['/usr/lib/x86_64-linux-gnu/rsyslog', '/usr/lib/aarch64-linux-gnu/rsyslog', '/usr/lib/rsyslog'];
-const GTLS_DRIVER = GTLS_DRIVER_DIRS.map((d) => path.join(d, 'lmnsd_gtls.so')).find((f) => fs.existsSync(f)) ?? path.join(GTLS_DRIVER_DIRS[0]!, 'lmnsd_gtls.so');
+const GTLS_DRIVER = GTLS_DRIVER_DIRS.map((d) => path.join(d, 'lmnsd_gtls.so')).find((f) => fs.existsSync(f)) ?? path.join(GTLS_DRIVER_DIRS[0], 'lmnsd_gtls.so');
 
 /** APP-NAME of the helper's own readiness probes, left out of messages(). */
 const PROBE_APP = 'rsyslog-test-probe';

@@ -1,13 +1,18 @@
 /**
- * The network sinks of `audit.sinks` (SPEC §5): each with its own durable spool and worker.
- * Every process that audits offers events to the spools; only `serve` delivers them.
+ * The network sinks of `audit.sinks` (SPEC §5), fed by the gateway from the store: every
+ * committed event of this node (whichever process of the node wrote it: the gateway, `apply`,
+ * `unban`…) is appended, in chain order, to the durable spool of each sink that takes it, and
+ * each sink's worker delivers its spool. One process feeds the spools, so their order is the
+ * chain's and no lock is needed around them.
  */
 import path from 'node:path';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Settings } from '../../config/settings-schema.js';
-import type { AuditEvent } from '../events.js';
+import type { AuditStore, StoredAuditEvent } from '../../store/store.js';
 import type { Logger } from '../../log/logger.js';
 import { dataPath } from '../../config/load-settings.js';
 import { parseSize } from '../../config/duration.js';
+import { background } from '../../runtime/background.js';
 import { Spool } from './spool.js';
 import { SinkWorker } from './sink-worker.js';
 import { syslogTransport, webhookTransport } from './transports.js';
@@ -16,18 +21,88 @@ type SinkSettings = Settings['audit']['sinks'][number];
 
 export interface SinkDepth { sink: string; bytes: number; fill: number }
 
+/** How many events one read of the store takes. */
+const FEED_BATCH = 500;
+/** How often the store is read for events other processes of this node committed. */
+const FEED_POLL_MS = 1000;
+
 export class AuditSinks {
   private readonly spools: Array<{ sink: SinkSettings; spool: Spool }>;
-  private workers: SinkWorker[] = [];
+  private readonly workers: SinkWorker[];
   private readonly warnedFull = new Set<string>();
+  private readonly offeredFile: string;
+  private feeding: Promise<void> | null = null;
+  private again = false;
+  private poll: NodeJS.Timeout | null = null;
 
-  constructor(settings: Settings, private readonly dataDir: string, private readonly logger: Logger) {
+  constructor(
+    settings: Settings,
+    dataDir: string,
+    private readonly feed: { store: Pick<AuditStore, 'list'>; node: string },
+    private readonly logger: Logger,
+  ) {
     const maxBytes = parseSize(settings.audit.spoolMaxSize) ?? 64 * 1024 * 1024;
-    this.spools = settings.audit.sinks.map((sink) => ({ sink, spool: new Spool(path.join(dataPath(dataDir, 'spool'), sink.name), maxBytes) }));
+    const spoolDir = dataPath(dataDir, 'spool');
+    this.offeredFile = path.join(spoolDir, 'offered');
+    this.spools = settings.audit.sinks.map((sink) => ({ sink, spool: new Spool(path.join(spoolDir, sink.name), maxBytes) }));
+    const resolvePath = (file: string) => dataPath(dataDir, file);
+    this.workers = this.spools.map(({ sink, spool }) => {
+      const transport = sink.type === 'syslog'
+        ? syslogTransport({ transport: sink.transport, address: sink.address, facility: sink.facility, appName: sink.appName, tls: sink.tls }, resolvePath)
+        : webhookTransport({ url: sink.url, secretFile: sink.secretFile }, resolvePath);
+      return new SinkWorker(sink.name, spool, transport, logger);
+    });
   }
 
-  /** Called inside the audit write lock, so spools keep chain order across processes. */
-  offer(event: AuditEvent): void {
+  /** Starts feeding the spools from the store and delivering them. */
+  start(): void {
+    if (this.spools.length === 0) return;
+    for (const worker of this.workers) worker.start();
+    this.poll = setInterval(() => this.wake(), FEED_POLL_MS);
+    this.poll.unref();
+    this.wake();
+  }
+
+  /** An event was committed: feed it without waiting for the next poll. */
+  wake(): void {
+    if (this.spools.length === 0) return;
+    if (this.feeding) {
+      this.again = true;
+      return;
+    }
+    this.feeding = this.feedAll().finally(() => {
+      this.feeding = null;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+    background(this.logger, 'feeding the audit sinks', this.feeding);
+  }
+
+  depths(): SinkDepth[] {
+    return this.spools.map(({ sink, spool }) => ({ sink: sink.name, bytes: spool.depthBytes(), fill: spool.fill() }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    await this.feeding?.catch(() => {});
+    for (const worker of this.workers) worker.stop();
+  }
+
+  private async feedAll(): Promise<void> {
+    for (;;) {
+      const events = await this.feed.store.list({ node: this.feed.node, afterSeq: this.offered(), limit: FEED_BATCH });
+      if (events.length === 0) return;
+      for (const event of events) this.offer(event);
+      this.markOffered(events[events.length - 1].seq);
+      for (const worker of this.workers) worker.notify();
+      if (events.length < FEED_BATCH) return;
+    }
+  }
+
+  private offer(stored: StoredAuditEvent): void {
+    const { seq: _seq, ...event } = stored;
     for (const { sink, spool } of this.spools) {
       const wanted = sink.events || (event.type === 'alert' && event.notify.includes(sink.name));
       if (!wanted) continue;
@@ -41,26 +116,18 @@ export class AuditSinks {
         this.warnedFull.delete(sink.name);
       }
     }
-    for (const worker of this.workers) worker.notify();
   }
 
-  /** Starts delivering every spool (the gateway process only). */
-  startDelivery(compact: (work: () => void) => Promise<void>): void {
-    const resolvePath = (file: string) => dataPath(this.dataDir, file);
-    this.workers = this.spools.map(({ sink, spool }) => {
-      const transport = sink.type === 'syslog'
-        ? syslogTransport({ transport: sink.transport, address: sink.address, facility: sink.facility, appName: sink.appName, tls: sink.tls }, resolvePath)
-        : webhookTransport({ url: sink.url, secretFile: sink.secretFile }, resolvePath);
-      return new SinkWorker(sink.name, spool, transport, this.logger, compact);
-    });
-    for (const worker of this.workers) worker.start();
+  /** The last store position handed to the spools (0: none yet, so every event of this node). */
+  private offered(): number {
+    if (!existsSync(this.offeredFile)) return 0;
+    const value = Number(readFileSync(this.offeredFile, 'utf8'));
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
   }
 
-  depths(): SinkDepth[] {
-    return this.spools.map(({ sink, spool }) => ({ sink: sink.name, bytes: spool.depthBytes(), fill: spool.fill() }));
-  }
-
-  stop(): void {
-    for (const worker of this.workers) worker.stop();
+  private markOffered(seq: number): void {
+    const temporary = `${this.offeredFile}.new`;
+    writeFileSync(temporary, String(seq), { mode: 0o600 });
+    renameSync(temporary, this.offeredFile);
   }
 }

@@ -7,6 +7,7 @@ import type { Spool } from './spool.js';
 import type { Transport } from './transports.js';
 import type { AuditEvent } from '../events.js';
 import type { Logger } from '../../log/logger.js';
+import { background } from '../../runtime/background.js';
 
 const BATCH = 100;
 const MAX_BACKOFF_MS = 30_000;
@@ -21,11 +22,10 @@ export class SinkWorker {
     private readonly spool: Spool,
     private readonly transport: Transport,
     private readonly logger: Logger,
-    private readonly compact: (work: () => void) => Promise<void>,
   ) {}
 
   start(): void {
-    void this.loop();
+    background(this.logger, `delivering the audit sink ${this.name}`, this.loop());
   }
 
   /** An event was appended in this process: deliver without waiting for the next poll. */
@@ -44,7 +44,11 @@ export class SinkWorker {
     while (!this.stopped) {
       const entries = this.spool.peek(BATCH);
       if (entries.length === 0) {
-        await this.compact(() => this.spool.compactIfDelivered()).catch(() => {});
+        try {
+          this.spool.compactIfDelivered();
+        } catch (error) {
+          this.logger.warn('audit sink spool could not be compacted', { sink: this.name, error });
+        }
         await this.sleep(1000);
         continue;
       }

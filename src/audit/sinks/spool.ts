@@ -1,7 +1,7 @@
 /**
  * A durable, bounded, ordered queue of events for one sink: an append-only file plus a
- * cursor file holding how far delivery got. Appends happen inside the audit store's
- * write transaction, so every process appends in chain order; only the gateway delivers.
+ * cursor file holding how far delivery got. Only the gateway process appends (from the
+ * store, in chain order) and delivers, so appends and compaction never race.
  */
 import { appendFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, readFileSync, renameSync, statSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
@@ -66,10 +66,7 @@ export class Spool {
     renameSync(temporary, this.cursorFile);
   }
 
-  /**
-   * Empties the file once everything in it is delivered. Call it only under the audit
-   * store's write lock, which every appender holds, so no append is cut.
-   */
+  /** Empties the file once everything in it is delivered. */
   compactIfDelivered(): void {
     const size = this.sizeOnDisk();
     if (size > 0 && this.cursor() >= size) {

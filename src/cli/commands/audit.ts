@@ -3,8 +3,8 @@ import { withRuntime, formatOf } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 import { parseDuration } from '../../config/duration.js';
 import { dataPath } from '../../config/load-settings.js';
-import { readAuditFile } from '../../audit/verify-file.js';
-import { verifyChainFiles, compareStoreToFiles } from '../../audit/verify-chain.js';
+import { verifyAudit } from '../../audit/verify-audit.js';
+import { printable } from '../../log/printable.js';
 import { makeBundle, verifyBundle, loadSigningKey, keyFingerprint, SIGNING_KEY_FILE, type AuditBundle } from '../../audit/export-bundle.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,10 +23,11 @@ export function parseSince(text: string, now = Date.now()): string {
   return new Date(time).toISOString();
 }
 
+/** One event on one line; every value escaped, as users and clients choose them. */
 function eventLine(event: AuditEvent): string {
   const details = Object.entries(event).filter(([key, value]) => !CHAIN_FIELDS.has(key) && value !== undefined && value !== null)
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`).join(' ');
-  return `${event.ts}  ${event.type.padEnd(16)} ${(event.user ?? '-').padEnd(12)} ${(event.src ?? '-').padEnd(21)} ${details}\n`;
+    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? printable(value) : printable(JSON.stringify(value))}`).join(' ');
+  return `${event.ts}  ${printable(event.type).padEnd(16)} ${printable(event.user ?? '-').padEnd(12)} ${printable(event.src ?? '-').padEnd(21)} ${details}\n`;
 }
 
 export function registerAudit(program: Command): void {
@@ -43,16 +44,22 @@ export function registerAudit(program: Command): void {
       const filter: AuditFilter = { since: options.since ? parseSince(options.since) : undefined, user: options.user, type: options.type };
       const write = (event: AuditEvent & { seq: number }) => {
         const { seq: _seq, ...plain } = event;
-        process.stdout.write(format === 'text' ? eventLine(plain as AuditEvent) : JSON.stringify(plain) + '\n');
+        process.stdout.write(format === 'text' ? eventLine(plain) : JSON.stringify(plain) + '\n');
       };
       await withRuntime(command, async ({ stores }) => {
         let last = 0;
-        for (const event of (await stores.audit.list(filter)) as Array<AuditEvent & { seq: number }>) { write(event); last = event.seq; }
+        for (const event of await stores.audit.list(filter)) { write(event); last = event.seq; }
         if (!options.follow) return;
         // Poll the store: it is shared with the gateway process (and with other nodes).
-        await new Promise<void>((resolve) => {
-          const timer = setInterval(async () => {
-            for (const event of (await stores.audit.list({ ...filter, afterSeq: last })) as Array<AuditEvent & { seq: number }>) { write(event); last = event.seq; }
+        await new Promise<void>((resolve, reject) => {
+          let reading = false;
+          const timer = setInterval(() => {
+            if (reading) return;
+            reading = true;
+            stores.audit.list({ ...filter, afterSeq: last }).then((events) => {
+              for (const event of events) { write(event); last = event.seq; }
+              reading = false;
+            }, (error: Error) => { clearInterval(timer); reject(error); });
           }, 500);
           const stop = () => { clearInterval(timer); resolve(); };
           process.once('SIGINT', stop);
@@ -64,16 +71,10 @@ export function registerAudit(program: Command): void {
   audit.command('verify')
     .description('check the audit hash chain across rotated files, and the store against it (exit 1 naming the first altered event)')
     .action(async (_options, command: Command) => {
-      await withRuntime(command, async ({ dataDir, settings, stores }) => {
-        const file = dataPath(dataDir, settings.audit.file);
-        const verdict = verifyChainFiles(file);
-        if (!verdict.ok) {
-          throw new Refused(`audit chain broken at ${verdict.file}:${verdict.line}: event ${verdict.id ?? '(unreadable)'}: ${verdict.reason}`);
-        }
-        const fileEvents = verdict.files.flatMap((f) => { const read = readAuditFile(f); return read.ok ? (read.events as AuditEvent[]) : []; });
-        const difference = compareStoreToFiles(fileEvents, await stores.audit.list({}));
-        if (difference) throw new Refused(`the store and the audit files disagree: ${difference}`);
-        process.stdout.write(`audit chain intact: ${verdict.events} events in ${verdict.files.length} file(s), matching the store; head ${verdict.head}\n`);
+      await withRuntime(command, async ({ dataDir, settings, stores, node }) => {
+        const verdict = await verifyAudit(stores.audit, dataPath(dataDir, settings.audit.file), node);
+        if (!verdict.ok) throw new Refused(`audit trail altered at ${printable(verdict.where)}: event ${printable(verdict.id ?? '(unreadable)')}: ${verdict.reason}`);
+        process.stdout.write(`audit chain intact: ${verdict.storeEvents} events in the store; ${verdict.fileEvents} events of node ${printable(node)} in ${verdict.files.length} file(s), matching it; head ${verdict.head}\n`);
       });
     });
 
@@ -82,11 +83,11 @@ export function registerAudit(program: Command): void {
     .requiredOption('--since <time>', 'from this time (RFC 3339) or this long ago (24h, 30d)')
     .action(async (options: { since: string }, command: Command) => {
       // SPEC §4: `audit export --since T -o FILE` (here -o names the bundle file).
-      const file = (command.optsWithGlobals() as { output?: string }).output;
+      const file = command.optsWithGlobals<{ output?: string }>().output;
       if (!file) throw new UsageError('-o FILE is required: where to write the bundle');
       const since = parseSince(options.since);
       await withRuntime(command, async ({ dataDir, stores, node }) => {
-        const events = ((await stores.audit.list({ since })) as Array<AuditEvent & { seq?: number }>).map(({ seq: _seq, ...event }) => event as AuditEvent);
+        const events = ((await stores.audit.list({ since })) as Array<AuditEvent & { seq?: number }>).map(({ seq: _seq, ...event }) => event);
         const key = loadSigningKey(path.join(dataDir, SIGNING_KEY_FILE));
         const bundle = makeBundle(events, key, { node, since });
         writeFileSync(file, JSON.stringify(bundle, null, 1) + '\n');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { printable } from '../../log/printable.js';
 import { withRuntime, formatOf, cliActor } from '../context.js';
 import { Refused } from '../cli-errors.js';
 import { print, table } from '../output.js';
@@ -18,9 +19,11 @@ export function registerBans(program: Command): void {
     .argument('<address>', 'an address, or user:NAME')
     .action(async (address: string, _options, command: Command) => {
       await withRuntime(command, async ({ stores, audit }) => {
-        if (!(await stores.bans.remove(address))) throw new Refused(`${address} is not banned`);
+        if (!(await stores.bans.active(address, new Date()))) throw new Refused(`${printable(address)} is not banned`);
+        // The event first: a ban is lifted only once the trail holds who lifted it.
         await audit.record({ type: 'ban.remove', user: cliActor(), src: null, address, reason: 'lifted by an operator' });
-        process.stdout.write(`${address} unbanned\n`);
+        await stores.bans.remove(address);
+        process.stdout.write(`${printable(address)} unbanned\n`);
       });
     });
 }

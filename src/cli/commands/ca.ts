@@ -11,6 +11,7 @@ import { isScalar, isSeq, parseDocument } from 'yaml';
 import { withRuntime, formatOf, cliActor } from '../context.js';
 import { UsageError } from '../cli-errors.js';
 import { print, table } from '../output.js';
+import { printable } from '../../log/printable.js';
 import { dataPath, parseSettings, SETTINGS_FILE } from '../../config/load-settings.js';
 import type { Settings } from '../../config/settings-schema.js';
 import { parseKeyLine, readKeyListFile, type KeyList } from '../../auth/revoked-keys.js';
@@ -88,6 +89,13 @@ async function addKeys(command: Command, file: string, mode: 'trust' | 'revoke')
     const target = targetFile(dataDir, settings, mode);
     const known = existingKeys(target.file, mode);
     const added = entries.filter((entry, index) => !known?.has(entry.blob) && entries.findIndex((e) => e.blob.equals(entry.blob)) === index);
+    for (const entry of added) {
+      // Recorded first: a key is trusted or revoked only once the trail holds it.
+      await audit.record({
+        type: 'config.change', user: cliActor(), src: null, action: 'update',
+        kind: mode === 'trust' ? 'TrustedUserCAKey' : 'RevokedKey', name: entry.fingerprint,
+      });
+    }
     if (added.length > 0) {
       const before = existsSync(target.file) ? readFileSync(target.file, 'utf8') : '';
       const separator = before === '' || before.endsWith('\n') ? '' : '\n';
@@ -96,13 +104,7 @@ async function addKeys(command: Command, file: string, mode: 'trust' | 'revoke')
     const verb = mode === 'trust' ? 'trusted CA' : 'revoked';
     for (const entry of entries) {
       const isNew = added.includes(entry);
-      process.stdout.write(`${isNew ? verb : `already ${mode === 'trust' ? 'trusted' : 'revoked'}`} ${entry.fingerprint}${entry.note ? ` (${entry.note})` : ''}\n`);
-      if (isNew) {
-        await audit.record({
-          type: 'config.change', user: cliActor(), src: null, action: 'update',
-          kind: mode === 'trust' ? 'TrustedUserCAKey' : 'RevokedKey', name: entry.fingerprint,
-        });
-      }
+      process.stdout.write(`${isNew ? verb : `already ${mode === 'trust' ? 'trusted' : 'revoked'}`} ${entry.fingerprint}${entry.note ? ` (${printable(entry.note)})` : ''}\n`);
     }
     process.stdout.write(`in ${target.file}\n`);
     if (target.settingsChanged) {

@@ -35,8 +35,8 @@ export function registerCredential(program: Command): void {
           throw new UsageError(`credential ${name}: ${(error as Error).message}`);
         }
         const existed = (await stores.credentials.get(name)) !== null;
-        await stores.applyChanges([{ op: 'put', resource: stored }]);
-        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: existed ? 'update' : 'create', kind: 'Credential', name });
+        await audit.recordChange([{ type: 'config.change', user: cliActor(), src: null, action: existed ? 'update' : 'create', kind: 'Credential', name }],
+          (changeAudit) => stores.applyChanges([{ op: 'put', resource: stored }], changeAudit));
         process.stdout.write(`credential/${name} ${existed ? 'updated' : 'created'}${stored.publicKey ? `; public key: ${stored.publicKey}` : ''}\n`);
       });
     });

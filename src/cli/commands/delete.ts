@@ -19,8 +19,8 @@ export function registerDelete(program: Command): void {
           const dependents = (await stores.targets.list()).filter((t) => t.via === name).map((t) => t.name);
           if (dependents.length > 0) throw new Refused(`target ${name} is the jump host of ${dependents.join(', ')}; change their via first`);
         }
-        await stores.applyChanges([{ op: 'delete', kind, name }]);
-        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'delete', kind, name });
+        await audit.recordChange([{ type: 'config.change', user: cliActor(), src: null, action: 'delete', kind, name }],
+          (changeAudit) => stores.applyChanges([{ op: 'delete', kind, name }], changeAudit));
         process.stdout.write(`${kind.toLowerCase()}/${name} deleted\n`);
       });
     });

@@ -1,6 +1,5 @@
 /** Shared by `user add` and `target add`: one resource through the same checks as `apply`. */
 import type { Command } from 'commander';
-import type { z } from 'zod';
 import { ResourceSchema } from '../../domain/resources.js';
 import { describeIssue } from '../../domain/issue-text.js';
 import { applyResources } from '../../resources/apply-resources.js';
@@ -10,7 +9,7 @@ import { Refused, UsageError } from '../cli-errors.js';
 export async function addOne(command: Command, value: Record<string, unknown>): Promise<void> {
   const result = ResourceSchema.safeParse(value);
   if (!result.success) {
-    throw new UsageError(result.error.issues.map((issue) => `${value.kind} ${value.name}: ${describeIssue(issue as z.core.$ZodIssue)}`).join('; '));
+    throw new UsageError(result.error.issues.map((issue) => `${String(value.kind)} ${String(value.name)}: ${describeIssue(issue)}`).join('; '));
   }
   const resource = result.data;
   await withRuntime(command, async (runtime) => {

@@ -10,6 +10,7 @@ import { createLogger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
+import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
@@ -40,10 +41,12 @@ export function registerServe(program: Command): void {
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
 
       const hostKeys = settings.ssh.hostKeys.map((file) => readHostKey(dataPath(dataDir, file)));
-      const metrics = new Metrics(() => runtime.sinks.depths());
+      const sinks = new AuditSinks(settings, dataDir, { store: stores.audit, node: runtime.node }, logger);
+      const metrics = new Metrics(() => sinks.depths());
       runtime.audit.subscribe((event) => metrics.observe(event));
-      new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets).start();
-      runtime.sinks.startDelivery((work) => runtime.audit.exclusive(work));
+      runtime.audit.subscribe(() => sinks.wake());
+      new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
+      sinks.start();
       const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
       const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
       const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
@@ -64,6 +67,7 @@ export function registerServe(program: Command): void {
       http?.close();
       await gateway.close('shutdown');
       await upstream.closeAll();
+      await sinks.stop();
       await runtime.close();
       logger.info('stopped');
     });

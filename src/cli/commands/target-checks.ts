@@ -1,5 +1,7 @@
 /** `target test` and `target trust`: walk a target's chain with the stored credentials. */
 import type { Command } from 'commander';
+import { printable } from '../../log/printable.js';
+import { background } from '../../runtime/background.js';
 import { withRuntime, cliActor } from '../context.js';
 import { Refused } from '../cli-errors.js';
 import { createUpstream } from '../../main.js';
@@ -21,15 +23,15 @@ export function registerTargetChecks(target: Command): void {
         const upstream = createUpstream(runtime);
         const hops: Array<{ hop: string; address: string; latencyMs: number; hostKey: string; loggedIn: boolean }> = [];
         try {
-          await upstream.connectAll(found, (failed, failure) => void auditUpstreamFailure(runtime, cliActor(), null, failed.name, failure), (hop, connection) => {
+          await upstream.connectAll(found, (failed, failure) => background(runtime.logger, 'audit upstream.failure', auditUpstreamFailure(runtime, cliActor(), null, failed.name, failure)), (hop, connection) => {
             hops.push({ hop: hop.name, address: connection.address, latencyMs: connection.latencyMs, hostKey: connection.hostKey.fingerprint, loggedIn: connection.authenticated });
-            if (format === 'text') process.stdout.write(`ok    ${hop.name.padEnd(16)} ${connection.address.padEnd(24)} ${String(connection.latencyMs).padStart(5)} ms  ${connection.hostKey.fingerprint}${connection.authenticated ? '' : '  (host key only: no credential to log in)'}\n`);
+            if (format === 'text') process.stdout.write(`ok    ${hop.name.padEnd(16)} ${printable(connection.address).padEnd(24)} ${String(connection.latencyMs).padStart(5)} ms  ${connection.hostKey.fingerprint}${connection.authenticated ? '' : '  (host key only: no credential to log in)'}\n`);
           });
         } catch (error) {
           await new Promise((resolve) => setTimeout(resolve, 50)); // let the failure's audit land
           if (error instanceof TargetUnreachable) {
             const last = error.attempts.at(-1);
-            if (format === 'text' && last) process.stdout.write(`FAIL  ${last.hop.padEnd(16)} ${last.address.padEnd(24)} ${last.why}\n`);
+            if (format === 'text' && last) process.stdout.write(`FAIL  ${last.hop.padEnd(16)} ${printable(last.address).padEnd(24)} ${printable(last.why)}\n`);
             throw new Refused(error.message);
           }
           throw error;
@@ -64,7 +66,14 @@ export function registerTargetChecks(target: Command): void {
           await upstream.closeAll();
         }
         const after = await stores.hostKeys.get(name);
-        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'HostKey', name });
+        try {
+          await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'HostKey', name });
+        } catch (error) {
+          // Without its event the new key is not trusted: the old one comes back.
+          await stores.hostKeys.delete(name);
+          if (before) await stores.hostKeys.put(before);
+          throw error;
+        }
         process.stdout.write(`${name}: now trusting ${after?.fingerprint ?? '?'}${before ? ` (was ${before.fingerprint})` : ''}\n`);
       });
     });

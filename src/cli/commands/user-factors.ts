@@ -5,7 +5,8 @@ import QRCode from 'qrcode';
 import { withRuntime, cliActor } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 import { hashPassword } from '../../auth/password.js';
-import { enrolTotp, hashRecoveryCode } from '../../auth/totp.js';
+import { enrolTotp, totpVaultName } from '../../auth/totp.js';
+import { hashRecoveryCode } from '../../auth/recovery-codes.js';
 import { readHiddenLine } from '../prompt.js';
 
 const MIN_PASSWORD_LENGTH = 12;
@@ -50,8 +51,8 @@ export function registerUserFactors(user: Command): void {
           return;
         }
         const enrolment = enrolTotp(name);
-        const sealed = vault().seal(`totp:${name}`, Buffer.from(enrolment.secretBase32));
-        await stores.factors.setTotp(name, sealed, enrolment.recoveryCodes.map(hashRecoveryCode));
+        const sealed = vault().seal(totpVaultName(name), Buffer.from(enrolment.secretBase32));
+        await stores.factors.setTotp(name, sealed, await Promise.all(enrolment.recoveryCodes.map(hashRecoveryCode)));
         await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserTotp', name });
         const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
         process.stdout.write(`Scan this with an authenticator app, or enter the URI:\n\n${qr}\n${enrolment.uri}\n\n`

@@ -1,44 +1,49 @@
 import type Database from 'better-sqlite3';
-import type { AuditStore, AuditFilter } from '../store.js';
+import type { AuditStore, AuditFilter, AuditRow, StoredAuditEvent } from '../store.js';
 import type { AuditDraft, AuditEvent } from '../../audit/events.js';
 import { GENESIS } from '../../audit/hash-chain.js';
 
 export class SqliteAuditStore implements AuditStore {
   private readonly selectHead: Database.Statement<[], { hash: string }>;
-  private readonly insert: Database.Statement<[string, string, string, string | null, string, string]>;
-  private readonly appendTx: (draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent, onSealed: (e: AuditEvent) => void) => AuditEvent;
+  private readonly selectRows: Database.Statement<[number, number], AuditRow>;
+  private readonly insert: Database.Statement<[string, string, string, string | null, string | null, string, string]>;
+  private readonly appendTx: (draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent) => StoredAuditEvent;
 
   constructor(private readonly db: Database.Database) {
     this.selectHead = db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-    this.insert = db.prepare('INSERT INTO audit_events (id, ts, type, user, hash, body) VALUES (?, ?, ?, ?, ?, ?)');
-    const tx = db.transaction((draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent, onSealed: (e: AuditEvent) => void) => {
-      const event = seal(draft, this.selectHead.get()?.hash ?? GENESIS);
-      onSealed(event);
-      this.insert.run(event.id, event.ts, event.type, event.user, event.hash, JSON.stringify(event));
-      return event;
-    });
+    this.selectRows = db.prepare('SELECT seq, id, node, hash, body FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.insert = db.prepare('INSERT INTO audit_events (id, ts, type, user, node, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const tx = db.transaction((draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent) => this.appendInTransaction(draft, seal));
     // IMMEDIATE takes the write lock before reading the head, so two processes never
     // seal events on the same head.
-    this.appendTx = (draft, seal, onSealed) => tx.immediate(draft, seal, onSealed);
+    this.appendTx = (draft, seal) => tx.immediate(draft, seal);
   }
 
-  async append(draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent, onSealed: (e: AuditEvent) => void): Promise<AuditEvent> {
-    return this.appendTx(draft, seal, onSealed);
+  /** Seals and inserts one event; the caller holds an IMMEDIATE transaction. */
+  appendInTransaction(draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent): StoredAuditEvent {
+    const event = seal(draft, this.selectHead.get()?.hash ?? GENESIS);
+    const { lastInsertRowid } = this.insert.run(event.id, event.ts, event.type, event.user, event.node, event.hash, JSON.stringify(event));
+    return { ...event, seq: Number(lastInsertRowid) };
   }
 
-  async exclusive(work: () => void): Promise<void> {
-    this.db.transaction(work).immediate();
+  async append(draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent): Promise<StoredAuditEvent> {
+    return this.appendTx(draft, seal);
   }
 
   async head(): Promise<string> {
     return this.selectHead.get()?.hash ?? GENESIS;
   }
 
-  async list(filter: AuditFilter): Promise<(AuditEvent & { seq: number })[]> {
+  async rows(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return this.selectRows.all(afterSeq, Math.max(1, Math.floor(limit)));
+  }
+
+  async list(filter: AuditFilter): Promise<StoredAuditEvent[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (filter.since) { where.push('ts >= ?'); params.push(filter.since); }
     if (filter.user) { where.push('user = ?'); params.push(filter.user); }
+    if (filter.node) { where.push('node = ?'); params.push(filter.node); }
     if (filter.type) {
       // `--type session` matches session.start and session.end.
       where.push('(type = ? OR type LIKE ?)'); params.push(filter.type, `${filter.type}.%`);

@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import type { Stores, ResourceChange } from '../store.js';
+import type { Stores, ResourceChange, ChangeAudit } from '../store.js';
 import { migrate } from './migrate.js';
 import { SqliteResourceStore, tableOf } from './sqlite-resource-store.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import { SqliteFactorStore } from './sqlite-factor-store.js';
+import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
@@ -26,22 +27,25 @@ export function openSqliteStores(file: string): Stores {
   const credentials = new SqliteResourceStore<StoredCredential>(db, 'credentials');
   const byTable = { users, targets, roles, credentials };
 
-  const applyBatch = db.transaction((changes: readonly ResourceChange[]) => {
+  const audit = new SqliteAuditStore(db);
+  const applyBatch = db.transaction((changes: readonly ResourceChange[], changeAudit?: ChangeAudit) => {
     for (const change of changes) {
       if (change.op === 'put') byTable[tableOf(change.resource.kind)].putSync(change.resource as never);
       else byTable[tableOf(change.kind)].deleteSync(change.name);
     }
+    return (changeAudit?.drafts ?? []).map((draft) => audit.appendInTransaction(draft, changeAudit!.seal));
   });
 
   return {
     users, targets, roles, credentials,
-    audit: new SqliteAuditStore(db),
+    audit,
     sessions: new SqliteSessionStore(db),
     hostKeys: new SqliteHostKeyStore(db),
     factors: new SqliteFactorStore(db),
+    sealedSecrets: new SqliteSealedSecretStore(db),
     bans: new SqliteBanStore(db),
-    async applyChanges(changes) {
-      applyBatch.immediate(changes);
+    async applyChanges(changes, changeAudit) {
+      return applyBatch.immediate(changes, changeAudit);
     },
     async close() {
       db.close();

@@ -2,6 +2,8 @@ import * as initial from './001-initial.js';
 import * as hostKeys from './002-host-keys-and-hops.js';
 import * as factors from './003-auth-factors-and-bans.js';
 import * as sessionKill from './004-session-kill.js';
+import * as auditNode from './005-audit-node.js';
+import * as withdrawLegacyRecoveryCodes from './006-withdraw-legacy-recovery-codes.js';
 
 /** Numbered migrations, applied in order; a migration never changes once released. */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: string }> = [
@@ -9,4 +11,6 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: stri
   { version: 2, name: 'host keys and hops', up: hostKeys.up },
   { version: 3, name: 'auth factors and bans', up: factors.up },
   { version: 4, name: 'session kill', up: sessionKill.up },
+  { version: 5, name: 'audit node', up: auditNode.up },
+  { version: 6, name: 'withdraw legacy recovery codes', up: withdrawLegacyRecoveryCodes.up },
 ];
