@@ -16,6 +16,7 @@ import { KnockGate } from './port-knock.js';
 import { Admission, type PreAuthSlot } from './admission.js';
 import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
+import { background } from '../runtime/background.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -111,9 +112,9 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   // requests about the sessions this process holds.
   const killPoll = setInterval(() => {
     if (sessions.all().length === 0) return;
-    void deps.stores.sessions.killRequests(deps.node).then((ids) => {
+    background(logger, 'kill request poll', deps.stores.sessions.killRequests(deps.node).then((ids) => {
       for (const id of ids) sessions.get(id)?.stop('killed');
-    }, (error) => logger.warn('kill request poll failed', { error }));
+    }));
   }, 1000);
   killPoll.unref();
 
@@ -124,7 +125,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
       const bound: string[] = [];
       for (const text of addresses) {
         const { host, port } = splitHostPort(text);
-        const server = createServer({ noDelay: true }, (socket) => void onSocket(socket));
+        const server = createServer({ noDelay: true }, (socket) => background(logger, 'admitting a connection', onSocket(socket)));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ host, port }, () => { server.removeListener('error', reject); resolve(); });

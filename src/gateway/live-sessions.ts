@@ -115,9 +115,11 @@ export class LiveSessions {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
+  /** Keeps a write in `pending` until it settles; a failure is logged, never thrown. */
   private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error) => this.deps.logger.error('session record failed', { error }));
+    const tracked: Promise<void> = promise
+      .then(() => {}, (error: unknown) => this.deps.logger.error('session record failed', { error }))
+      .then(() => { this.pending.delete(tracked); });
     this.pending.add(tracked);
-    void tracked.finally(() => this.pending.delete(tracked));
   }
 }

@@ -128,11 +128,11 @@ async function startSinkTarget(): Promise<SinkTarget> {
     connection.on('ready', () => connection.on('session', (accept) => {
       accept().on('exec', (acceptExec) => {
         const channel = acceptExec();
-        void drain(channel).then((result) => {
+        drain(channel).then((result) => {
           deliver(result);
           channel.exit(0);
           channel.end();
-        });
+        }, () => channel.close());
         openHugeWindow(connection, channel);
         const socket = [...sockets].at(-1)!;
         socket.pause();
