@@ -17,6 +17,7 @@ import { Admission, type PreAuthSlot } from './admission.js';
 import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
+import { destroyAfterEnd, destroyWhenSilent } from './abandoned-socket.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -74,7 +75,12 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     handleConnection({ ...deps, bans }, sessions, client, {
       ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
       localAddress: plainIp(socket.localAddress) || 'gateway', localPort: socket.localPort ?? 2222,
-    }, { onAuthenticated: () => slots.get(socket)?.authenticated() });
+    }, {
+      onAuthenticated: () => {
+        slots.get(socket)?.authenticated();
+        destroyWhenSilent(socket, ms(settings.ssh.keepaliveInterval), abandoned(socket));
+      },
+    });
   });
   ssh.on('error', (error: Error) => logger.warn('ssh server error', { error }));
 
@@ -86,6 +92,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const descriptors = openFiles && Number.isFinite(openFiles.soft) ? new DescriptorReserve(openFiles.soft, logger) : null;
   const admission = new Admission({ ...deps, bans }, knock, descriptors);
   const slots = new WeakMap<Socket, PreAuthSlot>();
+  const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
 
   const onSocket = async (socket: Socket) => {
     socket.on('error', () => socket.destroy());
@@ -101,6 +108,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     slots.set(socket, admission.admit(socket));
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    destroyAfterEnd(socket, abandoned(socket));
     socket.setNoDelay(true);
     // Paused, so this listener does not start the flow before ssh2 listens too.
     socket.pause();

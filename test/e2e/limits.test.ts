@@ -15,6 +15,7 @@ import { freePort } from '../helpers/ports.js';
 import { describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { osLogin } from '../helpers/sshd.js';
+import { startStreamServer, type StreamServer } from '../helpers/stream-server.js';
 import { echoRoundTrip, startEchoServer, type EchoServer } from '../helpers/tcp-echo.js';
 import { startProxiedWorld, startWorld } from '../helpers/world.js';
 import { readOpenFilesLimit } from '../../src/runtime/open-files.js';
@@ -355,6 +356,82 @@ describe('the open-files reserve', () => {
     } finally {
       for (const socket of flood) socket.destroy();
       alice.end();
+    }
+  });
+});
+
+/** The inode of the TCP socket 127.0.0.1:localPort <-> 127.0.0.1:remotePort, from /proc/net/tcp (ports in hex). */
+function tcpSocketInode(localPort: number, remotePort: number): string | null {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1]?.endsWith(`:${hex(localPort)}`) && fields[2]?.endsWith(`:${hex(remotePort)}`)) return fields[9] ?? null;
+  }
+  return null;
+}
+
+/** Whether process `pid` still holds the socket with `inode` open. */
+function holdsSocket(pid: number, inode: string): boolean {
+  return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('connections whose client stops reading are released', () => {
+  let firehose: StreamServer;
+  before(async () => {
+    firehose = await startStreamServer();
+  });
+  const w = suiteFixture(() => startWorld({ forwardPorts: [firehose.port], settings: settingsWith([[['ssh', 'keepaliveInterval'], '1s']]) }));
+  after(async () => {
+    await firehose?.stop();
+  });
+
+  /** Logs alice in over a socket the test holds, and returns the gateway's side of it. */
+  async function stuckClient(): Promise<{ client: ssh2.Client; sock: net.Socket; inode: string }> {
+    const sock = net.connect({ host: '127.0.0.1', port: w.gateway.port });
+    await new Promise((resolve) => sock.once('connect', resolve));
+    const client = new ssh2.Client();
+    client.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+      client.connect({ sock, username: 'alice', privateKey: fs.readFileSync(w.keys.alice.privateKeyPath), readyTimeout: 20_000 });
+    });
+    const inode = tcpSocketInode(w.gateway.port, sock.localPort!);
+    assert.ok(inode && holdsSocket(w.gateway.pid(), inode), 'the gateway holds no socket for the client');
+    return { client, sock, inode };
+  }
+
+  test('a client that goes silent and never closes its side: the socket is released', { timeout: 60_000 }, async () => {
+    const { client, sock, inode } = await stuckClient();
+    try {
+      sock.pause(); // reads nothing, answers no keepalive, sends no FIN
+      await waitFor(() => !holdsSocket(w.gateway.pid(), inode), 30_000, 'the gateway still holds the socket of a client that went silent');
+      assert.match(w.gateway.stderrText(), /closing an abandoned connection/);
+    } finally {
+      client.end();
+      sock.destroy();
+    }
+  });
+
+  test('a client that stops reading a stream: the socket is released although its queue never drains', { timeout: 60_000 }, async () => {
+    const { client, sock, inode } = await stuckClient();
+    try {
+      const opened = await openForward(client, 'db1', firehose.port);
+      assert.ok('channel' in opened);
+      sock.pause();
+      await waitFor(() => !holdsSocket(w.gateway.pid(), inode), 30_000, 'the gateway still holds the socket of a client that stopped reading');
+      // Positive control: others are served.
+      const r = await w.alice.run(['-J', 'gate', `${w.login}@db1`, 'echo reached']);
+      assert.equal(r.code, 0, describeRun(r));
+    } finally {
+      client.end();
+      sock.destroy();
     }
   });
 });

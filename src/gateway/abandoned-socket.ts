@@ -1,0 +1,40 @@
+/**
+ * A client that stops reading (or vanishes without a FIN) could hold its socket, and the
+ * descriptor with it, for ever: when ssh2 ends an SSH connection (keepalive timeout,
+ * protocol error, disconnect) it only half-closes the socket, and that FIN may wait behind
+ * data the peer never reads, or the peer may never send its own. So a socket is destroyed
+ * a short while after our side ended it, and when nothing at all has moved on it for
+ * several keepalive intervals: ssh2 pings a silent client every `ssh.keepaliveInterval`
+ * and ends the connection after three unanswered pings (as OpenSSH's ClientAliveCountMax),
+ * so a live connection is never that quiet.
+ */
+import type { Socket } from 'node:net';
+
+/** How long the peer has to close its side after ours ended. */
+export const AFTER_END_MS = 5_000;
+
+/** Destroys the socket if the peer has not closed its side `AFTER_END_MS` after ours ended. */
+export function destroyAfterEnd(socket: Socket, onAbandoned: (why: string) => void): void {
+  socket.once('finish', () => {
+    setTimeout(() => {
+      if (socket.destroyed) return;
+      onAbandoned('the peer did not close its side after the gateway ended the connection');
+      socket.destroy();
+    }, AFTER_END_MS).unref();
+  });
+}
+
+/**
+ * Destroys an authenticated connection's socket once nothing moved on it for five
+ * keepalive intervals. Not before authentication: `ssh.loginGraceTime` bounds that, and a
+ * person may take a while to type a password.
+ */
+export function destroyWhenSilent(socket: Socket, keepaliveMs: number, onAbandoned: (why: string) => void): void {
+  if (keepaliveMs <= 0) return;
+  // keepaliveCountMax (3) unanswered pings end the connection; two intervals more for the end.
+  const silentMs = keepaliveMs * 5;
+  socket.setTimeout(silentMs, () => {
+    onAbandoned(`nothing moved on the connection for ${Math.round(silentMs / 1000)}s`);
+    socket.destroy();
+  });
+}
