@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions } from './live-sessions.js';
 import type { Requester } from './access-check.js';
-import { checkSessionAccess, scpTransfer } from './session-access.js';
+import { checkSessionAccess } from './session-access.js';
+import { parseScpCommand } from './scp-command.js';
 import { relaySession, type SessionRelay } from './session-relay.js';
 
 import { TargetUnreachable } from '../upstream/upstream-pool.js';
@@ -83,7 +84,7 @@ export async function startProxied(
   pty: PseudoTtyInfo | null, env: Record<string, string>,
 ): Promise<SessionRelay | null> {
   const { deps, who, src } = context;
-  const scp = start.kind === 'exec' ? scpTransfer(start.command) : null;
+  const scp = start.kind === 'exec' ? parseScpCommand(start.command) : null;
   const access = start.kind === 'sftp' || scp ? 'sftp' : 'session';
   const decision = await checkSessionAccess(deps, who, targetName, explicitLogin, access);
   if (!decision.allowed) {
@@ -134,7 +135,7 @@ export async function startProxied(
 
   void relay.done.then((result) => {
     sftp?.end();
-    if (scp) audit({ type: 'file.transfer', operation: `scp ${scp.operation}`, path: scp.path, bytes: scp.operation === 'upload' ? result.bytesUp : result.bytesDown });
+    if (scp) audit({ type: 'file.transfer', operation: `scp ${scp.direction}`, path: scp.path, bytes: scp.direction === 'upload' ? result.bytesUp : result.bytesDown });
     registered.finish({ reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null });
   });
   return relay;

@@ -34,6 +34,8 @@ function sameBytes(a: string, b: string): void {
 
 describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
   let bob: SshClient;
+  /** carol may transfer files (access sftp) but run no commands. */
+  let carol: SshClient;
   /** Where the files live; the target runs on this machine, so it sees them too. */
   let files: string;
 
@@ -44,11 +46,26 @@ describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
         fs.mkdirSync(files);
         const bobKey = await makeKeyPair(gateway.workDir, 'bob', 'bob@laptop');
         bob = clientFor('bob', bobKey);
+        const carolKey = await makeKeyPair(gateway.workDir, 'carol', 'carol@laptop');
+        carol = clientFor('carol', carolKey);
         return `kind: User
 name: bob
 roles: [shell-only]
 keys:
   - ${bobKey.publicKey}
+---
+kind: User
+name: carol
+roles: [files-only]
+keys:
+  - ${carolKey.publicKey}
+---
+kind: Role
+name: files-only
+allow:
+  - targets: [db1]
+    access: [sftp]
+    logins: [${osLogin}]
 ---
 kind: Role
 name: dba
@@ -210,5 +227,53 @@ allow:
       assert.equal(e.access, 'sftp', JSON.stringify(e));
     }
     assert.equal(transfers(fresh).length, 0, JSON.stringify(transfers(fresh)));
+  });
+
+  test('an sftp-only grant runs no command dressed as scp: carol is refused, and the command does not run', { timeout: 120_000 }, async () => {
+    const marker = path.join(files, 'carol-marker');
+    const landing = path.join(files, 'carol-x');
+    const commands = [
+      `scp -t ${landing}; id`,
+      `scp -t ${landing}; touch ${marker}`,
+      `scp -t ${landing} && touch ${marker}`,
+      `scp -t ${landing} | touch ${marker}`,
+      `scp -t $(touch ${marker})`,
+      `scp -t \`touch ${marker}\``,
+      `scp -t ${landing}\ntouch ${marker}`,
+      `scp -f /etc/hostname > ${marker}`,
+      `scp -t ${landing} ${marker}`,
+    ];
+    const fresh = newSince(w.gateway);
+    for (const command of commands) {
+      const r = await carol.run(['-p', String(w.gateway.port), 'carol+db1@127.0.0.1', command], { input: '' });
+      assert.equal(r.code, 1, `${JSON.stringify(command)}\n${describeRun(r)}`);
+      assert.match(r.stderr, new RegExp(`^jumpgate: carol may not reach ${osLogin}@db1 \\(no rule grants session access to db1\\)\\r?$`, 'm'), `${JSON.stringify(command)}\n${describeRun(r)}`);
+      assert.doesNotMatch(r.stdout, /uid=/, `id ran on the target: ${JSON.stringify(command)}\n${describeRun(r)}`);
+    }
+    assert.ok(!fs.existsSync(marker), 'a command carol smuggled behind scp ran on the target');
+    assert.ok(!fs.existsSync(landing), 'scp ran on the target');
+
+    await w.gateway.waitForAuditEvent(() => w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied').length >= commands.length);
+    const refusals = w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied');
+    assert.equal(refusals.length, commands.length, JSON.stringify(refusals, null, 1));
+    for (const e of refusals) {
+      assert.equal(e.user, 'carol');
+      assert.equal(e.access, 'session', JSON.stringify(e));
+    }
+    assert.equal(w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'session.start').length, 0);
+
+    // Positive control: her real legacy scp works both ways.
+    const src = makeFile('carol-up.bin', 200 * 1024 + 11);
+    const dest = path.join(files, 'carol-up.dest');
+    const up = await scp(carol, ['-O', '-q', src, `carol+db1@127.0.0.1:${dest}`]);
+    assert.equal(up.code, 0, describeRun(up));
+    sameBytes(src, dest);
+    const back = path.join(files, 'carol-back.bin');
+    const down = await scp(carol, ['-O', '-q', `carol+db1@127.0.0.1:${dest}`, back]);
+    assert.equal(down.code, 0, describeRun(down));
+    sameBytes(src, back);
+    const upload = await waitTransfer(fresh, 'scp upload', dest);
+    assert.equal(upload.user, 'carol');
+    await waitTransfer(fresh, 'scp download', dest);
   });
 });
