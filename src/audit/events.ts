@@ -21,7 +21,8 @@ export type AuditBody =
       duration_ms: number; bytes_up: number; bytes_down: number; exit_status: number | null; recording: string | null; reason: EndReason;
       error?: string;
     }
-  | { type: 'command'; session: string; command: string }
+  /** `truncated` when the typed line was longer than the extractor keeps. */
+  | { type: 'command'; session: string; command: string; truncated?: boolean }
   | { type: 'file.transfer'; session: string; operation: string; path: string; bytes: number }
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }

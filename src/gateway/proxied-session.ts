@@ -120,14 +120,14 @@ export async function startProxied(
     : null;
   const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
 
-  const audit = (body: { type: 'command'; command: string } | { type: 'file.transfer'; operation: string; path: string; bytes: number }) =>
+  const audit = (body: { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number }) =>
     void deps.audit.record({ ...body, user: who.userName, src, session: registered.id });
   if (start.kind === 'exec') audit({ type: 'command', command: start.command });
   const extractor = start.kind === 'shell' ? new CommandExtractor() : null;
   const sftp = start.kind === 'sftp' ? new SftpAudit((op) => audit({ type: 'file.transfer', ...op })) : null;
 
   relay = relaySession(channel, upstreamChannel, {
-    input: extractor ? (data) => extractor.feed(data).forEach((command) => audit({ type: 'command', command }))
+    input: extractor ? (data) => extractor.feed(data).forEach(({ command, truncated }) => audit({ type: 'command', command, ...(truncated ? { truncated } : {}) }))
       : sftp ? (data) => sftp.request(data) : undefined,
     output: sftp ? (data) => sftp.response(data) : undefined,
     recording,
