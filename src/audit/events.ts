@@ -23,7 +23,8 @@ export type AuditBody =
     }
   /** `truncated` when the typed line was longer than the extractor keeps. */
   | { type: 'command'; session: string; command: string; truncated?: boolean }
-  | { type: 'file.transfer'; session: string; operation: string; path: string; bytes: number }
+  /** `detail`: what else matters (the attributes a setstat changes, an unknown extension's name). */
+  | { type: 'file.transfer'; session: string; operation: string; path: string; bytes: number; detail?: string }
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }

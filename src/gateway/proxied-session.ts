@@ -13,10 +13,10 @@ import { checkSessionAccess } from './session-access.js';
 import { parseScpCommand } from './scp-command.js';
 import { relaySession, type SessionRelay } from './session-relay.js';
 
+import { sessionTaps } from './session-taps.js';
 import { TargetUnreachable } from '../upstream/upstream-pool.js';
 import { AsciicastWriter } from '../recording/asciicast-writer.js';
-import { CommandExtractor } from '../recording/command-extractor.js';
-import { SftpAudit } from '../recording/sftp-audit.js';
+import { background } from '../runtime/background.js';
 import { dataPath, ms } from '../config/load-settings.js';
 import type { Target } from '../domain/resources.js';
 
@@ -52,6 +52,7 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
     accept?.();
   });
   session.on('signal', (accept: Accept<void>, _reject: Reject, info: { name: string }) => { relay?.signal(info.name); accept?.(); });
+
   // Agent and X11 forwarding to targets are not relayed by this version.
   session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());
   session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
@@ -59,10 +60,10 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   const begin = (accept: Accept<ServerChannel>, start: Start) => {
     const channel = accept?.();
     if (!channel) return;
-    void startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
+    background(context.deps.logger, 'proxied session', startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
       context.deps.logger.error('proxied session failed', { src: context.src, error });
       refuse(channel, 'jumpgate: internal error');
-    });
+    }));
   };
   session.on('shell', (accept: Accept<ServerChannel>) => begin(accept, { kind: 'shell' }));
   session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => begin(accept, { kind: 'exec', command: info.command }));
@@ -120,24 +121,29 @@ export async function startProxied(
     : null;
   const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
 
-  const audit = (body: { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number }) =>
-    void deps.audit.record({ ...body, user: who.userName, src, session: registered.id });
+  type Recorded = { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number; detail?: string };
+  const audit = (body: Recorded) => background(deps.logger, `audit of a ${body.type}`, deps.audit.record({ ...body, user: who.userName, src, session: registered.id }));
   if (start.kind === 'exec') audit({ type: 'command', command: start.command });
-  const extractor = start.kind === 'shell' ? new CommandExtractor() : null;
-  const sftp = start.kind === 'sftp' ? new SftpAudit((op) => audit({ type: 'file.transfer', ...op })) : null;
-
-  relay = relaySession(channel, upstreamChannel, {
-    input: extractor ? (data) => extractor.feed(data).forEach(({ command, truncated }) => audit({ type: 'command', command, ...(truncated ? { truncated } : {}) }))
-      : sftp ? (data) => sftp.request(data) : undefined,
-    output: sftp ? (data) => sftp.response(data) : undefined,
-    recording,
-  }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
-
-  void relay.done.then((result) => {
-    sftp?.end();
-    if (scp) audit({ type: 'file.transfer', operation: `scp ${scp.direction}`, path: scp.path, bytes: scp.direction === 'upload' ? result.bytesUp : result.bytesDown });
-    registered.finish({ reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null });
+  const watch = sessionTaps(start.kind, scp, {
+    command: ({ command, truncated }) => audit({ type: 'command', command, ...(truncated ? { truncated } : {}) }),
+    fileTransfer: (operation) => audit({ type: 'file.transfer', ...operation }),
+    // A transfer the audit cannot follow must not go on unaudited: the session ends.
+    blind: (reason) => {
+      deps.logger.warn('file transfer audit lost track; ending the session', { src, session: registered.id, reason });
+      relay?.stop('error', `jumpgate: the gateway cannot audit this file transfer (${reason}); closing`);
+    },
   });
+
+  relay = relaySession(channel, upstreamChannel, { ...watch.taps, recording }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
+
+  background(deps.logger, 'proxied session end', relay.done.then((result) => {
+    watch.end();
+    const blind = watch.failure();
+    registered.finish({
+      reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null,
+      ...(blind ? { error: `file transfer audit: ${blind}` } : {}),
+    });
+  }));
   return relay;
 }
 

@@ -17,6 +17,8 @@ import { osLogin } from '../helpers/sshd.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { sha256 } from '../helpers/tcp-echo.js';
 import { startProxiedWorld } from '../helpers/world.js';
+import { openRawSftp } from '../helpers/raw-sftp.js';
+import { PFLAG, request } from '../helpers/sftp-wire.js';
 
 /** A predicate true for events written after this call. */
 function newSince(g: Gateway): (e: AuditEvent) => boolean {
@@ -145,7 +147,8 @@ allow:
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp upload', dest);
     assert.equal(e.user, 'alice');
-    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+    // The file's size, not the stream's: the protocol's records and status bytes are not the file.
+    assert.equal(e.bytes, fs.statSync(src).size, JSON.stringify(e));
   });
 
   test('legacy scp -O downloads a file byte for byte, audited as scp download', { timeout: 90_000 }, async () => {
@@ -156,7 +159,7 @@ allow:
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp download', src);
-    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+    assert.equal(e.bytes, fs.statSync(src).size, JSON.stringify(e));
   });
 
   test('sftp -b: put, rename, get, rm, each audited', { timeout: 90_000 }, async () => {
@@ -275,5 +278,64 @@ allow:
     const upload = await waitTransfer(fresh, 'scp upload', dest);
     assert.equal(upload.user, 'carol');
     await waitTransfer(fresh, 'scp download', dest);
+  });
+
+  test('sftp -b: ln -s, chmod, ln and cp are audited, with what they did', { timeout: 90_000 }, async () => {
+    const original = makeFile('links-original.bin', 4321);
+    const symlink = path.join(files, 'links-symlink');
+    const hardlink = path.join(files, 'links-hardlink');
+    const copy = path.join(files, 'links-copy.bin');
+    const fresh = newSince(w.gateway);
+    const r = await sftpBatch(w.alice, 'alice+db1', [
+      `ln -s ${original} ${symlink}`,
+      `chmod 640 ${original}`,
+      `ln ${original} ${hardlink}`,
+      `cp ${original} ${copy}`,
+      '',
+    ].join('\n'));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.equal(fs.readlinkSync(symlink), original);
+    assert.equal(fs.statSync(original).mode & 0o777, 0o640);
+    assert.equal(fs.statSync(hardlink).ino, fs.statSync(original).ino);
+    sameBytes(original, copy);
+
+    await waitTransfer(fresh, 'symlink', `${symlink} -> ${original}`);
+    const chmod = await waitTransfer(fresh, 'setstat', original);
+    assert.equal(chmod.detail, 'mode 0640', JSON.stringify(chmod));
+    await waitTransfer(fresh, 'hardlink', `${hardlink} -> ${original}`);
+    await waitTransfer(fresh, 'copy-data', `${original} -> ${copy}`);
+    for (const e of transfers(fresh)) assert.equal(e.user, 'alice');
+  });
+
+  test('a crafted SFTP client that reuses an OPEN request id is cut off, and its second OPEN never reaches the target', { timeout: 90_000 }, async () => {
+    const decoy = makeFile('decoy.txt', 100);
+    // Had the second OPEN reached the target, it would have created this file.
+    const smuggled = path.join(files, 'created-by-the-second-open');
+    const fresh = newSince(w.gateway);
+    const sftp = await openRawSftp({ port: w.gateway.port, username: 'alice+db1', privateKeyPath: w.keys.alice.privateKeyPath });
+    try {
+      sftp.send(request.init());
+      await sftp.reply(2);
+      // A well-formed exchange first: the channel is a working SFTP session.
+      sftp.send(request.realpath(1, files));
+      await sftp.reply(104, 1);
+      sftp.send(Buffer.concat([request.open(7, decoy), request.open(7, smuggled, PFLAG.WRITE | PFLAG.CREAT)]));
+      const { exitStatus } = await sftp.closed;
+      assert.match(sftp.stderr(), /^jumpgate: the gateway cannot audit this file transfer \(sftp: request id 7 reused while outstanding\); closing\r?$/m);
+      assert.equal(exitStatus, 255);
+      assert.deepEqual(sftp.replies().filter((p) => p.type === 102), [], 'a handle came back for a request that should never have reached the target');
+    } finally {
+      sftp.end();
+    }
+    assert.ok(!fs.existsSync(smuggled), 'the second OPEN reached the target');
+    const end = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'session.end' && e.kind === 'sftp' && e.user === 'alice');
+    assert.equal(end.reason, 'error');
+    assert.match(String(end.error), /request id 7 reused while outstanding/);
+    assert.equal(transfers(fresh).length, 0, JSON.stringify(transfers(fresh)));
+
+    // Positive control: a real sftp session right after is not cut off.
+    const listed = await sftpBatch(w.alice, 'alice+db1', `ls ${decoy}\n`);
+    assert.equal(listed.code, 0, describeRun(listed));
+    assert.match(listed.stdout, /decoy\.txt/);
   });
 });
