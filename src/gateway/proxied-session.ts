@@ -32,6 +32,7 @@ export interface ProxiedConnection {
 }
 
 type Start = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
+interface ForwardingRefusal { access: 'agentForwarding' | 'x11'; what: string; reason: string }
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
@@ -53,13 +54,26 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   });
   session.on('signal', (accept: Accept<void>, _reject: Reject, info: { name: string }) => { relay?.signal(info.name); accept?.(); });
 
-  // Agent and X11 forwarding to targets are not relayed by this version.
-  session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());
-  session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
+  // Agent and X11 forwarding to targets are not relayed by this version. OpenSSH asks for an
+  // agent without wanting a reply (and says nothing of a refused X11 request but that it
+  // failed), so the user is told why once the session's channel is open.
+  const notices: string[] = [];
+  const refuseForwarding = (refusal: ForwardingRefusal) => (_accept: unknown, reject: Reject) => {
+    reject?.();
+    const { deps, who, src } = context;
+    notices.push(`jumpgate: ${who.userName} may not forward ${refusal.what} to ${targetName} (${refusal.reason})`);
+    background(deps.logger, 'audit of a refused forwarding', deps.audit.record({
+      type: 'access.denied', user: who.userName, src, access: refusal.access, target: targetName,
+      destination: explicitLogin ? `${explicitLogin}@${targetName}` : targetName, login: explicitLogin, reason: refusal.reason,
+    }));
+  };
+  session.on('auth-agent', refuseForwarding({ access: 'agentForwarding', what: 'an agent', reason: 'agent forwarding is not relayed to targets' }));
+  session.on('x11', refuseForwarding({ access: 'x11', what: 'X11', reason: 'X11 forwarding is not relayed to targets' }));
 
   const begin = (accept: Accept<ServerChannel>, start: Start) => {
     const channel = accept?.();
     if (!channel) return;
+    for (const notice of notices.splice(0)) channel.stderr.write(notice + (pty ? '\r\n' : '\n'));
     background(context.deps.logger, 'proxied session', startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
       context.deps.logger.error('proxied session failed', { src: context.src, error });
       refuse(channel, 'jumpgate: internal error');
