@@ -41,11 +41,15 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
     const channel = accept?.();
     if (!channel) return;
-    void help().then((text) => {
+    // The help lists the user's targets from the store; if that fails, the session still ends
+    // with status 1 and a line saying so, rather than an unhandled rejection.
+    const show = (text: string) => {
       channel.stderr.write(pty ? text.replace(/\n/g, '\r\n') : text);
       channel.exit(1);
       channel.end();
-    });
+    };
+    help().then(show, () => show('jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n'))
+      .catch(() => channel.destroy());
   };
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { if (pty) Object.assign(pty, info); accept?.(); });
