@@ -24,13 +24,16 @@ export interface ScpCommand {
   targetIsDirectory: boolean;
 }
 
-/** Characters a POSIX shell takes literally outside quotes, plus `~` and the wildcards. */
-const UNQUOTED = String.raw`[A-Za-z0-9_./~:@%+,=*?\[\]\u00a0-\uffff-]`;
+/**
+ * Characters a POSIX shell takes literally outside quotes, plus `~` and the wildcards;
+ * beyond ASCII only letters, marks and digits (no Unicode spaces or symbols unquoted).
+ */
+const UNQUOTED = String.raw`[A-Za-z0-9_./~:@%+,=*?\[\]\-\p{L}\p{M}\p{N}]`;
 /** A single-quoted segment: literal up to the next quote; no control characters. */
 const QUOTED = String.raw`'[^'\u0000-\u001f\u007f]*'`;
 const WORD = `(?:${UNQUOTED}|${QUOTED}|\\\\')+`;
 const BLANK = '[ \\t]';
-const SCP = new RegExp(`^${BLANK}*scp((?:${BLANK}+-[dpqrv]+)*)${BLANK}+-([tf])(${BLANK}+--)?${BLANK}+(${WORD})${BLANK}*$`);
+const SCP = new RegExp(`^${BLANK}*scp((?:${BLANK}+-[dpqrv]+)*)${BLANK}+-([tf])(${BLANK}+--)?${BLANK}+(${WORD})${BLANK}*$`, 'u');
 
 export function parseScpCommand(command: string): ScpCommand | null {
   const match = SCP.exec(command);
