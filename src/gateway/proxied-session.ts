@@ -14,13 +14,12 @@ import { parseScpCommand } from './scp-command.js';
 import { relaySession, type SessionRelay } from './session-relay.js';
 
 import { sessionTaps } from './session-taps.js';
+import { takeEnv } from './session-env.js';
 import { TargetUnreachable } from '../upstream/upstream-pool.js';
 import { AsciicastWriter } from '../recording/asciicast-writer.js';
 import { background } from '../runtime/background.js';
 import { dataPath, ms } from '../config/load-settings.js';
 import type { Target } from '../domain/resources.js';
-
-export const FORWARDED_ENV = (name: string) => name === 'LANG' || name === 'TERM' || name.startsWith('LC_');
 
 export interface ProxiedConnection {
   deps: GatewayDeps;
@@ -42,11 +41,7 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   let relay: SessionRelay | null = null;
 
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
-  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => {
-    if (!FORWARDED_ENV(info.key)) return reject?.();
-    env[info.key] = info.val;
-    accept?.();
-  });
+  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => (takeEnv(env, info.key, info.val) ? accept?.() : reject?.()));
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => {
     if (pty) Object.assign(pty, info);
     relay?.resize(info.cols, info.rows, info.height, info.width);
@@ -58,8 +53,12 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   // agent without wanting a reply (and says nothing of a refused X11 request but that it
   // failed), so the user is told why once the session's channel is open.
   const notices: string[] = [];
+  const refused = new Set<ForwardingRefusal['access']>();
   const refuseForwarding = (refusal: ForwardingRefusal) => (_accept: unknown, reject: Reject) => {
     reject?.();
+    // Once per kind: a client repeating the request gets no more events or notices.
+    if (refused.has(refusal.access)) return;
+    refused.add(refusal.access);
     const { deps, who, src } = context;
     notices.push(`jumpgate: ${who.userName} may not forward ${refusal.what} to ${targetName} (${refusal.reason})`);
     background(deps.logger, 'audit of a refused forwarding', deps.audit.record({
