@@ -338,4 +338,29 @@ allow:
     assert.equal(listed.code, 0, describeRun(listed));
     assert.match(listed.stdout, /decoy\.txt/);
   });
+
+  test('PuTTY pscp in legacy scp mode (-scp): uploads and downloads, each file audited with its exact size', { timeout: 90_000 }, async () => {
+    const ppk = `${w.keys.alice.privateKeyPath}.ppk`;
+    if (!fs.existsSync(ppk)) {
+      const converted = await run('puttygen', [w.keys.alice.privateKeyPath, '-O', 'private', '-o', ppk], { timeoutMs: 30_000 });
+      assert.equal(converted.code, 0, describeRun(converted));
+    }
+    const hostKey = await run('ssh-keygen', ['-l', '-f', path.join(w.gateway.dataDir, 'host_keys', 'ssh_host_ed25519_key.pub')]);
+    assert.equal(hostKey.code, 0, describeRun(hostKey));
+    const fingerprint = hostKey.stdout.split(/\s+/)[1];
+    const pscp = (args: string[]) => run('pscp', ['-scp', '-batch', '-q', '-P', String(w.gateway.port), '-i', ppk, '-hostkey', fingerprint, ...args], { timeoutMs: 60_000 });
+
+    const src = makeFile('pscp-up.bin', 777_777);
+    const dest = path.join(files, 'pscp-up.dest');
+    const back = path.join(files, 'pscp-back.bin');
+    const fresh = newSince(w.gateway);
+    const up = await pscp([src, `alice+db1@127.0.0.1:${dest}`]);
+    assert.equal(up.code, 0, describeRun(up));
+    sameBytes(src, dest);
+    const down = await pscp([`alice+db1@127.0.0.1:${dest}`, back]);
+    assert.equal(down.code, 0, describeRun(down));
+    sameBytes(src, back);
+    assert.equal((await waitTransfer(fresh, 'scp upload', dest)).bytes, 777_777);
+    assert.equal((await waitTransfer(fresh, 'scp download', dest)).bytes, 777_777);
+  });
 });
