@@ -177,6 +177,7 @@ describe('SFTP watcher: it fails closed', () => {
     { name: 'an empty packet', steps: [...hello, ['c', uint32(0)]], reason: /shorter than its fields/ },
     { name: 'a packet longer than OpenSSH allows', steps: [...hello, ['c', uint32(MAX_PACKET_BYTES + 1)]], reason: /a packet of 262145 bytes/ },
     { name: 'a handle longer than 256 bytes', steps: [...hello, ['c', request.close(1, 'h'.repeat(257))]], reason: /a handle of 257 bytes/ },
+    { name: 'a server that speaks another SFTP version', steps: [['c', request.init(6)], ['s', reply.version(6)]], reason: /SFTP version 6 \(only version 3 is audited\)/ },
     { name: 'a garbage stream', steps: [['c', Buffer.from('SSH-2.0-not-sftp\r\n')]], reason: /sftp: / },
   ];
   for (const c of cases) {

@@ -179,6 +179,9 @@ export class SftpAudit {
     const type = r.byte();
     if (type === FXP.VERSION) {
       if (this.versionSeen) throw new MalformedPacket('a second VERSION');
+      // Later drafts change OPEN, RENAME and the attributes; what the watcher reads is version 3.
+      const version = r.uint32();
+      if (version !== 3) throw new MalformedPacket(`SFTP version ${version} (only version 3 is audited)`);
       this.versionSeen = true;
       return;
     }
