@@ -289,7 +289,8 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
       const plain = await w.alice.run(['-o', `IdentityAgent=${socket}`, '-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo plain']);
       assert.equal(plain.code, 0, describeRun(plain));
       assert.doesNotMatch(plain.stderr, /jumpgate:/, describeRun(plain));
-      await w.gateway.waitForAuditEvent((e) => quiet(e) && e.type === 'session.end' && e.user === 'alice');
+      const command = await w.gateway.waitForAuditEvent((e) => quiet(e) && e.type === 'command' && e.command === 'echo plain');
+      await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === command.session);
       assert.equal(w.gateway.auditEvents().filter((e) => quiet(e) && e.type === 'access.denied').length, 0);
     } finally {
       await agent.kill();

@@ -4,10 +4,13 @@
  * real sftp would be.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import ssh2 from 'ssh2';
 import { splitPackets } from './sftp-wire.js';
 
 export interface RawSftp {
+  /** The client's port, as the gateway's events name it in `src`. */
+  localPort: number;
   send(bytes: Buffer): void;
   /** Every reply packet so far. */
   replies(): Array<{ type: number; body: Buffer }>;
@@ -23,10 +26,16 @@ export interface RawSftp {
 export async function openRawSftp(options: { port: number; username: string; privateKeyPath: string }): Promise<RawSftp> {
   const client = new ssh2.Client();
   client.on('error', () => {});
+  const sock = net.connect({ host: '127.0.0.1', port: options.port });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', reject);
+  });
+  const localPort = sock.localPort ?? 0;
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
     client.once('error', reject);
-    client.connect({ host: '127.0.0.1', port: options.port, username: options.username, privateKey: fs.readFileSync(options.privateKeyPath), readyTimeout: 20_000 });
+    client.connect({ sock, username: options.username, privateKey: fs.readFileSync(options.privateKeyPath), readyTimeout: 20_000 });
   });
   const stream = await new Promise<ssh2.ClientChannel>((resolve, reject) => client.subsys('sftp', (error, channel) => (error ? reject(error) : resolve(channel))));
   let received = Buffer.alloc(0);
@@ -49,6 +58,7 @@ export async function openRawSftp(options: { port: number; username: string; pri
 
   const replies = () => splitPackets(received);
   return {
+    localPort,
     send: (bytes) => { stream.write(bytes); },
     replies,
     reply: (type, id, timeoutMs = 10_000) => new Promise<Buffer>((resolve, reject) => {
