@@ -11,7 +11,8 @@ import type { Target } from '../domain/resources.js';
 import type { Stores } from '../store/store.js';
 import type { Vault } from '../vault/vault.js';
 import { openCredential } from '../resources/credential-secret.js';
-import { hopsOf } from './chain.js';
+import type { Route } from '../inventory/route.js';
+import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 import { connectHop, forwardThrough, HopError, type PresentedKey } from './hop-client.js';
 import { checkHostKey } from './host-key-check.js';
 import { dialTcp, DialError, formatHostPort } from './dial-tcp.js';
@@ -69,9 +70,10 @@ export class UpstreamPool {
 
   constructor(private readonly deps: UpstreamDeps) {}
 
-  /** A stream to `port` on the target, through its chain of hops if it has one. */
-  async open(target: Target, port: number, report: FailureReport): Promise<UpstreamChannel> {
-    const hops = await this.hopsFor(target, report);
+  /** A stream to the route's port on its target, through its chain of hops if it has one. */
+  async open(route: Pick<Route, 'target' | 'port' | 'chain'>, report: FailureReport): Promise<UpstreamChannel> {
+    const { target, port } = route;
+    const hops = this.hopsOrFail(target, route.chain, report);
     if (hops.length === 0) {
       const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, (host) => dialTcp(host, port, this.timeoutOf(target)));
       return { stream, address, via: null, release: () => {} };
@@ -150,13 +152,14 @@ export class UpstreamPool {
   private async hopsFor(target: Target, report: FailureReport): Promise<Target[]> {
     if (!target.via) return [];
     const targets = new Map((await this.deps.stores.targets.list()).map((t) => [t.name, t]));
-    try {
-      return hopsOf(target, (name) => targets.get(name) ?? null);
-    } catch (error) {
-      const failure = { hop: target.via, address: target.via, why: (error as Error).message };
-      report(target, failure);
-      throw new TargetUnreachable(target.name, [failure]);
-    }
+    return this.hopsOrFail(target, hopChain(target, (name) => targets.get(name)), report);
+  }
+
+  private hopsOrFail(target: Target, chain: HopChain, report: FailureReport): Target[] {
+    if (chain.ok) return chain.hops;
+    const failure = { hop: chain.at, address: chain.at, why: chain.problem };
+    report(target, failure);
+    throw new TargetUnreachable(target.name, [failure]);
   }
 
   private timeoutOf(target: Target): number {
