@@ -12,6 +12,7 @@ import { AuditSinks } from './audit/sinks/audit-sinks.js';
 import { parseSize } from './config/duration.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { UpstreamPool } from './upstream/upstream-pool.js';
+import { localAddresses } from './inventory/special-addresses.js';
 import { loadVault, type Vault } from './vault/vault.js';
 import { ms } from './config/load-settings.js';
 
@@ -51,6 +52,7 @@ export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'v
     vault: runtime.vault,
     defaultTimeoutMs: (target) => ms(target.connectTimeout ?? settings.upstream.connectTimeout),
     idleCloseMs: ms(settings.upstream.idleClose),
+    ownAddresses: localAddresses(),
     observeDial,
   });
 }

@@ -16,6 +16,7 @@ import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 import { connectHop, forwardThrough, HopError, type PresentedKey } from './hop-client.js';
 import { checkHostKey } from './host-key-check.js';
 import { dialTcp, DialError, formatHostPort } from './dial-tcp.js';
+import type { Lookup } from './dial-address.js';
 
 export interface DialAttemptFailure { hop: string; address: string; why: string; mismatch?: { expected: string; presented: string } }
 
@@ -32,6 +33,10 @@ export interface UpstreamDeps {
   /** Connect timeout of a target without its own `connectTimeout`. */
   defaultTimeoutMs(target: Target): number;
   idleCloseMs: number;
+  /** The gateway's own addresses, refused to its own dials unless a target names them. */
+  ownAddresses: ReadonlySet<string>;
+  /** The resolver for the gateway's own dials (tests replace it). */
+  lookup?: Lookup;
   /** Told how long each dial attempt took (metrics). */
   observeDial?(seconds: number, outcome: 'ok' | 'failed'): void;
 }
@@ -75,7 +80,7 @@ export class UpstreamPool {
     const { target, port } = route;
     const hops = this.hopsOrFail(target, route.chain, report);
     if (hops.length === 0) {
-      const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, (host) => dialTcp(host, port, this.timeoutOf(target)));
+      const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, (host) => dialTcp(host, port, this.timeoutOf(target), this.dialCheck()));
       return { stream, address, via: null, release: () => {} };
     }
     const last = await this.connection(hops, hops.length - 1, report, target);
@@ -102,7 +107,7 @@ export class UpstreamPool {
     try {
       const { stream: sock, address } = await this.tryAddresses<Duplex>(report, target, target, target.port, (host) => last
         ? forwardThrough(last.client, host, target.port, this.timeoutOf(target))
-        : dialTcp(host, target.port, this.timeoutOf(target)));
+        : dialTcp(host, target.port, this.timeoutOf(target), this.dialCheck()));
       const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
       if (!stored) throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
       try {
@@ -162,6 +167,10 @@ export class UpstreamPool {
     throw new TargetUnreachable(target.name, [failure]);
   }
 
+  private dialCheck() {
+    return { ownAddresses: this.deps.ownAddresses, lookup: this.deps.lookup };
+  }
+
   private timeoutOf(target: Target): number {
     return this.deps.defaultTimeoutMs(target);
   }
@@ -191,7 +200,7 @@ export class UpstreamPool {
       const started = Date.now();
       const { stream: sock, address } = await this.tryAddresses<Duplex>(report, final, hop, hop.port, (host) => parent
         ? forwardThrough(parent.client, host, hop.port, this.timeoutOf(hop))
-        : dialTcp(host, hop.port, this.timeoutOf(hop)));
+        : dialTcp(host, hop.port, this.timeoutOf(hop), this.dialCheck()));
       const credential = hop.credential ? await this.deps.stores.credentials.get(hop.credential) : null;
       if (hop.credential && !credential) throw this.failed(report, final, hop, address, `credential ${hop.credential} does not exist`);
       if (!credential && hop !== destination) throw this.failed(report, final, hop, address, 'no credential to log into this hop (set credential and login)');

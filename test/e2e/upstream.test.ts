@@ -13,7 +13,7 @@ import { runClientIn } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
 import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, newKeyPair, type KeyPair } from '../helpers/keys.js';
-import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe } from '../helpers/netns.js';
+import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe, writeNamespaceHosts } from '../helpers/netns.js';
 import { canConnect, freePort } from '../helpers/ports.js';
 import { describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
@@ -184,6 +184,78 @@ allow:
       assert.match(t.stdout, new RegExp(`^FAIL\\s+db-slow\\s+${silent.replace(/\./g, '\\.')}:22\\s+timed out after 2s`, 'm'));
     } finally {
       await nsGateway.stop();
+    }
+  });
+
+  test('a host name that resolves to loopback, link-local or the gateway\'s own address is refused unless the target names it', { timeout: 120_000 }, async () => {
+    await requireNetworkNamespaces();
+    // The gateway runs in `ngw`, whose /etc/hosts (ip netns exec) gives names to special
+    // addresses; `nfar` next to it is an ordinary host that a name may reach.
+    const gw = await createNamespace('ngw');
+    const far = await createNamespace('nfar');
+    await linkNamespaces(gw, '10.231.204.1/30', far, '10.231.204.2/30');
+    writeNamespaceHosts(gw, [
+      '127.0.0.1 localhost',
+      '127.0.0.1 sneaky.test',
+      '169.254.169.254 metadata.test',
+      '10.231.204.1 own.test',
+      '10.231.204.2 fine.test',
+    ]);
+    const nsGateway = await startGateway({ netns: gw });
+    const key = await makeKeyPair(nsGateway.workDir, 'alice', 'alice@laptop');
+    // sshds where each name leads, so a refusal is the gateway's and not a closed port.
+    const [loopback, own, ordinary] = await Promise.all([
+      startSshd({ netns: gw, host: '127.0.0.1', port: 2201, authorizedKeys: [key.publicKey] }),
+      startSshd({ netns: gw, host: '10.231.204.1', port: 2202, authorizedKeys: [key.publicKey] }),
+      startSshd({ netns: far, host: '10.231.204.2', port: 22, authorizedKeys: [key.publicKey] }),
+    ]);
+    try {
+      const target = (name: string, host: string, port: number) => `kind: Target\nname: ${name}\nhost: ${host}\nport: ${port}\n`;
+      await nsGateway.apply([
+        `kind: User\nname: alice\nroles: [ops]\nkeys:\n  - ${key.publicKey}\n`,
+        'kind: Role\nname: ops\nallow:\n  - targets: ["*"]\n    access: [jump]\n',
+        target('loop-literal', '127.0.0.1', 2201),
+        target('loop-localhost', 'localhost', 2201),
+        target('loop-name', 'sneaky.test', 2201),
+        target('metadata', 'metadata.test', 80),
+        target('own-literal', '10.231.204.1', 2202),
+        target('own-name', 'own.test', 2202),
+        target('far-name', 'fine.test', 22),
+      ].join('---\n'));
+      const client = makeSshClient({ dir: nsGateway.workDir, gateUser: 'alice', gateHost: '127.0.0.1', gatePort: nsGateway.port, gateKey: key.privateKeyPath });
+      const jump = (name: string) => runClientIn(gw, 'ssh', client, ['-J', 'gate', `${osLogin}@${name}`, `echo reached-${name}`], 45_000);
+
+      // What a target names itself, by address or as localhost, and an ordinary name, are dialed.
+      for (const name of ['loop-literal', 'loop-localhost', 'own-literal', 'far-name']) {
+        const r = await jump(name);
+        assert.equal(r.code, 0, `${name}: ${describeRun(r)}`);
+        assert.match(r.stdout, new RegExp(`reached-${name}`));
+      }
+
+      const refusals: Array<[name: string, address: string, why: string]> = [
+        ['loop-name', 'sneaky.test:2201', 'resolves to 127.0.0.1 (loopback addresses are refused unless a target names them)'],
+        ['metadata', 'metadata.test:80', 'resolves to 169.254.169.254 (link-local addresses are refused unless a target names them)'],
+        ['own-name', 'own.test:2202', 'resolves to 10.231.204.1 (the gateway\'s own addresses are refused unless a target names them)'],
+      ];
+      for (const [name, address, why] of refusals) {
+        const r = await jump(name);
+        assert.notEqual(r.code, 0, describeRun(r));
+        assert.doesNotMatch(r.stdout, /reached-/);
+        const expected = `jumpgate: ${name} unreachable: ${address} ${why}`;
+        assert.ok(r.stderr.includes(expected), `expected: ${expected}\nactual:   ${jumpgateLine(r.stderr)}\n${describeRun(r)}`);
+        const failure = await nsGateway.waitForAuditEvent((e) => e.type === 'upstream.failure' && e.target === name);
+        assert.equal(failure.address, address);
+        assert.equal(failure.why, why);
+      }
+      const t = await nsGateway.jumpgate(['target', 'test', 'loop-name']);
+      assert.equal(t.code, 1, describeRun(t));
+      assert.match(t.stdout, /^FAIL\s+loop-name\s+sneaky\.test:2201\s+resolves to 127\.0\.0\.1 /m);
+    } finally {
+      try {
+        await nsGateway.stop();
+      } finally {
+        await Promise.all([loopback.stop(), own.stop(), ordinary.stop()]);
+      }
     }
   });
 

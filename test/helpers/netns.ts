@@ -31,6 +31,8 @@ export type LinkEnd = Namespace | 'root';
 
 const namespaces = new Set<string>();
 const rootInterfaces = new Set<string>();
+/** /etc/netns/<name> directories this process wrote. */
+const hostsDirs = new Set<string>();
 let interfaceCounter = 0;
 
 /**
@@ -79,6 +81,32 @@ export async function createNamespace(label: string): Promise<Namespace> {
       return spawnTracked(cmd, full, options);
     },
   };
+}
+
+/**
+ * Gives a namespace its own /etc/hosts: `ip netns exec` bind-mounts
+ * /etc/netns/<name>/hosts over /etc/hosts for every command it runs there, so
+ * names resolve differently inside (a name for a loopback or link-local
+ * address, say) without touching the machine's own file.
+ */
+export function writeNamespaceHosts(ns: Namespace, lines: readonly string[]): void {
+  const dir = path.join('/etc/netns', ns.name);
+  fs.mkdirSync(dir, { recursive: true });
+  hostsDirs.add(dir);
+  fs.writeFileSync(path.join(dir, 'hosts'), `${lines.join('\n')}\n`);
+}
+
+function removeHostsDirs(): void {
+  for (const dir of hostsDirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    hostsDirs.delete(dir);
+  }
+  try {
+    // Only when empty: other runs may have theirs there.
+    fs.rmdirSync('/etc/netns');
+  } catch {
+    /* not empty, or never made */
+  }
 }
 
 function ipArgs(end: LinkEnd, args: string[]): string[] {
@@ -201,6 +229,7 @@ export async function removeNamespaces(): Promise<void> {
     await run(ipBin, ['link', 'del', iface], { timeoutMs: 10_000 });
     rootInterfaces.delete(iface);
   }
+  removeHostsDirs();
   if (errors.length > 0) throw new Error(`could not remove namespaces:\n${errors.join('\n')}`);
 }
 
@@ -239,6 +268,7 @@ function removeNamespacesNow(): void {
     }
   }
   rootInterfaces.clear();
+  removeHostsDirs();
 }
 
 // Last resorts: the process exits without running after() hooks, or is
