@@ -18,9 +18,20 @@ export interface HopLogin {
   target: Target;
   credential: OpenedCredential | null;
   timeoutMs: number;
+  keepalive: Keepalive;
   /** Decides whether the presented host key is acceptable (pinned or TOFU). */
   verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
 }
+
+/**
+ * `ssh.keepaliveInterval`, and how many unanswered keepalives end the connection (as
+ * OpenSSH's ServerAliveInterval and ServerAliveCountMax): a hop that died without a FIN,
+ * or behind a cut link, is noticed within interval × (countMax + 1).
+ */
+export interface Keepalive { intervalMs: number; countMax: number }
+
+/** Unanswered keepalives before a connection is given up: OpenSSH's ServerAliveCountMax default. */
+export const KEEPALIVE_COUNT_MAX = 3;
 
 export class HopError extends Error {
   constructor(readonly why: string, readonly mismatch?: { expected: string; presented: string }) {
@@ -76,7 +87,8 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
       sock: sock as ConnectConfig['sock'],
       username: target.login ?? 'root',
       readyTimeout: login.timeoutMs,
-      keepaliveInterval: 15_000,
+      keepaliveInterval: login.keepalive.intervalMs,
+      keepaliveCountMax: login.keepalive.countMax,
       tryKeyboard: credential?.type === 'password',
       algorithms: {
         kex: [...MODERN.kex], cipher: [...MODERN.ciphers], hmac: [...MODERN.macs], serverHostKey: [...MODERN.hostKeys],
@@ -108,6 +120,9 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
   });
 }
 
+/** The hop connection itself is gone (not the step behind it): the failure is the hop's. */
+export class HopLost extends Error {}
+
 /** Opens a `direct-tcpip` channel through a connected hop, bounded by a timeout. */
 export function forwardThrough(client: Client, host: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
@@ -126,7 +141,7 @@ export function forwardThrough(client: Client, host: string, port: number, timeo
       });
     } catch (error) {
       clearTimeout(timer);
-      reject(new Error(`hop connection lost (${(error as Error).message})`));
+      reject(new HopLost(`hop connection lost (${(error as Error).message})`));
     }
   });
 }

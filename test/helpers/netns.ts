@@ -113,12 +113,15 @@ function ipArgs(end: LinkEnd, args: string[]): string[] {
   return end === 'root' ? args : ['-n', end.name, ...args];
 }
 
+/** The two interfaces of a veth link: `a` in the first namespace (or the root one), `b` in the second. */
+export interface Link { a: { end: LinkEnd; name: string }; b: { end: Namespace; name: string } }
+
 /**
  * Connects two namespaces with a veth pair and gives each end an address
  * (`10.231.0.1/30`). Only the directly connected subnet is reachable through a
  * link: nothing is routed further unless addRoute() says so.
  */
-export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bCidr: string): Promise<void> {
+export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bCidr: string): Promise<Link> {
   interfaceCounter += 1;
   // Interface names are at most 15 bytes and must be unique per namespace;
   // the root end carries the prefix so parallel runs cannot collide there.
@@ -131,6 +134,17 @@ export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bC
   await runOk(ipBin, ipArgs(b, ['addr', 'add', bCidr, 'dev', bName]));
   await runOk(ipBin, ipArgs(a, ['link', 'set', aName, 'up']));
   await runOk(ipBin, ipArgs(b, ['link', 'set', bName, 'up']));
+  return { a: { end: a, name: aName }, b: { end: b, name: bName } };
+}
+
+/**
+ * Cuts a link silently, as an unplugged cable or a dropping firewall would: both
+ * interfaces go down, so nothing crosses and neither side is told (no FIN, no
+ * reset reaches the far end). `up` plugs it back in.
+ */
+export async function setLinkState(link: Link, state: 'up' | 'down'): Promise<void> {
+  await runOk(ipBin, ipArgs(link.a.end, ['link', 'set', link.a.name, state]));
+  await runOk(ipBin, ipArgs(link.b.end, ['link', 'set', link.b.name, state]));
 }
 
 /** `ip route add SUBNET via GATEWAY` inside a namespace of this test. */
