@@ -8,7 +8,7 @@ import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Target } from '../domain/resources.js';
 import type { OpenedCredential } from '../resources/credential-secret.js';
 import { fingerprint } from '../domain/ssh-public-key.js';
-import { MODERN } from '../gateway/algorithms.js';
+import type { Ssh2Algorithms } from '../gateway/algorithms.js';
 import { formatDuration } from '../config/duration.js';
 import type { HostKeyVerdict } from './host-key-check.js';
 
@@ -18,6 +18,8 @@ export interface HopLogin {
   target: Target;
   credential: OpenedCredential | null;
   timeoutMs: number;
+  /** `ssh.algorithms`: the gateway's own connections offer what its server side offers. */
+  algorithms: Ssh2Algorithms;
   keepalive: Keepalive;
   /** Decides whether the presented host key is acceptable (pinned or TOFU). */
   verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
@@ -50,6 +52,11 @@ function keyType(blob: Buffer): string {
  */
 export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Client; hostKey: PresentedKey; authenticated: boolean }> {
   const { target, credential } = login;
+  if (credential && !target.login) {
+    // Never a default user such as root: the operator says whom the gateway logs in as.
+    sock.destroy();
+    return Promise.reject(new HopError(`${target.name} has a credential but no login (set login on the target)`));
+  }
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let presented: PresentedKey | null = null;
@@ -85,13 +92,14 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
 
     const config: ConnectConfig = {
       sock: sock as ConnectConfig['sock'],
-      username: target.login ?? 'root',
+      // Without a credential only the handshake is made; no login is ever attempted.
+      username: target.login ?? '',
       readyTimeout: login.timeoutMs,
       keepaliveInterval: login.keepalive.intervalMs,
       keepaliveCountMax: login.keepalive.countMax,
       tryKeyboard: credential?.type === 'password',
       algorithms: {
-        kex: [...MODERN.kex], cipher: [...MODERN.ciphers], hmac: [...MODERN.macs], serverHostKey: [...MODERN.hostKeys],
+        kex: [...login.algorithms.kex], cipher: [...login.algorithms.cipher], hmac: [...login.algorithms.hmac], serverHostKey: [...login.algorithms.serverHostKey],
       } as ConnectConfig['algorithms'],
       hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
         const offered = { fingerprint: fingerprint(key), type: keyType(key) };

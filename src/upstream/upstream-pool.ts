@@ -12,6 +12,7 @@ import type { Client } from 'ssh2';
 import type { Target } from '../domain/resources.js';
 import type { Stores } from '../store/store.js';
 import type { Vault } from '../vault/vault.js';
+import type { Ssh2Algorithms } from '../gateway/algorithms.js';
 import type { Route } from '../inventory/route.js';
 import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 import { openCredential } from '../resources/credential-secret.js';
@@ -35,6 +36,8 @@ export interface UpstreamDeps {
   /** Connect timeout of a target without its own `connectTimeout`. */
   defaultTimeoutMs(target: Target): number;
   idleCloseMs: number;
+  /** `ssh.algorithms`, for every connection the gateway makes to a hop or a target. */
+  algorithms: Ssh2Algorithms;
   keepalive: Keepalive;
   /** The gateway's own addresses, refused to its own dials unless a target names them. */
   ownAddresses: ReadonlySet<string>;
@@ -125,6 +128,7 @@ export class UpstreamPool {
           target: { ...target, login },
           credential: openCredential(this.deps.vault(), stored),
           timeoutMs: this.timeoutOf(target),
+          algorithms: this.deps.algorithms,
           keepalive: this.deps.keepalive,
           verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, target, presented),
         });
@@ -221,6 +225,7 @@ export class UpstreamPool {
           target: hop,
           credential: credential ? openCredential(this.deps.vault(), credential) : null,
           timeoutMs: this.timeoutOf(hop),
+          algorithms: this.deps.algorithms,
           keepalive: this.deps.keepalive,
           verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, hop, presented),
         });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runClientIn } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
-import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, newKeyPair, type KeyPair } from '../helpers/keys.js';
 import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe, writeNamespaceHosts } from '../helpers/netns.js';
 import { canConnect, freePort } from '../helpers/ports.js';
@@ -369,6 +369,86 @@ allow:
     await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === cutOff, 10_000).catch((e: Error) => {
       throw new Error(`the session cut off by the dead hop (${String(cutOff)}) has no session.end event: ${e.message}`);
     });
+  });
+
+  test('a jump host without a login is refused at apply time, naming the target and login', { timeout: 60_000 }, async () => {
+    const file = gateway.writeFile('nologin-hop.yaml', `kind: Target
+name: nologin-hop
+host: 127.0.0.1
+port: 2
+credential: hop-key
+---
+kind: Target
+name: db-behind-nologin
+host: 127.0.0.1
+port: ${db.port}
+via: nologin-hop
+`);
+    const r = await gateway.jumpgate(['apply', '-f', file]);
+    assert.equal(r.code, 2, describeRun(r));
+    assert.ok(
+      r.stderr.includes(`${file}:1: Target nologin-hop: is the jump host (via) of db-behind-nologin but has no login: the gateway logs into a jump host with its login and credential`),
+      describeRun(r),
+    );
+    const listed = await gateway.jumpgate(['get', 'targets', '-o', 'json']);
+    assert.doesNotMatch(listed.stdout, /nologin-hop/, 'nothing of the file was applied');
+    // A target that is only ever jumped to needs no login: ProxyJump is end to end.
+    await gateway.apply(`kind: Target\nname: db-no-login\nhost: 127.0.0.1\nport: ${db.port}\n`);
+    const ok = await alice.run(['-J', 'gate', `${osLogin}@db-no-login`, 'echo proxyjump-needs-no-login']);
+    assert.equal(ok.code, 0, describeRun(ok));
+  });
+
+  test('the gateway\'s own connections to hops and targets offer only ssh.algorithms', { timeout: 120_000 }, async () => {
+    // Narrowed to two ciphers; the sshds that speak only aes128-ctr (in the modern set,
+    // but not in the narrowed list) must then be out of reach for the gateway itself.
+    const narrow = await startGateway({
+      settings: settingsWith([[['ssh', 'algorithms'], { ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'] }]]),
+    });
+    const [ctrOnly, gcm] = await Promise.all([
+      startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey], extraConfig: ['Ciphers aes128-ctr'] }),
+      startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey], extraConfig: ['Ciphers aes256-gcm@openssh.com'] }),
+    ]);
+    try {
+      const loggedIn = (name: string, port: number, via = '') => `kind: Target
+name: ${name}
+host: 127.0.0.1
+port: ${port}
+login: ${osLogin}
+credential: hop-key
+${via ? `via: ${via}\n` : ''}`;
+      await narrow.apply([
+        `kind: User\nname: alice\nroles: [ops]\nkeys:\n  - ${aliceKey.publicKey}\n`,
+        `kind: Credential\nname: hop-key\ntype: privateKey\nsecretFile: ${hopKey.privateKeyPath}\n`,
+        'kind: Role\nname: ops\nallow:\n  - targets: ["*"]\n    access: [jump, session]\n',
+        loggedIn('ctr-hop', ctrOnly.port),
+        loggedIn('gcm-hop', gcm.port),
+        `kind: Target\nname: db-via-ctr\nhost: 127.0.0.1\nport: ${db.port}\nvia: ctr-hop\n`,
+        `kind: Target\nname: db-via-gcm\nhost: 127.0.0.1\nport: ${db.port}\nvia: gcm-hop\n`,
+      ].join('---\n'));
+      const client = makeSshClient({ dir: narrow.workDir, gateUser: 'alice', gatePort: narrow.port, gateKey: aliceKey.privateKeyPath });
+
+      // A hop: the positive control first.
+      const viaGcm = await client.run(['-J', 'gate', `${osLogin}@db-via-gcm`, 'echo through-gcm-hop']);
+      assert.equal(viaGcm.code, 0, describeRun(viaGcm));
+      const viaCtr = await client.run(['-J', 'gate', `${osLogin}@db-via-ctr`, 'true']);
+      assert.notEqual(viaCtr.code, 0, describeRun(viaCtr));
+      assert.match(viaCtr.stderr, new RegExp(`jumpgate: db-via-ctr unreachable: hop ctr-hop 127\\.0\\.0\\.1:${ctrOnly.port} SSH handshake failed: .*cipher`, 'i'), describeRun(viaCtr));
+
+      // A proxied session: the gateway logs into the target itself.
+      const sessionGcm = await client.run(['alice+gcm-hop@gate', 'echo proxied-over-gcm']);
+      assert.equal(sessionGcm.code, 0, describeRun(sessionGcm));
+      assert.match(sessionGcm.stdout, /proxied-over-gcm/);
+      const sessionCtr = await client.run(['alice+ctr-hop@gate', 'echo should-not-run']);
+      assert.notEqual(sessionCtr.code, 0, describeRun(sessionCtr));
+      assert.doesNotMatch(sessionCtr.stdout, /should-not-run/);
+      assert.match(`${sessionCtr.stdout}${sessionCtr.stderr}`, /jumpgate: ctr-hop unreachable: 127\.0\.0\.1:\d+ SSH handshake failed: .*cipher/i, describeRun(sessionCtr));
+    } finally {
+      try {
+        await narrow.stop();
+      } finally {
+        await Promise.all([ctrOnly.stop(), gcm.stop()]);
+      }
+    }
   });
 
   test('a hop\'s private key never appears in the store, the audit log, the gateway log or get credentials', { timeout: 90_000 }, async () => {
