@@ -111,6 +111,10 @@ describe('dialTcp', () => {
     assert.equal(accepted.length, before);
   });
 
+  test('a port no socket can dial is a dial failure, not a throw', { timeout: 10_000 }, async () => {
+    await assert.rejects(dialTcp('127.0.0.5', 70_000, 5_000, { ownAddresses: OWN }), DialError);
+  });
+
   test('a name that does not resolve says so', { timeout: 10_000 }, async () => {
     await assert.rejects(dialTcp('nowhere.test', 22, 5_000, { ownAddresses: OWN, lookup: fakeLookup({}) }), /nowhere\.test:22 name not found/);
   });

@@ -49,10 +49,8 @@ export function dialTcp(host: string, port: number, timeoutMs: number, check: Di
       reject(new DialError(shown, why));
     };
     const timer = setTimeout(() => fail(describeDialFailure(null, timeoutMs)), timeoutMs);
-    dialAddressFor(host, check.ownAddresses, check.lookup).then((checked) => {
-      if (settled) return;
-      if (!checked.ok) return fail(checked.why);
-      const opened = connect({ host: checked.address, port });
+    const open = (address: string) => {
+      const opened = connect({ host: address, port });
       socket = opened;
       opened.setNoDelay(true);
       const onError = (error: NodeJS.ErrnoException) => fail(describeDialFailure(error, timeoutMs));
@@ -64,6 +62,16 @@ export function dialTcp(host: string, port: number, timeoutMs: number, check: Di
         clearTimeout(timer);
         resolve(opened);
       });
+    };
+    dialAddressFor(host, check.ownAddresses, check.lookup).then((checked) => {
+      if (settled) return;
+      if (!checked.ok) return fail(checked.why);
+      try {
+        open(checked.address);
+      } catch (error) {
+        // net.connect throws at once for what it cannot even try (a port out of range).
+        fail((error as Error).message);
+      }
     }, (error: NodeJS.ErrnoException) => fail(describeDialFailure(error, timeoutMs)));
   });
 }
