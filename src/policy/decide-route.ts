@@ -8,8 +8,7 @@
  * another SSH port, other alternate hosts), guessing could send them somewhere they did
  * not mean; the request is refused as ambiguous and they connect by name instead.
  */
-import type { Route } from '../inventory/route.js';
-import { sameWay } from '../inventory/route.js';
+import { sameWay, type Route } from '../inventory/route.js';
 import { decide, type AccessRequest, type Decision, type RuleRef } from './decide.js';
 
 export type RouteRequest = Omit<AccessRequest, 'target' | 'access' | 'port' | 'login'>;

@@ -92,7 +92,7 @@ export class UpstreamPool {
     const { target, port } = route;
     const hops = this.hopsOrFail(target, route.chain, report);
     if (hops.length === 0) {
-      const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, null);
+      const { stream, address } = await this.tryAddresses(report, target, target, port, null);
       return { stream, address, via: null, release: () => {} };
     }
     const last = await this.connection(hops, hops.length - 1, report, target);
@@ -117,7 +117,7 @@ export class UpstreamPool {
     const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
     if (last) this.retain(last);
     try {
-      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, target, target, target.port, last);
+      const { stream: sock, address } = await this.tryAddresses(report, target, target, target.port, last);
       const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
       if (!stored) {
         sock.destroy();
@@ -211,7 +211,7 @@ export class UpstreamPool {
     if (parent) this.retain(parent);
     try {
       const started = Date.now();
-      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, destination, hop, hop.port, parent);
+      const { stream: sock, address } = await this.tryAddresses(report, destination, hop, hop.port, parent);
       const credential = hop.credential ? await this.deps.stores.credentials.get(hop.credential) : null;
       const refuse = (why: string) => {
         sock.destroy();
@@ -280,7 +280,7 @@ export class UpstreamPool {
    * `through`: `step.host`, then each alternate host, in order; every failure is reported.
    * A hop connection found gone on the way is that hop's failure, not the step's.
    */
-  private async tryAddresses<T extends Duplex>(report: FailureReport, final: Target, step: Target, port: number, through: Through): Promise<{ stream: T; address: string }> {
+  private async tryAddresses(report: FailureReport, final: Target, step: Target, port: number, through: Through): Promise<{ stream: Duplex; address: string }> {
     const failures: DialAttemptFailure[] = [];
     const timeoutMs = this.timeoutOf(step);
     for (const host of [step.host, ...step.alternateHosts]) {
@@ -288,11 +288,11 @@ export class UpstreamPool {
       const started = process.hrtime.bigint();
       const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        const stream = await (through
+        const stream: Duplex = await (through
           ? forwardThrough(through.client, host, port, timeoutMs)
           : dialTcp(host, port, timeoutMs, { ownAddresses: this.deps.ownAddresses, lookup: this.deps.lookup }));
         this.deps.observeDial?.(seconds(), 'ok');
-        return { stream: stream as T, address };
+        return { stream, address };
       } catch (error) {
         this.deps.observeDial?.(seconds(), 'failed');
         if (error instanceof HopLost && through) {
