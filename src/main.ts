@@ -11,6 +11,9 @@ import { AuditLog } from './audit/audit-log.js';
 import { parseSize } from './config/duration.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { UpstreamPool } from './upstream/upstream-pool.js';
+import { KEEPALIVE_COUNT_MAX } from './upstream/hop-client.js';
+import { gatewayAlgorithms } from './gateway/algorithms.js';
+import { localAddresses } from './inventory/special-addresses.js';
 import { loadVault, type Vault } from './vault/vault.js';
 import { ms } from './config/load-settings.js';
 
@@ -38,7 +41,10 @@ export function openRuntime(dataDir: string, logger: Logger = createLogger()): R
   return { dataDir, settings, stores, audit, logger, node, vault, close: async () => { audit.close(); await stores.close(); } };
 }
 
-/** The side that faces targets. */
+/**
+ * The side that faces targets. Its connections offer the algorithms of `ssh.algorithms`
+ * and send keepalives every `ssh.keepaliveInterval`, as the gateway's server side does.
+ */
 export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault'>, observeDial?: (seconds: number, outcome: 'ok' | 'failed') => void): UpstreamPool {
   const { settings } = runtime;
   return new UpstreamPool({
@@ -46,6 +52,9 @@ export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'v
     vault: runtime.vault,
     defaultTimeoutMs: (target) => ms(target.connectTimeout ?? settings.upstream.connectTimeout),
     idleCloseMs: ms(settings.upstream.idleClose),
+    algorithms: gatewayAlgorithms(settings.ssh.algorithms),
+    keepalive: { intervalMs: ms(settings.ssh.keepaliveInterval), countMax: KEEPALIVE_COUNT_MAX },
+    ownAddresses: localAddresses(),
     observeDial,
   });
 }

@@ -21,8 +21,10 @@ export type AuditBody =
       duration_ms: number; bytes_up: number; bytes_down: number; exit_status: number | null; recording: string | null; reason: EndReason;
       error?: string;
     }
-  | { type: 'command'; session: string; command: string }
-  | { type: 'file.transfer'; session: string; operation: string; path: string; bytes: number }
+  /** `truncated` when the typed line was longer than the extractor keeps. */
+  | { type: 'command'; session: string; command: string; truncated?: boolean }
+  /** `detail`: what else matters (the attributes a setstat changes, an unknown extension's name). */
+  | { type: 'file.transfer'; session: string; operation: string; path: string; bytes: number; detail?: string }
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }

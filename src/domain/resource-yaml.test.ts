@@ -147,6 +147,30 @@ describe('parseResourceYaml: errors name the file, the line and the field', () =
     assert.match(error.message, /unique/);
   });
 
+  test('an alias with no anchor is a file error, not a crash', () => {
+    assert.deepEqual(messagesOf('kind: Target\nname: db1\nhost: *nowhere\n'), [
+      'targets.yaml:1: Unresolved alias (the anchor must be set before the alias): nowhere',
+    ]);
+  });
+
+  test('aliases that expand without bound ("billion laughs") are a file error', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) levels.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
+    const [error, ...rest] = errorsOf(`kind: Target\nname: db1\nhost: a\n${levels.join('\n')}\n`);
+    assert.deepEqual(rest, []);
+    assert.equal(error.line, 1);
+    assert.match(error.message, /alias/i);
+  });
+
+  test('control characters from the file are shown escaped, one line per problem', () => {
+    const text = 'kind: Target\nname: "db1\\e[2J"\nhost: a\n"por\\nt": 22\n---\nkind: "Target\\nUser"\nname: x\n';
+    assert.deepEqual(messagesOf(text), [
+      'targets.yaml:2: Target db1\\u001b[2J: name must start with a letter or digit and hold only letters, digits, ".", "_" or "-" (at most 63)',
+      'targets.yaml:4: Target db1\\u001b[2J: unknown field "por\\u000at"',
+      'targets.yaml:6: kind must be one of User, Target, Role, Credential',
+    ]);
+  });
+
   test('a resource defined twice points at the first', () => {
     const text = 'kind: Target\nname: db1\nhost: a\n---\nkind: Role\nname: db1\n---\nkind: Target\nname: db1\nhost: b\n';
     assert.deepEqual(messagesOf(text), ['targets.yaml:8: Target db1: defined twice (first at line 1)']);

@@ -28,12 +28,21 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
 
   for (const doc of Array.isArray(documents) ? documents : [documents]) {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) errors.push({ file, line: lineAt(e.pos[0]), message: e.message.split('\n')[0] });
+      // yaml's messages go on with an excerpt of the file on further lines.
+      for (const e of doc.errors) errors.push({ file, line: lineAt(e.pos[0]), message: printable(firstLine(e.message)) });
       continue;
     }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // an empty document (a stray `---`)
     const startLine = lineAt(doc.contents.range?.[0] ?? 0);
-    const value = doc.toJS();
+    let value: unknown;
+    try {
+      // yaml reports two problems only here: an alias with no anchor before it, and one
+      // expanding past maxAliasCount (a "billion laughs" file). They are file errors too.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      errors.push({ file, line: startLine, message: printable(firstLine(error instanceof Error ? error.message : String(error))) });
+      continue;
+    }
     const result = ResourceSchema.safeParse(value, { reportInput: true });
     if (result.success) {
       parsed.push({ resource: result.data, file, line: startLine });
@@ -42,7 +51,7 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
     const label = resourceLabel(value);
     for (const issue of result.error.issues) {
       const line = lineOfPath(doc, issuePath(issue as z.core.$ZodIssue), lineAt) ?? startLine;
-      errors.push({ file, line, message: `${label}${describeIssue(issue as z.core.$ZodIssue)}` });
+      errors.push({ file, line, message: printable(`${label}${describeIssue(issue as z.core.$ZodIssue)}`) });
     }
   }
   errors.push(...duplicateErrors(parsed));
@@ -50,11 +59,30 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
   return parsed;
 }
 
+function firstLine(text: string): string {
+  return text.split(/\r\n|\r|\n/)[0].trim() || 'invalid YAML';
+}
+
+/**
+ * Characters that break a `file:line: message` line or that a terminal acts on: C0 and
+ * C1 controls, DEL, line and paragraph separators, bidirectional and invisible
+ * formatting. A file from elsewhere may put them in a key, a kind or a name.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const KINDS = new Set(['User', 'Target', 'Role', 'Credential']);
+
+/** `Target db1: `, naming a document by what it says it is, shortened when it says too much. */
 function resourceLabel(value: unknown): string {
   if (value && typeof value === 'object') {
     const { kind, name } = value as Record<string, unknown>;
-    if (typeof kind === 'string' && typeof name === 'string') return `${kind} ${name}: `;
-    if (typeof kind === 'string') return `${kind}: `;
+    if (typeof kind !== 'string' || !KINDS.has(kind)) return '';
+    if (typeof name === 'string' && name !== '') return `${kind} ${name.length > 64 ? `${name.slice(0, 64)}…` : name}: `;
+    return `${kind}: `;
   }
   return '';
 }

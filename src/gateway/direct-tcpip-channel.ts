@@ -58,10 +58,11 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
     });
     return false;
   }
-  const { target, access, port, rule } = outcome;
+  const { route, rule } = outcome;
+  const { target, access } = route;
   let upstream: UpstreamChannel;
   try {
-    upstream = await deps.upstream.open(target, port, (failed, failure) => background(deps.logger, 'upstream failure audit', auditUpstreamFailure(deps, who.userName, src, failed.name, failure)));
+    upstream = await deps.upstream.open(route, (failed, failure) => background(deps.logger, 'upstream failure audit', auditUpstreamFailure(deps, who.userName, src, failed.name, failure)));
   } catch (error) {
     const message = error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name} unreachable: ${String(error)}`;
     reject(OPEN_FAILURE.CONNECT_FAILED, message);

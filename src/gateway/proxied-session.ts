@@ -9,17 +9,17 @@ import path from 'node:path';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions, SessionAdmission } from './live-sessions.js';
 import type { Requester } from './access-check.js';
-import { checkSessionAccess, scpTransfer } from './session-access.js';
+import { checkSessionAccess } from './session-access.js';
+import { parseScpCommand } from './scp-command.js';
 import { relaySession, type SessionRelay } from './session-relay.js';
 
+import { sessionTaps } from './session-taps.js';
+import { takeEnv } from './session-env.js';
 import { TargetUnreachable } from '../upstream/upstream-pool.js';
 import { AsciicastWriter } from '../recording/asciicast-writer.js';
-import { CommandExtractor } from '../recording/command-extractor.js';
-import { SftpAudit } from '../recording/sftp-audit.js';
+import { background } from '../runtime/background.js';
 import { dataPath, ms } from '../config/load-settings.js';
 import type { Target } from '../domain/resources.js';
-
-export const FORWARDED_ENV = (name: string) => name === 'LANG' || name === 'TERM' || name.startsWith('LC_');
 
 export interface ProxiedConnection {
   deps: GatewayDeps;
@@ -31,6 +31,7 @@ export interface ProxiedConnection {
 }
 
 type Start = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
+interface ForwardingRefusal { access: 'agentForwarding' | 'x11'; what: string; reason: string }
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
@@ -40,28 +41,42 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   let relay: SessionRelay | null = null;
 
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
-  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => {
-    if (!FORWARDED_ENV(info.key)) return reject?.();
-    env[info.key] = info.val;
-    accept?.();
-  });
+  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => (takeEnv(env, info.key, info.val) ? accept?.() : reject?.()));
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => {
     if (pty) Object.assign(pty, info);
     relay?.resize(info.cols, info.rows, info.height, info.width);
     accept?.();
   });
   session.on('signal', (accept: Accept<void>, _reject: Reject, info: { name: string }) => { relay?.signal(info.name); accept?.(); });
-  // Agent and X11 forwarding to targets are not relayed by this version.
-  session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());
-  session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
+
+  // Agent and X11 forwarding to targets are not relayed by this version. OpenSSH asks for an
+  // agent without wanting a reply (and says nothing of a refused X11 request but that it
+  // failed), so the user is told why once the session's channel is open.
+  const notices: string[] = [];
+  const refused = new Set<ForwardingRefusal['access']>();
+  const refuseForwarding = (refusal: ForwardingRefusal) => (_accept: unknown, reject: Reject) => {
+    reject?.();
+    // Once per kind: a client repeating the request gets no more events or notices.
+    if (refused.has(refusal.access)) return;
+    refused.add(refusal.access);
+    const { deps, who, src } = context;
+    notices.push(`jumpgate: ${who.userName} may not forward ${refusal.what} to ${targetName} (${refusal.reason})`);
+    background(deps.logger, 'audit of a refused forwarding', deps.audit.record({
+      type: 'access.denied', user: who.userName, src, access: refusal.access, target: targetName,
+      destination: explicitLogin ? `${explicitLogin}@${targetName}` : targetName, login: explicitLogin, reason: refusal.reason,
+    }));
+  };
+  session.on('auth-agent', refuseForwarding({ access: 'agentForwarding', what: 'an agent', reason: 'agent forwarding is not relayed to targets' }));
+  session.on('x11', refuseForwarding({ access: 'x11', what: 'X11', reason: 'X11 forwarding is not relayed to targets' }));
 
   const begin = (accept: Accept<ServerChannel>, start: Start) => {
     const channel = accept?.();
     if (!channel) return;
-    void startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
+    for (const notice of notices.splice(0)) channel.stderr.write(notice + (pty ? '\r\n' : '\n'));
+    background(context.deps.logger, 'proxied session', startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
       context.deps.logger.error('proxied session failed', { src: context.src, error });
       refuse(channel, 'jumpgate: internal error');
-    });
+    }));
   };
   session.on('shell', (accept: Accept<ServerChannel>) => begin(accept, { kind: 'shell' }));
   session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => begin(accept, { kind: 'exec', command: info.command }));
@@ -83,7 +98,7 @@ export async function startProxied(
   pty: PseudoTtyInfo | null, env: Record<string, string>,
 ): Promise<SessionRelay | null> {
   const { deps, who, src } = context;
-  const scp = start.kind === 'exec' ? scpTransfer(start.command) : null;
+  const scp = start.kind === 'exec' ? parseScpCommand(start.command) : null;
   const access = start.kind === 'sftp' || scp ? 'sftp' : 'session';
   const decision = await checkSessionAccess(deps, who, targetName, explicitLogin, access);
   if (!decision.allowed) {
@@ -127,24 +142,29 @@ export async function startProxied(
     : null;
   const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
 
-  const audit = (body: { type: 'command'; command: string } | { type: 'file.transfer'; operation: string; path: string; bytes: number }) =>
-    void deps.audit.record({ ...body, user: who.userName, src, session: registered.id });
+  type Recorded = { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number; detail?: string };
+  const audit = (body: Recorded) => background(deps.logger, `audit of a ${body.type}`, deps.audit.record({ ...body, user: who.userName, src, session: registered.id }));
   if (start.kind === 'exec') audit({ type: 'command', command: start.command });
-  const extractor = start.kind === 'shell' ? new CommandExtractor() : null;
-  const sftp = start.kind === 'sftp' ? new SftpAudit((op) => audit({ type: 'file.transfer', ...op })) : null;
-
-  relay = relaySession(channel, upstreamChannel, {
-    input: extractor ? (data) => extractor.feed(data).forEach((command) => audit({ type: 'command', command }))
-      : sftp ? (data) => sftp.request(data) : undefined,
-    output: sftp ? (data) => sftp.response(data) : undefined,
-    recording,
-  }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
-
-  void relay.done.then((result) => {
-    sftp?.end();
-    if (scp) audit({ type: 'file.transfer', operation: `scp ${scp.operation}`, path: scp.path, bytes: scp.operation === 'upload' ? result.bytesUp : result.bytesDown });
-    registered.finish({ reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null });
+  const watch = sessionTaps(start.kind, scp, {
+    command: ({ command, truncated }) => audit({ type: 'command', command, ...(truncated ? { truncated } : {}) }),
+    fileTransfer: (operation) => audit({ type: 'file.transfer', ...operation }),
+    // A transfer the audit cannot follow must not go on unaudited: the session ends.
+    blind: (reason) => {
+      deps.logger.warn('file transfer audit lost track; ending the session', { src, session: registered.id, reason });
+      relay?.stop('error', `jumpgate: the gateway cannot audit this file transfer (${reason}); closing`);
+    },
   });
+
+  relay = relaySession(channel, upstreamChannel, { ...watch.taps, recording }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
+
+  background(deps.logger, 'proxied session end', relay.done.then((result) => {
+    watch.end();
+    const blind = watch.failure();
+    registered.finish({
+      reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null,
+      ...(blind ? { error: `file transfer audit: ${blind}` } : {}),
+    });
+  }));
   return relay;
 }
 

@@ -32,14 +32,3 @@ export async function checkSessionAccess(
   if (decision.outcome === 'need') return fail(`${describeGrant(decision.grant)} needs a second factor (TOTP)`);
   return { allowed: true, target, login, rule: decision.grant.rule, ruleName: describeGrant(decision.grant) };
 }
-
-/** Legacy scp runs `scp -t PATH` (upload) or `scp -f PATH` (download) on the target. */
-export function scpTransfer(command: string): { operation: 'upload' | 'download'; path: string } | null {
-  const match = /^\s*scp\s+((?:-[a-zA-Z]+\s+)*)(.*)$/.exec(command);
-  if (!match) return null;
-  const flags = match[1];
-  const path = match[2].trim().replace(/^'(.*)'$/, '$1');
-  if (/-[a-zA-Z]*t/.test(flags)) return { operation: 'upload', path };
-  if (/-[a-zA-Z]*f/.test(flags)) return { operation: 'download', path };
-  return null;
-}

@@ -4,7 +4,7 @@
  * and exits 1 (SPEC §2.4).
  */
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
-import { FORWARDED_ENV } from './proxied-session.js';
+import { takeEnv } from './session-env.js';
 
 export interface HowToConnect {
   user: string;
@@ -41,19 +41,19 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
     const channel = accept?.();
     if (!channel) return;
-    void help().then((text) => {
+    // The help lists the user's targets from the store; if that fails, the session still ends
+    // with status 1 and a line saying so, rather than an unhandled rejection.
+    const show = (text: string) => {
       channel.stderr.write(pty ? text.replace(/\n/g, '\r\n') : text);
       channel.exit(1);
       channel.end();
-    });
+    };
+    help().then(show, () => show('jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n'))
+      .catch(() => channel.destroy());
   };
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { if (pty) Object.assign(pty, info); accept?.(); });
-  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => {
-    if (!FORWARDED_ENV(info.key)) return reject?.();
-    env[info.key] = info.val;
-    accept?.();
-  });
+  session.on('env', (accept: Accept<void>, reject: Reject, info: { key: string; val: string }) => (takeEnv(env, info.key, info.val) ? accept?.() : reject?.()));
   session.on('signal', (accept: Accept<void>) => accept?.());
   session.on('shell', (accept: Accept<ServerChannel>) => {
     if (!pty) return refuseWithHelp(accept);

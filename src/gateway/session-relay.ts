@@ -10,10 +10,14 @@ import type { ServerChannel, ClientChannel } from 'ssh2';
 import type { AsciicastWriter } from '../recording/asciicast-writer.js';
 import type { EndReason } from '../domain/session.js';
 
+/**
+ * The taps see each chunk before it is passed on, so a tap that stops the relay keeps that
+ * chunk from the other side (a file watcher that fails closed relies on it).
+ */
 export interface RelayTaps {
   /** Client to target bytes (stdin). */
   input?(data: Buffer): void;
-  /** Target to client bytes (stdout and stderr). */
+  /** Target to client stdout: the channel's data, where SFTP and scp speak; stderr (RFC 4254 §5.2 extended data) is not shown. */
   output?(data: Buffer): void;
   recording?: AsciicastWriter | null;
 }
@@ -54,10 +58,12 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
   const onOutput = (data: Buffer) => {
     bytesDown += data.length;
     touch();
-    taps.output?.(data);
     taps.recording?.output(data);
   };
-  upstream.on('data', onOutput);
+  upstream.on('data', (data: Buffer) => {
+    onOutput(data);
+    taps.output?.(data);
+  });
   upstream.stderr.on('data', onOutput);
 
   channel.pipe(upstream);

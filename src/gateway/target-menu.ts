@@ -5,10 +5,26 @@
  */
 import type { PseudoTtyInfo, ServerChannel } from 'ssh2';
 import { reachableTargetList } from '../policy/reachable-targets.js';
-import { startProxied, type ProxiedConnection } from './proxied-session.js';
+import { refuse, startProxied, type ProxiedConnection } from './proxied-session.js';
+import { background } from '../runtime/background.js';
+import type { Target } from '../domain/resources.js';
 
+/**
+ * Characters of a choice the menu keeps: a number or `q`. What is typed past it is
+ * neither kept nor echoed, so a client that never presses Enter costs nothing.
+ */
+export const MENU_LINE_LIMIT = 16;
+
+/** Runs the menu on `channel`; it never rejects: a failure is logged and ends the channel. */
 export async function runTargetMenu(context: ProxiedConnection, channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>): Promise<void> {
-  const targets = await reachableTargetList(context.deps.stores, context.who.userName, 'session');
+  let targets: Target[];
+  try {
+    targets = await reachableTargetList(context.deps.stores, context.who.userName, 'session');
+  } catch (error) {
+    context.deps.logger.error('target menu failed', { src: context.src, error });
+    refuse(channel, 'jumpgate: internal error');
+    return;
+  }
   const say = (text: string) => channel.write(text.replace(/\n/g, '\r\n'));
   if (targets.length === 0) {
     say('jumpgate: no target is open to you for sessions; ask an operator\n');
@@ -38,13 +54,16 @@ export async function runTargetMenu(context: ProxiedConnection, channel: ServerC
         }
         channel.removeListener('data', onData);
         say(`connecting to ${target.name}...\n`);
-        void startProxied(context, channel, { kind: 'shell' }, target.name, null, pty, env);
+        background(context.deps.logger, 'proxied session from the menu', startProxied(context, channel, { kind: 'shell' }, target.name, null, pty, env).catch((error: unknown) => {
+          context.deps.logger.error('proxied session failed', { src: context.src, error });
+          refuse(channel, 'jumpgate: internal error');
+        }));
         return;
       }
       if (char === '\x03' || char === '\x04') return leave(1);
       if (char === '\x7f' || char === '\b') {
         if (line) { line = line.slice(0, -1); say('\b \b'); }
-      } else if (char >= ' ') {
+      } else if (char >= ' ' && line.length < MENU_LINE_LIMIT) {
         line += char;
         say(char);
       }

@@ -1,5 +1,5 @@
 /** Operational log lines on stderr: `ts level message key=value…`. Never pass secrets here. */
-import { printable } from './printable.js';
+import { printable, printableToken } from './printable.js';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -12,8 +12,7 @@ export interface Logger {
 
 /** A value as one token of the line: escaped (it may come from a client), quoted when it has spaces. */
 function formatValue(value: unknown): string {
-  const text = printable(String(value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value)));
-  return /[\s"=]/.test(text) ? `"${text.replace(/"/g, '\\"')}"` : text;
+  return printableToken(value instanceof Error ? value.message : typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
 }
 
 export function createLogger(minimum: Level = (process.env.JUMPGATE_LOG_LEVEL as Level) || 'info', write = (line: string) => process.stderr.write(line)): Logger {

@@ -18,3 +18,13 @@ test('a backslash is escaped, so an escape in the output is never the sender\'s'
   assert.equal(printable('a\\x0ab'), 'a\\\\x0ab');
 });
 
+
+test('a token is quoted only when it must be, and JSON stays JSON without raw controls', async () => {
+  const { printableToken, printableJson } = await import('./printable.js');
+  assert.equal(printableToken('alice'), 'alice');
+  assert.equal(printableToken('two words'), '"two words"');
+  assert.equal(printableToken('say "hi"\n'), '"say \\"hi\\"\\x0a"');
+  const json = printableJson({ name: 'a\x1b\x9b\u202eb' });
+  assert.equal(json, '{"name":"a\\u001b\\u009b\\u202eb"}');
+  assert.deepEqual(JSON.parse(json), { name: 'a\x1b\x9b\u202eb' });
+});

@@ -14,3 +14,19 @@ export function printable(text: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });
 }
+
+/** One token of a `key=value` line: escaped, and quoted when it holds spaces, quotes or `=`. */
+export function printableToken(text: string): string {
+  const shown = printable(text);
+  return /[\s"=]/.test(shown) ? `"${shown.replace(/"/g, '\\"')}"` : shown;
+}
+
+/**
+ * A value as JSON that is safe on a terminal: JSON.stringify escapes C0 controls but leaves
+ * DEL, C1 controls and Unicode formatting characters raw; those become `\uXXXX` too, which
+ * keeps the text valid JSON for whoever copies it.
+ */
+export function printableJson(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(UNSAFE_IN_JSON, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;

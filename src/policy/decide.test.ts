@@ -119,6 +119,18 @@ table('ports for jump and forward', [
   { name: 'ports replace the default: jump to 22 not listed', roles: [role('dba', { targets: ['db1'], access: ['jump'], ports: [5432] })], access: 'jump', port: 22, expect: 'deny: no rule grants port 22' },
 ]);
 
+// A target whose sshd listens on 2200: the port is the one the gateway dials (a route's).
+const on2200 = target({ port: 2200 });
+table('ports of a target whose SSH port is not 22', [
+  { name: 'no ports: jump to its SSH port', target: on2200, roles: [role('dba', jumpDb1)], access: 'jump', port: 2200, expect: 'allow' },
+  { name: 'no ports: never port 22 of its host', target: on2200, roles: [role('dba', jumpDb1)], access: 'jump', port: 22, expect: 'deny: no rule grants port 22' },
+  { name: 'no ports: no forward to port 22 either', target: on2200, roles: [role('dba', { targets: ['db1'], access: ['jump', 'forward'] })], access: 'forward', port: 22, expect: 'deny: no rule grants port 22' },
+  { name: 'ports [22]: 22 stands for its SSH port', target: on2200, roles: [role('dba', { ...jumpDb1, ports: [22] })], access: 'jump', port: 2200, expect: 'allow' },
+  { name: 'ports [22]: not the literal port 22 of its host', target: on2200, roles: [role('dba', { targets: ['db1'], access: ['jump', 'forward'], ports: [22] })], access: 'forward', port: 22, expect: 'deny: no rule grants port 22' },
+  { name: 'ports [2200]: its SSH port by number', target: on2200, roles: [role('dba', { ...jumpDb1, ports: [2200] })], access: 'jump', port: 2200, expect: 'allow' },
+  { name: 'ports [22, 5432]: a forward to a listed port', target: on2200, roles: [role('dba', { targets: ['db1'], access: ['forward'], ports: [22, 5432] })], access: 'forward', port: 5432, expect: 'allow' },
+]);
+
 table('logins for session and sftp', [
   { name: "no logins: the target's default login", target: target({ login: 'root' }), roles: [role('dba', { targets: ['db1'], access: ['session'] })], access: 'session', login: 'root', expect: 'allow' },
   { name: 'no logins: another login', target: target({ login: 'root' }), roles: [role('dba', { targets: ['db1'], access: ['session'] })], access: 'session', login: 'postgres', expect: 'deny: no rule grants login postgres' },

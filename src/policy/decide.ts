@@ -12,7 +12,7 @@ export interface AccessRequest {
   roles: readonly Role[];
   target: Target;
   access: AccessKind;
-  /** The requested port, for jump and forward. */
+  /** For jump and forward: the port the gateway will dial (a route's port, src/inventory/route.ts). */
   port?: number;
   /** The login on the target, for session and sftp. */
   login?: string;
@@ -80,10 +80,20 @@ function checkRule(rule: Rule, request: AccessRequest): Miss | null {
   return null;
 }
 
-/** A rule without `ports` grants the target's SSH port to jump, and no port to forward. */
+/**
+ * Whether a rule grants the port the gateway will dial.
+ *
+ * A rule without `ports` grants `jump` to the target's SSH port (its `port`) and nothing
+ * to `forward`. In a rule's `ports`, 22 stands for the target's SSH port, as `db1:22`
+ * in a request by name does (SPEC §2.1), so that `ports: [22]` grants ProxyJump to a
+ * target whose sshd listens on 2200, and the same destination asked by name (`db1:22`)
+ * or by address (`10.0.2.5:2200`) gets the same decision. It never grants the literal
+ * port 22 of such a target's host: that is another service, whatever listens there, and
+ * an operator who means it makes it a target of its own. Every other number is literal.
+ */
 function portGranted(rule: Rule, access: AccessKind, port: number, target: Target): boolean {
-  if (rule.ports) return rule.ports.includes(port);
-  return access === 'jump' && (port === 22 || port === target.port);
+  if (!rule.ports) return access === 'jump' && port === target.port;
+  return rule.ports.some((granted) => (granted === 22 ? target.port : granted) === port);
 }
 
 /** A rule without `logins` grants only the target's default login. */

@@ -9,7 +9,7 @@ export async function reachableTargetList(stores: Pick<Stores, 'users' | 'roles'
   const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((r) => r !== null);
   const targets = await stores.targets.list();
   return targets.filter((target) => {
-    const decision = decide({ user, roles, target, access, port: access === 'jump' ? 22 : undefined, mfaVerified: true });
+    const decision = decide({ user, roles, target, access, port: access === 'jump' ? target.port : undefined, mfaVerified: true });
     return decision.outcome === 'allow';
   });
 }

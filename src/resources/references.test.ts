@@ -64,4 +64,22 @@ describe('findReferenceProblems', () => {
   test('leaves unchanged resources alone', () => {
     assert.deepEqual(findReferenceProblems(view(), new Set()), []);
   });
+
+  test('a jump host needs a login and a credential, reported where the batch touches it', () => {
+    const hopView = (hopFields: Record<string, unknown>): MergedView => ({
+      users: new Map(), roles: new Map(), credentials: new Set(['hop-key']),
+      targets: targetMap(target('db1', 'dmz'), target('dmz', undefined, hopFields), target('lone', undefined, { credential: 'hop-key' })),
+    });
+    assert.deepEqual(findReferenceProblems(hopView({ credential: 'hop-key' }), new Set(['Target/dmz'])), [
+      { kind: 'Target', name: 'dmz', message: 'is the jump host (via) of db1 but has no login: the gateway logs into a jump host with its login and credential' },
+    ]);
+    assert.deepEqual(findReferenceProblems(hopView({}), new Set(['Target/db1'])), [
+      { kind: 'Target', name: 'db1', message: 'via dmz, which has no login or credential: the gateway logs into a jump host with its login and credential' },
+    ]);
+    assert.deepEqual(findReferenceProblems(hopView({ login: 'hop' }), new Set(['Target/db1', 'Target/dmz'])), [
+      { kind: 'Target', name: 'dmz', message: 'is the jump host (via) of db1 but has no credential: the gateway logs into a jump host with its login and credential' },
+    ]);
+    // A complete hop, and a target nobody jumps through (a ProxyJump-only target needs no login).
+    assert.deepEqual(findReferenceProblems(hopView({ login: 'hop', credential: 'hop-key' }), new Set(['Target/db1', 'Target/dmz', 'Target/lone'])), []);
+  });
 });

@@ -31,8 +31,24 @@ export function findReferenceProblems(view: MergedView, changed: ReadonlySet<str
     if (chain.problem && (touched('Target', target.name) || chain.names.some((n) => touched('Target', n)))) {
       problems.push({ kind: 'Target', name: target.name, message: chain.problem });
     }
+    const hop = target.via ? view.targets.get(target.via) : undefined;
+    if (!chain.problem && hop) problems.push(...jumpHostProblems(target, hop, touched));
   }
   return problems;
+}
+
+/**
+ * The gateway logs into a jump host with its own login and credential, never as a
+ * default user such as root: a hop without either can carry nothing. Reported on the
+ * resource of the batch, the hop itself or the target that names it.
+ */
+function jumpHostProblems(target: Target, hop: Target, touched: (kind: string, name: string) => boolean): ReferenceProblem[] {
+  const missing = [hop.login ? null : 'login', hop.credential ? null : 'credential'].filter((m) => m !== null).join(' or ');
+  if (!missing) return [];
+  const why = 'the gateway logs into a jump host with its login and credential';
+  if (touched('Target', hop.name)) return [{ kind: 'Target', name: hop.name, message: `is the jump host (via) of ${target.name} but has no ${missing}: ${why}` }];
+  if (touched('Target', target.name)) return [{ kind: 'Target', name: target.name, message: `via ${hop.name}, which has no ${missing}: ${why}` }];
+  return [];
 }
 
 /** Follows `via` from a target; reports a hop that does not exist or a cycle, naming the chain. */

@@ -8,7 +8,7 @@ import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Target } from '../domain/resources.js';
 import type { OpenedCredential } from '../resources/credential-secret.js';
 import { fingerprint } from '../domain/ssh-public-key.js';
-import { MODERN } from '../gateway/algorithms.js';
+import type { Ssh2Algorithms } from '../gateway/algorithms.js';
 import { formatDuration } from '../config/duration.js';
 import type { HostKeyVerdict } from './host-key-check.js';
 
@@ -18,9 +18,22 @@ export interface HopLogin {
   target: Target;
   credential: OpenedCredential | null;
   timeoutMs: number;
+  /** `ssh.algorithms`: the gateway's own connections offer what its server side offers. */
+  algorithms: Ssh2Algorithms;
+  keepalive: Keepalive;
   /** Decides whether the presented host key is acceptable (pinned or TOFU). */
   verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
 }
+
+/**
+ * `ssh.keepaliveInterval`, and how many unanswered keepalives end the connection (as
+ * OpenSSH's ServerAliveInterval and ServerAliveCountMax): a hop that died without a FIN,
+ * or behind a cut link, is noticed within interval × (countMax + 1).
+ */
+export interface Keepalive { intervalMs: number; countMax: number }
+
+/** Unanswered keepalives before a connection is given up: OpenSSH's ServerAliveCountMax default. */
+export const KEEPALIVE_COUNT_MAX = 3;
 
 export class HopError extends Error {
   constructor(readonly why: string, readonly mismatch?: { expected: string; presented: string }) {
@@ -39,6 +52,11 @@ function keyType(blob: Buffer): string {
  */
 export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Client; hostKey: PresentedKey; authenticated: boolean }> {
   const { target, credential } = login;
+  if (credential && !target.login) {
+    // Never a default user such as root: the operator says whom the gateway logs in as.
+    sock.destroy();
+    return Promise.reject(new HopError(`${target.name} has a credential but no login (set login on the target)`));
+  }
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     let presented: PresentedKey | null = null;
@@ -74,12 +92,14 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
 
     const config: ConnectConfig = {
       sock: sock as ConnectConfig['sock'],
-      username: target.login ?? 'root',
+      // Without a credential only the handshake is made; no login is ever attempted.
+      username: target.login ?? '',
       readyTimeout: login.timeoutMs,
-      keepaliveInterval: 15_000,
+      keepaliveInterval: login.keepalive.intervalMs,
+      keepaliveCountMax: login.keepalive.countMax,
       tryKeyboard: credential?.type === 'password',
       algorithms: {
-        kex: [...MODERN.kex], cipher: [...MODERN.ciphers], hmac: [...MODERN.macs], serverHostKey: [...MODERN.hostKeys],
+        kex: [...login.algorithms.kex], cipher: [...login.algorithms.cipher], hmac: [...login.algorithms.hmac], serverHostKey: [...login.algorithms.serverHostKey],
       } as ConnectConfig['algorithms'],
       hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
         const offered = { fingerprint: fingerprint(key), type: keyType(key) };
@@ -108,6 +128,9 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
   });
 }
 
+/** The hop connection itself is gone (not the step behind it): the failure is the hop's. */
+export class HopLost extends Error {}
+
 /** Opens a `direct-tcpip` channel through a connected hop, bounded by a timeout. */
 export function forwardThrough(client: Client, host: string, port: number, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
@@ -126,7 +149,7 @@ export function forwardThrough(client: Client, host: string, port: number, timeo
       });
     } catch (error) {
       clearTimeout(timer);
-      reject(new Error(`hop connection lost (${(error as Error).message})`));
+      reject(new HopLost(`hop connection lost (${(error as Error).message})`));
     }
   });
 }

@@ -1,8 +1,10 @@
 /**
  * Reaching targets through chains of hops, with one SSH connection per hop shared by
  * every channel through it: opened on demand, kept while in use, closed after
- * `upstream.idleClose`. A hop that dies fails its channels (ssh2 closes them) and is
- * dialed anew by the next request.
+ * `upstream.idleClose`. A hop connection whose transport ends (the hop died, its sshd
+ * was restarted, the hop before it dropped the channel, or keepalives went unanswered)
+ * is dead at once: it leaves the pool, its channels end, and the next request dials it
+ * anew, so a host key accepted with `target trust` is used from the next connection on.
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
@@ -10,11 +12,14 @@ import type { Client } from 'ssh2';
 import type { Target } from '../domain/resources.js';
 import type { Stores } from '../store/store.js';
 import type { Vault } from '../vault/vault.js';
+import type { Ssh2Algorithms } from '../gateway/algorithms.js';
+import type { Route } from '../inventory/route.js';
+import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 import { openCredential } from '../resources/credential-secret.js';
-import { hopsOf } from './chain.js';
-import { connectHop, forwardThrough, HopError, type PresentedKey } from './hop-client.js';
+import { connectHop, forwardThrough, HopError, HopLost, type Keepalive, type PresentedKey } from './hop-client.js';
 import { checkHostKey } from './host-key-check.js';
 import { dialTcp, DialError, formatHostPort } from './dial-tcp.js';
+import type { Lookup } from './dial-address.js';
 
 export interface DialAttemptFailure { hop: string; address: string; why: string; mismatch?: { expected: string; presented: string } }
 
@@ -31,6 +36,13 @@ export interface UpstreamDeps {
   /** Connect timeout of a target without its own `connectTimeout`. */
   defaultTimeoutMs(target: Target): number;
   idleCloseMs: number;
+  /** `ssh.algorithms`, for every connection the gateway makes to a hop or a target. */
+  algorithms: Ssh2Algorithms;
+  keepalive: Keepalive;
+  /** The gateway's own addresses, refused to its own dials unless a target names them. */
+  ownAddresses: ReadonlySet<string>;
+  /** The resolver for the gateway's own dials (tests replace it). */
+  lookup?: Lookup;
   /** Told how long each dial attempt took (metrics). */
   observeDial?(seconds: number, outcome: 'ok' | 'failed'): void;
 }
@@ -40,9 +52,12 @@ export type FailureReport = (target: Target, failure: DialAttemptFailure) => voi
 
 export interface HopConnection {
   key: string;
+  hop: Target;
   /** Short id, so a session listing shows which sessions share a connection. */
   label: string;
   client: Client;
+  /** The stream the client runs over: a TCP socket, or a channel of the hop before. */
+  transport: Duplex;
   hostKey: PresentedKey;
   latencyMs: number;
   address: string;
@@ -64,22 +79,26 @@ export interface UpstreamChannel {
   release(): void;
 }
 
+/** How the last step is reached: from the gateway itself, or through a hop connection. */
+type Through = HopConnection | null;
+
 export class UpstreamPool {
   private readonly connections = new Map<string, Promise<HopConnection>>();
 
   constructor(private readonly deps: UpstreamDeps) {}
 
-  /** A stream to `port` on the target, through its chain of hops if it has one. */
-  async open(target: Target, port: number, report: FailureReport): Promise<UpstreamChannel> {
-    const hops = await this.hopsFor(target, report);
+  /** A stream to the route's port on its target, through its chain of hops if it has one. */
+  async open(route: Pick<Route, 'target' | 'port' | 'chain'>, report: FailureReport): Promise<UpstreamChannel> {
+    const { target, port } = route;
+    const hops = this.hopsOrFail(target, route.chain, report);
     if (hops.length === 0) {
-      const { stream, address } = await this.tryAddresses<Duplex>(report, target, target, port, (host) => dialTcp(host, port, this.timeoutOf(target)));
+      const { stream, address } = await this.tryAddresses(report, target, target, port, null);
       return { stream, address, via: null, release: () => {} };
     }
     const last = await this.connection(hops, hops.length - 1, report, target);
     this.retain(last);
     try {
-      const { stream, address } = await this.tryAddresses(report, target, target, port, (host) => forwardThrough(last.client, host, port, this.timeoutOf(target)));
+      const { stream, address } = await this.tryAddresses(report, target, target, port, last);
       let released = false;
       return { stream, address, via: chainLabel(last), release: () => { if (!released) { released = true; this.release(last); } } };
     } catch (error) {
@@ -98,21 +117,27 @@ export class UpstreamPool {
     const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
     if (last) this.retain(last);
     try {
-      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, target, target, target.port, (host) => last
-        ? forwardThrough(last.client, host, target.port, this.timeoutOf(target))
-        : dialTcp(host, target.port, this.timeoutOf(target)));
+      const { stream: sock, address } = await this.tryAddresses(report, target, target, target.port, last);
       const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
-      if (!stored) throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+      if (!stored) {
+        sock.destroy();
+        throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+      }
       try {
         const session = await connectHop(sock, {
           target: { ...target, login },
           credential: openCredential(this.deps.vault(), stored),
           timeoutMs: this.timeoutOf(target),
+          algorithms: this.deps.algorithms,
+          keepalive: this.deps.keepalive,
           verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, target, presented),
         });
         let released = false;
         const release = () => { if (!released && last) { released = true; this.release(last); } };
         session.client.on('close', release);
+        // A forwarded channel that ends leaves ssh2's client waiting for a close that the
+        // hop sends only after ours: end it, so the session and its channels end too.
+        session.client.on('end', () => sock.destroy());
         return { client: session.client, hostKey: session.hostKey, release };
       } catch (error) {
         throw this.failed(report, target, target, address, error instanceof HopError ? error.why : String(error), error instanceof HopError ? error.mismatch : undefined);
@@ -150,13 +175,14 @@ export class UpstreamPool {
   private async hopsFor(target: Target, report: FailureReport): Promise<Target[]> {
     if (!target.via) return [];
     const targets = new Map((await this.deps.stores.targets.list()).map((t) => [t.name, t]));
-    try {
-      return hopsOf(target, (name) => targets.get(name) ?? null);
-    } catch (error) {
-      const failure = { hop: target.via, address: target.via, why: (error as Error).message };
-      report(target, failure);
-      throw new TargetUnreachable(target.name, [failure]);
-    }
+    return this.hopsOrFail(target, hopChain(target, (name) => targets.get(name)), report);
+  }
+
+  private hopsOrFail(target: Target, chain: HopChain, report: FailureReport): Target[] {
+    if (chain.ok) return chain.hops;
+    const failure = { hop: chain.at, address: chain.at, why: chain.problem };
+    report(target, failure);
+    throw new TargetUnreachable(target.name, [failure]);
   }
 
   private timeoutOf(target: Target): number {
@@ -181,40 +207,43 @@ export class UpstreamPool {
   /** `destination`: the target the caller wants, named in every failure. */
   private async dialHop(chain: Target[], index: number, key: string, report: FailureReport, destination: Target): Promise<HopConnection> {
     const hop = chain[index];
-    const final = destination;
     const parent = index > 0 ? await this.connection(chain, index - 1, report, destination) : null;
     if (parent) this.retain(parent);
     try {
       const started = Date.now();
-      const { stream: sock, address } = await this.tryAddresses<Duplex>(report, final, hop, hop.port, (host) => parent
-        ? forwardThrough(parent.client, host, hop.port, this.timeoutOf(hop))
-        : dialTcp(host, hop.port, this.timeoutOf(hop)));
+      const { stream: sock, address } = await this.tryAddresses(report, destination, hop, hop.port, parent);
       const credential = hop.credential ? await this.deps.stores.credentials.get(hop.credential) : null;
-      if (hop.credential && !credential) throw this.failed(report, final, hop, address, `credential ${hop.credential} does not exist`);
-      if (!credential && hop !== destination) throw this.failed(report, final, hop, address, 'no credential to log into this hop (set credential and login)');
+      const refuse = (why: string) => {
+        sock.destroy();
+        return this.failed(report, destination, hop, address, why);
+      };
+      if (hop.credential && !credential) throw refuse(`credential ${hop.credential} does not exist`);
+      if (!credential && hop !== destination) throw refuse('no credential to log into this hop (set credential and login)');
       let session;
       try {
         session = await connectHop(sock, {
           target: hop,
           credential: credential ? openCredential(this.deps.vault(), credential) : null,
           timeoutMs: this.timeoutOf(hop),
+          algorithms: this.deps.algorithms,
+          keepalive: this.deps.keepalive,
           verifyHostKey: (presented) => checkHostKey(this.deps.stores.hostKeys, hop, presented),
         });
       } catch (error) {
         const why = error instanceof HopError ? error.why : String(error);
-        throw this.failed(report, final, hop, address, why, error instanceof HopError ? error.mismatch : undefined);
+        throw this.failed(report, destination, hop, address, why, error instanceof HopError ? error.mismatch : undefined);
       }
       const connection: HopConnection = {
-        key, label: `${hop.name}#${randomBytes(2).toString('hex')}`, client: session.client, hostKey: session.hostKey,
+        key, hop, label: `${hop.name}#${randomBytes(2).toString('hex')}`, client: session.client, transport: sock, hostKey: session.hostKey,
         latencyMs: Date.now() - started, address, authenticated: session.authenticated, refs: 0, dead: false, parent, idleTimer: null,
       };
-      session.client.on('error', () => {});
-      session.client.on('close', () => {
-        connection.dead = true;
-        if (connection.idleTimer) clearTimeout(connection.idleTimer);
-        void this.connections.get(key)?.then((c) => { if (c === connection) this.connections.delete(key); }, () => {});
-        if (parent) this.release(parent);
-      });
+      const die = () => this.bury(connection);
+      // ssh2 emits 'close' only once the stream under it closes; a forwarded channel whose
+      // far end went away only ends (its close waits for ours), and a keepalive timeout
+      // is an 'error'. Each of them is the end of this connection.
+      session.client.on('end', die);
+      session.client.on('close', die);
+      session.client.on('error', die);
       this.scheduleIdle(connection);
       return connection;
     } catch (error) {
@@ -223,25 +252,53 @@ export class UpstreamPool {
     }
   }
 
+  /**
+   * A hop connection is dead: it leaves the pool at once and gives its parent back, and
+   * its stream is destroyed. Over a TCP socket that closes it; over a channel of the hop
+   * before, it sends that hop our EOF and CLOSE, whose answer makes ssh2 end every channel
+   * through this connection (RFC 4254 §5.3), which ends the sessions relayed over them.
+   */
+  private bury(connection: HopConnection): void {
+    if (connection.dead) return;
+    connection.dead = true;
+    if (connection.idleTimer) clearTimeout(connection.idleTimer);
+    connection.idleTimer = null;
+    const pending = this.connections.get(connection.key);
+    void pending?.then((c) => { if (c === connection && this.connections.get(connection.key) === pending) this.connections.delete(connection.key); }, () => {});
+    if (connection.parent) this.release(connection.parent);
+    connection.transport.destroy();
+  }
+
   private failed(report: FailureReport, final: Target, hop: Target, address: string, why: string, mismatch?: { expected: string; presented: string }): TargetUnreachable {
     const failure = { hop: hop.name, address, why, mismatch };
     report(final, failure);
     return new TargetUnreachable(final.name, [failure]);
   }
 
-  /** Tries `step.host`, then each alternate host, in order; every failure is reported. */
-  private async tryAddresses<T extends Duplex>(report: FailureReport, final: Target, step: Target, port: number, attempt: (host: string) => Promise<T>): Promise<{ stream: T; address: string }> {
+  /**
+   * Reaches `port` of `step` from the gateway itself, or through the hop connection
+   * `through`: `step.host`, then each alternate host, in order; every failure is reported.
+   * A hop connection found gone on the way is that hop's failure, not the step's.
+   */
+  private async tryAddresses(report: FailureReport, final: Target, step: Target, port: number, through: Through): Promise<{ stream: Duplex; address: string }> {
     const failures: DialAttemptFailure[] = [];
+    const timeoutMs = this.timeoutOf(step);
     for (const host of [step.host, ...step.alternateHosts]) {
       const address = formatHostPort(host, port);
       const started = process.hrtime.bigint();
       const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
-        const stream = await attempt(host);
+        const stream: Duplex = await (through
+          ? forwardThrough(through.client, host, port, timeoutMs)
+          : dialTcp(host, port, timeoutMs, { ownAddresses: this.deps.ownAddresses, lookup: this.deps.lookup }));
         this.deps.observeDial?.(seconds(), 'ok');
         return { stream, address };
       } catch (error) {
         this.deps.observeDial?.(seconds(), 'failed');
+        if (error instanceof HopLost && through) {
+          this.bury(through);
+          throw this.failed(report, final, through.hop, through.address, 'connection lost');
+        }
         const failure = { hop: step.name, address, why: error instanceof DialError ? error.why : (error as Error).message };
         failures.push(failure);
         report(final, failure);

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { AuditEvent } from '../helpers/gateway.js';
 import { allOutput, describeRun } from '../helpers/ssh-client.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
-import { startWorld } from '../helpers/world.js';
+import { startProxiedWorld, startWorld } from '../helpers/world.js';
 
 const RFC3339_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$/;
 const SRC = /^127\.0\.0\.1:\d+$/;
@@ -100,5 +100,41 @@ describe('audit trail', () => {
       out.includes(altered.id) || new RegExp(`\\b${lineNo}\\b`).test(out),
       `audit verify should name event ${altered.id} (line ${lineNo}):\n${describeRun(r)}`,
     );
+  });
+});
+
+describe('outside text reaches the operator escaped', () => {
+  const w = suiteFixture(() => startProxiedWorld({
+    extraYaml: async ({ login }) => `kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [session]
+    logins: [${login}]
+`,
+  }));
+
+  // What a user types is theirs to choose: a newline to forge a line of `jumpgate audit`,
+  // escape sequences to retitle the operator's window or clear the screen, a bidi override.
+  const command = 'echo hi\n2026-01-01T00:00:00.000Z  auth.success     root\x1b]0;pwned\x07\x1b[2J\u202eexe.txt';
+
+  test('jumpgate audit shows a command as one escaped line, and -o json keeps it exactly', { timeout: 60_000 }, async () => {
+    // The target's shell runs it as two lines (the second is no command there): what matters
+    // is how the operator is shown it.
+    const r = await w.alice.run(['-p', String(w.gateway.port), 'alice+db1@127.0.0.1', command]);
+    assert.match(r.stdout, /^hi$/m, describeRun(r));
+    await w.gateway.waitForAuditEvent((e) => e.type === 'command' && e.command === command);
+
+    const text = await w.gateway.jumpgate(['audit', '--type', 'command']);
+    assert.equal(text.code, 0, describeRun(text));
+    const lines = text.stdout.split('\n').filter((line) => line !== '');
+    assert.equal(lines.length, 1, `one event, one line:\n${text.stdout}`);
+    assert.match(lines[0], /^\d{4}-\d\d-\d\dT[\d:.]+Z  command /);
+    assert.doesNotMatch(text.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/u, 'no control or bidi character reaches the terminal');
+    assert.ok(lines[0].includes('command="echo hi\\x0a2026-01-01T00:00:00.000Z  auth.success     root\\x1b]0;pwned\\x07\\x1b[2J\\u{202e}exe.txt"'), lines[0]);
+
+    const json = await w.gateway.jumpgate(['audit', '--type', 'command', '-o', 'json']);
+    assert.equal(json.code, 0, describeRun(json));
+    assert.equal((JSON.parse(json.stdout.trim()) as AuditEvent).command, command, 'the trail keeps what was run, byte for byte');
   });
 });

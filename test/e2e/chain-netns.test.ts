@@ -13,12 +13,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CHAIN_ADDRESSES, ECHO_PORT, listSessions, startChainWorld, type ChainWorld, type SessionRow } from '../helpers/chain-world.js';
+import { CHAIN_ADDRESSES, CHAIN_KEEPALIVE_SECONDS, ECHO_PORT, listSessions, startChainWorld, type ChainWorld, type SessionRow } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
 import { removeNamespaces, requireNetworkNamespaces, tcpProbe } from '../helpers/netns.js';
+import { newKeyPair } from '../helpers/keys.js';
 import { freePort } from '../helpers/ports.js';
 import { run, type TrackedProcess } from '../helpers/processes.js';
 import { describeRun, waitForLocalForward } from '../helpers/ssh-client.js';
+import type { RunResult } from '../helpers/processes.js';
 import { echoRoundTrip, sha256 } from '../helpers/tcp-echo.js';
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, detail: () => string = () => ''): Promise<void> {
@@ -212,5 +214,104 @@ describe('a two-hop jump chain through network namespaces', () => {
     assert.match(r.stdout, line('core-jump', a.coreJump, coreJump.hostKeyFingerprint));
     assert.match(r.stdout, line('dmz-jump', a.dmzJump, dmzJump.hostKeyFingerprint));
     assert.match(r.stdout, line('db1', a.db1, db1.hostKeyFingerprint));
+  });
+  // ---------------------------------------------------------------------------
+  // A hop that dies. These run last: they crash, cut and re-key dmz-jump.
+
+  /** `jumpgate: ...` as the OpenSSH client prints a refused channel, for assertion messages. */
+  const jumpgateLine = (stderr: string): string => stderr.split('\n').find((l) => l.includes('jumpgate:')) ?? '(no jumpgate: line in stderr)';
+
+  /**
+   * One ssh -J session through both hops that prints "ready" and then waits; with no
+   * keepalives of its own towards db1, so only the gateway can notice the path is gone.
+   * Resolves with the client and the session's id in `jumpgate sessions`.
+   */
+  async function openWatchedSession(): Promise<{ client: TrackedProcess; id: string }> {
+    const { alice, login } = world();
+    const before = new Set((await liveDb1Sessions()).map((s) => s.id));
+    const client = alice.spawn(['-o', 'ServerAliveInterval=0', '-J', 'gate', `${login}@db1`, 'echo ready; sleep 600']);
+    try {
+      await waitFor('the session printed ready', () => client.stdout().includes('ready'), 45_000, () => client.stderr());
+      let mine: SessionRow[] = [];
+      await waitFor('the session is listed', async () => (mine = (await liveDb1Sessions()).filter((s) => !before.has(s.id))).length === 1, 10_000);
+      return { client, id: mine[0].id };
+    } catch (e) {
+      await client.kill();
+      throw e;
+    }
+  }
+
+  /** `ssh -J gate db1 echo WORD`, expecting it to work. */
+  async function jumpWorks(word: string): Promise<void> {
+    const { alice, login } = world();
+    const r = await alice.run(['-J', 'gate', `${login}@db1`, `echo ${word}`], { timeoutMs: 45_000 });
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, new RegExp(`^${word}$`, 'm'));
+  }
+
+  async function jumpRefused(): Promise<RunResult> {
+    const { alice, login } = world();
+    const r = await alice.run(['-J', 'gate', `${login}@db1`, 'echo should-not-run'], { timeoutMs: 45_000 });
+    assert.notEqual(r.code, 0, describeRun(r));
+    assert.doesNotMatch(r.stdout, /should-not-run/);
+    return r;
+  }
+
+  test('when dmz-jump\'s sshd dies, its sessions end, requests name it, and it is dialed anew once back', { timeout: 180_000 }, async () => {
+    const w = world();
+    const { client, id } = await openWatchedSession();
+    try {
+      await w.crashDmzJump();
+      // The session through the dead hop ends, and is recorded as ended.
+      await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === id, 20_000);
+      await waitFor('the client of the cut-off session exits', () => !client.isAlive(), 20_000, () => client.stderr());
+
+      const refused = await jumpRefused();
+      const expected = `jumpgate: db1 unreachable: hop dmz-jump ${CHAIN_ADDRESSES.dmzJump}:22 connection refused`;
+      assert.ok(refused.stderr.includes(expected), `expected: ${expected}\nactual:   ${jumpgateLine(refused.stderr)}\n${describeRun(refused)}`);
+    } finally {
+      await client.kill();
+    }
+    await w.restartDmzJump();
+    await jumpWorks('dmz-jump-is-back');
+  });
+
+  test('a silently cut link behind core-jump is noticed within the keepalive bound', { timeout: 180_000 }, async () => {
+    const w = world();
+    await jumpWorks('before-the-cut');
+    const { client, id } = await openWatchedSession();
+    try {
+      await w.setCoreDmzLink('down');
+      // Three unanswered keepalives and one more interval; the rest is slack for a loaded machine.
+      const bound = CHAIN_KEEPALIVE_SECONDS * 4 * 1000;
+      await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === id, bound + 12_000);
+      await waitFor('the client of the cut-off session exits', () => !client.isAlive(), 20_000, () => client.stderr());
+
+      const refused = await jumpRefused();
+      assert.match(refused.stderr, new RegExp(`jumpgate: db1 unreachable: hop dmz-jump ${CHAIN_ADDRESSES.dmzJump.replace(/\./g, '\\.')}:22 `), describeRun(refused));
+    } finally {
+      await client.kill();
+      await w.setCoreDmzLink('up');
+    }
+    await jumpWorks('after-the-cut');
+  });
+
+  test('after dmz-jump\'s host key changes, jumpgate target trust takes effect without restarting the gateway', { timeout: 180_000 }, async () => {
+    const w = world();
+    await jumpWorks('before-the-new-key');
+    const oldKey = w.dmzJump.hostKeyFingerprint;
+    const newKey = await newKeyPair('ssh_host_ed25519_key', 'dmz-jump-rebuilt');
+    await w.crashDmzJump();
+    await w.restartDmzJump(newKey);
+
+    const refused = await jumpRefused();
+    const expected = `jumpgate: db1 unreachable: hop dmz-jump ${CHAIN_ADDRESSES.dmzJump}:22 host key mismatch: expected ${oldKey}, presented ${newKey.fingerprint} (if the change is expected: jumpgate target trust dmz-jump)`;
+    assert.ok(refused.stderr.includes(expected), `expected: ${expected}\nactual:   ${jumpgateLine(refused.stderr)}\n${describeRun(refused)}`);
+    await w.gateway.waitForAuditEvent((e) => e.type === 'hostkey.mismatch' && e.hop === 'dmz-jump' && e.presented === newKey.fingerprint);
+
+    const trust = await w.gateway.jumpgate(['target', 'trust', 'dmz-jump']);
+    assert.equal(trust.code, 0, describeRun(trust));
+    assert.ok(trust.stdout.includes(newKey.fingerprint), describeRun(trust));
+    await jumpWorks('after-trust');
   });
 });

@@ -17,6 +17,8 @@ import { osLogin } from '../helpers/sshd.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { sha256 } from '../helpers/tcp-echo.js';
 import { startProxiedWorld } from '../helpers/world.js';
+import { openRawSftp } from '../helpers/raw-sftp.js';
+import { PFLAG, request } from '../helpers/sftp-wire.js';
 
 /** A predicate true for events written after this call. */
 function newSince(g: Gateway): (e: AuditEvent) => boolean {
@@ -34,6 +36,8 @@ function sameBytes(a: string, b: string): void {
 
 describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
   let bob: SshClient;
+  /** carol may transfer files (access sftp) but run no commands. */
+  let carol: SshClient;
   /** Where the files live; the target runs on this machine, so it sees them too. */
   let files: string;
 
@@ -44,11 +48,26 @@ describe('file transfer through proxied sessions: scp, scp -O, sftp', () => {
         fs.mkdirSync(files);
         const bobKey = await makeKeyPair(gateway.workDir, 'bob', 'bob@laptop');
         bob = clientFor('bob', bobKey);
+        const carolKey = await makeKeyPair(gateway.workDir, 'carol', 'carol@laptop');
+        carol = clientFor('carol', carolKey);
         return `kind: User
 name: bob
 roles: [shell-only]
 keys:
   - ${bobKey.publicKey}
+---
+kind: User
+name: carol
+roles: [files-only]
+keys:
+  - ${carolKey.publicKey}
+---
+kind: Role
+name: files-only
+allow:
+  - targets: [db1]
+    access: [sftp]
+    logins: [${osLogin}]
 ---
 kind: Role
 name: dba
@@ -128,7 +147,8 @@ allow:
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp upload', dest);
     assert.equal(e.user, 'alice');
-    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+    // The file's size, not the stream's: the protocol's records and status bytes are not the file.
+    assert.equal(e.bytes, fs.statSync(src).size, JSON.stringify(e));
   });
 
   test('legacy scp -O downloads a file byte for byte, audited as scp download', { timeout: 90_000 }, async () => {
@@ -139,7 +159,7 @@ allow:
     assert.equal(r.code, 0, describeRun(r));
     sameBytes(src, dest);
     const e = await waitTransfer(fresh, 'scp download', src);
-    assert.ok(typeof e.bytes === 'number' && e.bytes >= fs.statSync(src).size, JSON.stringify(e));
+    assert.equal(e.bytes, fs.statSync(src).size, JSON.stringify(e));
   });
 
   test('sftp -b: put, rename, get, rm, each audited', { timeout: 90_000 }, async () => {
@@ -210,5 +230,139 @@ allow:
       assert.equal(e.access, 'sftp', JSON.stringify(e));
     }
     assert.equal(transfers(fresh).length, 0, JSON.stringify(transfers(fresh)));
+  });
+
+  test('an sftp-only grant runs no command dressed as scp: carol is refused, and the command does not run', { timeout: 120_000 }, async () => {
+    const marker = path.join(files, 'carol-marker');
+    const landing = path.join(files, 'carol-x');
+    const commands = [
+      `scp -t ${landing}; id`,
+      `scp -t ${landing}; touch ${marker}`,
+      `scp -t ${landing} && touch ${marker}`,
+      `scp -t ${landing} | touch ${marker}`,
+      `scp -t $(touch ${marker})`,
+      `scp -t \`touch ${marker}\``,
+      `scp -t ${landing}\ntouch ${marker}`,
+      `scp -f /etc/hostname > ${marker}`,
+      `scp -t ${landing} ${marker}`,
+    ];
+    const fresh = newSince(w.gateway);
+    for (const command of commands) {
+      const r = await carol.run(['-p', String(w.gateway.port), 'carol+db1@127.0.0.1', command], { input: '' });
+      assert.equal(r.code, 1, `${JSON.stringify(command)}\n${describeRun(r)}`);
+      assert.match(r.stderr, new RegExp(`^jumpgate: carol may not reach ${osLogin}@db1 \\(no rule grants session access to db1\\)\\r?$`, 'm'), `${JSON.stringify(command)}\n${describeRun(r)}`);
+      assert.doesNotMatch(r.stdout, /uid=/, `id ran on the target: ${JSON.stringify(command)}\n${describeRun(r)}`);
+    }
+    assert.ok(!fs.existsSync(marker), 'a command carol smuggled behind scp ran on the target');
+    assert.ok(!fs.existsSync(landing), 'scp ran on the target');
+
+    await w.gateway.waitForAuditEvent(() => w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied').length >= commands.length);
+    const refusals = w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'access.denied');
+    assert.equal(refusals.length, commands.length, JSON.stringify(refusals, null, 1));
+    for (const e of refusals) {
+      assert.equal(e.user, 'carol');
+      assert.equal(e.access, 'session', JSON.stringify(e));
+    }
+    assert.equal(w.gateway.auditEvents().filter((e) => fresh(e) && e.type === 'session.start').length, 0);
+
+    // Positive control: her real legacy scp works both ways.
+    const src = makeFile('carol-up.bin', 200 * 1024 + 11);
+    const dest = path.join(files, 'carol-up.dest');
+    const up = await scp(carol, ['-O', '-q', src, `carol+db1@127.0.0.1:${dest}`]);
+    assert.equal(up.code, 0, describeRun(up));
+    sameBytes(src, dest);
+    const back = path.join(files, 'carol-back.bin');
+    const down = await scp(carol, ['-O', '-q', `carol+db1@127.0.0.1:${dest}`, back]);
+    assert.equal(down.code, 0, describeRun(down));
+    sameBytes(src, back);
+    const upload = await waitTransfer(fresh, 'scp upload', dest);
+    assert.equal(upload.user, 'carol');
+    await waitTransfer(fresh, 'scp download', dest);
+  });
+
+  test('sftp -b: ln -s, chmod, ln and cp are audited, with what they did', { timeout: 90_000 }, async () => {
+    const original = makeFile('links-original.bin', 4321);
+    const symlink = path.join(files, 'links-symlink');
+    const hardlink = path.join(files, 'links-hardlink');
+    const copy = path.join(files, 'links-copy.bin');
+    const fresh = newSince(w.gateway);
+    const r = await sftpBatch(w.alice, 'alice+db1', [
+      `ln -s ${original} ${symlink}`,
+      `chmod 640 ${original}`,
+      `ln ${original} ${hardlink}`,
+      `cp ${original} ${copy}`,
+      '',
+    ].join('\n'));
+    assert.equal(r.code, 0, describeRun(r));
+    assert.equal(fs.readlinkSync(symlink), original);
+    assert.equal(fs.statSync(original).mode & 0o777, 0o640);
+    assert.equal(fs.statSync(hardlink).ino, fs.statSync(original).ino);
+    sameBytes(original, copy);
+
+    await waitTransfer(fresh, 'symlink', `${symlink} -> ${original}`);
+    const chmod = await waitTransfer(fresh, 'setstat', original);
+    assert.equal(chmod.detail, 'mode 0640', JSON.stringify(chmod));
+    await waitTransfer(fresh, 'hardlink', `${hardlink} -> ${original}`);
+    await waitTransfer(fresh, 'copy-data', `${original} -> ${copy}`);
+    for (const e of transfers(fresh)) assert.equal(e.user, 'alice');
+  });
+
+  test('a crafted SFTP client that reuses an OPEN request id is cut off, and its second OPEN never reaches the target', { timeout: 90_000 }, async () => {
+    const decoy = makeFile('decoy.txt', 100);
+    // Had the second OPEN reached the target, it would have created this file.
+    const smuggled = path.join(files, 'created-by-the-second-open');
+    const fresh = newSince(w.gateway);
+    const sftp = await openRawSftp({ port: w.gateway.port, username: 'alice+db1', privateKeyPath: w.keys.alice.privateKeyPath });
+    const src = `127.0.0.1:${sftp.localPort}`;
+    try {
+      sftp.send(request.init());
+      await sftp.reply(2);
+      // A well-formed exchange first: the channel is a working SFTP session.
+      sftp.send(request.realpath(1, files));
+      await sftp.reply(104, 1);
+      sftp.send(Buffer.concat([request.open(7, decoy), request.open(7, smuggled, PFLAG.WRITE | PFLAG.CREAT)]));
+      const { exitStatus } = await sftp.closed;
+      assert.match(sftp.stderr(), /^jumpgate: the gateway cannot audit this file transfer \(sftp: request id 7 reused while outstanding\); closing\r?$/m);
+      assert.equal(exitStatus, 255);
+      assert.deepEqual(sftp.replies().filter((p) => p.type === 102), [], 'a handle came back for a request that should never have reached the target');
+    } finally {
+      sftp.end();
+    }
+    assert.ok(!fs.existsSync(smuggled), 'the second OPEN reached the target');
+    const end = await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.src === src);
+    assert.equal(end.kind, 'sftp');
+    assert.equal(end.reason, 'error');
+    assert.match(String(end.error), /request id 7 reused while outstanding/);
+    assert.deepEqual(transfers(fresh).filter((e) => e.src === src), []);
+
+    // Positive control: a real sftp session right after is not cut off.
+    const listed = await sftpBatch(w.alice, 'alice+db1', `ls ${decoy}\n`);
+    assert.equal(listed.code, 0, describeRun(listed));
+    assert.match(listed.stdout, /decoy\.txt/);
+  });
+
+  test('PuTTY pscp in legacy scp mode (-scp): uploads and downloads, each file audited with its exact size', { timeout: 90_000 }, async () => {
+    const ppk = `${w.keys.alice.privateKeyPath}.ppk`;
+    if (!fs.existsSync(ppk)) {
+      const converted = await run('puttygen', [w.keys.alice.privateKeyPath, '-O', 'private', '-o', ppk], { timeoutMs: 30_000 });
+      assert.equal(converted.code, 0, describeRun(converted));
+    }
+    const hostKey = await run('ssh-keygen', ['-l', '-f', path.join(w.gateway.dataDir, 'host_keys', 'ssh_host_ed25519_key.pub')]);
+    assert.equal(hostKey.code, 0, describeRun(hostKey));
+    const fingerprint = hostKey.stdout.split(/\s+/)[1];
+    const pscp = (args: string[]) => run('pscp', ['-scp', '-batch', '-q', '-P', String(w.gateway.port), '-i', ppk, '-hostkey', fingerprint, ...args], { timeoutMs: 60_000 });
+
+    const src = makeFile('pscp-up.bin', 777_777);
+    const dest = path.join(files, 'pscp-up.dest');
+    const back = path.join(files, 'pscp-back.bin');
+    const fresh = newSince(w.gateway);
+    const up = await pscp([src, `alice+db1@127.0.0.1:${dest}`]);
+    assert.equal(up.code, 0, describeRun(up));
+    sameBytes(src, dest);
+    const down = await pscp([`alice+db1@127.0.0.1:${dest}`, back]);
+    assert.equal(down.code, 0, describeRun(down));
+    sameBytes(src, back);
+    assert.equal((await waitTransfer(fresh, 'scp upload', dest)).bytes, 777_777);
+    assert.equal((await waitTransfer(fresh, 'scp download', dest)).bytes, 777_777);
   });
 });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { settingsWith, type AuditEvent } from '../helpers/gateway.js';
 import { makeKeyPair } from '../helpers/keys.js';
-import { run, type RunResult } from '../helpers/processes.js';
+import { run, spawnTracked, type RunResult } from '../helpers/processes.js';
 import { describeRun, type SshClient } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
@@ -266,6 +266,47 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   test('sessions kill of an unknown id fails with status 1', { timeout: 30_000 }, async () => {
     const r = await w.gateway.jumpgate(['sessions', 'kill', '0123456789abcdef']);
     assert.equal(r.code, 1, describeRun(r));
+  });
+
+  test('agent forwarding (ssh -A) is refused with a message and an access.denied event; the session runs without it', { timeout: 60_000 }, async () => {
+    const socket = path.join(w.gateway.workDir, `agent-${process.pid}.sock`);
+    const agent = spawnTracked('ssh-agent', ['-D', '-a', socket]);
+    try {
+      await waitFor(() => fs.existsSync(socket), 10_000, 'ssh-agent listening');
+      const fresh = newSince(w.gateway);
+      // IdentityAgent none (the test config) would unset SSH_AUTH_SOCK, and ssh forwards no agent it cannot reach.
+      const r = await w.alice.run(['-A', '-o', `IdentityAgent=${socket}`, '-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo "agent:[$SSH_AUTH_SOCK]"']);
+      assert.equal(r.code, 0, describeRun(r));
+      assert.match(r.stderr, /^jumpgate: alice may not forward an agent to db1 \(agent forwarding is not relayed to targets\)\r?$/m, describeRun(r));
+      assert.match(r.stdout, /^agent:\[\]$/m, 'the target got an agent');
+      const denied = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'access.denied' && e.access === 'agentForwarding');
+      assert.equal(denied.user, 'alice');
+      assert.equal(denied.target, 'db1');
+      assert.equal(denied.reason, 'agent forwarding is not relayed to targets');
+
+      // Positive control: the same agent at hand, without -A: no message and no refusal.
+      const quiet = newSince(w.gateway);
+      const plain = await w.alice.run(['-o', `IdentityAgent=${socket}`, '-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo plain']);
+      assert.equal(plain.code, 0, describeRun(plain));
+      assert.doesNotMatch(plain.stderr, /jumpgate:/, describeRun(plain));
+      const command = await w.gateway.waitForAuditEvent((e) => quiet(e) && e.type === 'command' && e.command === 'echo plain');
+      await w.gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === command.session);
+      assert.equal(w.gateway.auditEvents().filter((e) => quiet(e) && e.type === 'access.denied').length, 0);
+    } finally {
+      await agent.kill();
+    }
+  });
+
+  test('X11 forwarding (ssh -X) is refused with a message and an access.denied event; the session runs without it', { timeout: 60_000 }, async () => {
+    const fresh = newSince(w.gateway);
+    const env = { ...process.env, DISPLAY: '127.0.0.1:97', XAUTHORITY: path.join(w.gateway.workDir, 'Xauthority') };
+    const r = await w.alice.run(['-X', '-o', 'LogLevel=ERROR', '-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo "display:[$DISPLAY]"'], { env });
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stderr, /^jumpgate: alice may not forward X11 to db1 \(X11 forwarding is not relayed to targets\)\r?$/m, describeRun(r));
+    assert.match(r.stdout, /^display:\[\]$/m);
+    const denied = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'access.denied' && e.access === 'x11');
+    assert.equal(denied.user, 'alice');
+    assert.equal(denied.reason, 'X11 forwarding is not relayed to targets');
   });
 
   // Last: it takes the jump host down.

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runClientIn } from '../helpers/chain-world.js';
 import { cleanupAll } from '../helpers/cleanup.js';
-import { startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
+import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, newKeyPair, type KeyPair } from '../helpers/keys.js';
-import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe } from '../helpers/netns.js';
+import { addRoute, createNamespace, linkNamespaces, removeNamespaces, requireNetworkNamespaces, tcpProbe, writeNamespaceHosts } from '../helpers/netns.js';
 import { canConnect, freePort } from '../helpers/ports.js';
 import { describeRun, makeSshClient, type SshClient } from '../helpers/ssh-client.js';
 import { osLogin, startSshd, type Sshd } from '../helpers/sshd.js';
@@ -187,6 +187,78 @@ allow:
     }
   });
 
+  test('a host name that resolves to loopback, link-local or the gateway\'s own address is refused unless the target names it', { timeout: 120_000 }, async () => {
+    await requireNetworkNamespaces();
+    // The gateway runs in `ngw`, whose /etc/hosts (ip netns exec) gives names to special
+    // addresses; `nfar` next to it is an ordinary host that a name may reach.
+    const gw = await createNamespace('ngw');
+    const far = await createNamespace('nfar');
+    await linkNamespaces(gw, '10.231.204.1/30', far, '10.231.204.2/30');
+    writeNamespaceHosts(gw, [
+      '127.0.0.1 localhost',
+      '127.0.0.1 sneaky.test',
+      '169.254.169.254 metadata.test',
+      '10.231.204.1 own.test',
+      '10.231.204.2 fine.test',
+    ]);
+    const nsGateway = await startGateway({ netns: gw });
+    const key = await makeKeyPair(nsGateway.workDir, 'alice', 'alice@laptop');
+    // sshds where each name leads, so a refusal is the gateway's and not a closed port.
+    const [loopback, own, ordinary] = await Promise.all([
+      startSshd({ netns: gw, host: '127.0.0.1', port: 2201, authorizedKeys: [key.publicKey] }),
+      startSshd({ netns: gw, host: '10.231.204.1', port: 2202, authorizedKeys: [key.publicKey] }),
+      startSshd({ netns: far, host: '10.231.204.2', port: 22, authorizedKeys: [key.publicKey] }),
+    ]);
+    try {
+      const target = (name: string, host: string, port: number) => `kind: Target\nname: ${name}\nhost: ${host}\nport: ${port}\n`;
+      await nsGateway.apply([
+        `kind: User\nname: alice\nroles: [ops]\nkeys:\n  - ${key.publicKey}\n`,
+        'kind: Role\nname: ops\nallow:\n  - targets: ["*"]\n    access: [jump]\n',
+        target('loop-literal', '127.0.0.1', 2201),
+        target('loop-localhost', 'localhost', 2201),
+        target('loop-name', 'sneaky.test', 2201),
+        target('metadata', 'metadata.test', 80),
+        target('own-literal', '10.231.204.1', 2202),
+        target('own-name', 'own.test', 2202),
+        target('far-name', 'fine.test', 22),
+      ].join('---\n'));
+      const client = makeSshClient({ dir: nsGateway.workDir, gateUser: 'alice', gateHost: '127.0.0.1', gatePort: nsGateway.port, gateKey: key.privateKeyPath });
+      const jump = (name: string) => runClientIn(gw, 'ssh', client, ['-J', 'gate', `${osLogin}@${name}`, `echo reached-${name}`], 45_000);
+
+      // What a target names itself, by address or as localhost, and an ordinary name, are dialed.
+      for (const name of ['loop-literal', 'loop-localhost', 'own-literal', 'far-name']) {
+        const r = await jump(name);
+        assert.equal(r.code, 0, `${name}: ${describeRun(r)}`);
+        assert.match(r.stdout, new RegExp(`reached-${name}`));
+      }
+
+      const refusals: Array<[name: string, address: string, why: string]> = [
+        ['loop-name', 'sneaky.test:2201', 'resolves to 127.0.0.1 (loopback addresses are refused unless a target names them)'],
+        ['metadata', 'metadata.test:80', 'resolves to 169.254.169.254 (link-local addresses are refused unless a target names them)'],
+        ['own-name', 'own.test:2202', 'resolves to 10.231.204.1 (the gateway\'s own addresses are refused unless a target names them)'],
+      ];
+      for (const [name, address, why] of refusals) {
+        const r = await jump(name);
+        assert.notEqual(r.code, 0, describeRun(r));
+        assert.doesNotMatch(r.stdout, /reached-/);
+        const expected = `jumpgate: ${name} unreachable: ${address} ${why}`;
+        assert.ok(r.stderr.includes(expected), `expected: ${expected}\nactual:   ${jumpgateLine(r.stderr)}\n${describeRun(r)}`);
+        const failure = await nsGateway.waitForAuditEvent((e) => e.type === 'upstream.failure' && e.target === name);
+        assert.equal(failure.address, address);
+        assert.equal(failure.why, why);
+      }
+      const t = await nsGateway.jumpgate(['target', 'test', 'loop-name']);
+      assert.equal(t.code, 1, describeRun(t));
+      assert.match(t.stdout, /^FAIL\s+loop-name\s+sneaky\.test:2201\s+resolves to 127\.0\.0\.1 /m);
+    } finally {
+      try {
+        await nsGateway.stop();
+      } finally {
+        await Promise.all([loopback.stop(), own.stop(), ordinary.stop()]);
+      }
+    }
+  });
+
   test('a pinned hostKey that does not match the hop refuses the channel and audits both fingerprints', { timeout: 60_000 }, async () => {
     const hop = await startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey] });
     try {
@@ -297,6 +369,86 @@ allow:
     await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.session === cutOff, 10_000).catch((e: Error) => {
       throw new Error(`the session cut off by the dead hop (${String(cutOff)}) has no session.end event: ${e.message}`);
     });
+  });
+
+  test('a jump host without a login is refused at apply time, naming the target and login', { timeout: 60_000 }, async () => {
+    const file = gateway.writeFile('nologin-hop.yaml', `kind: Target
+name: nologin-hop
+host: 127.0.0.1
+port: 2
+credential: hop-key
+---
+kind: Target
+name: db-behind-nologin
+host: 127.0.0.1
+port: ${db.port}
+via: nologin-hop
+`);
+    const r = await gateway.jumpgate(['apply', '-f', file]);
+    assert.equal(r.code, 2, describeRun(r));
+    assert.ok(
+      r.stderr.includes(`${file}:1: Target nologin-hop: is the jump host (via) of db-behind-nologin but has no login: the gateway logs into a jump host with its login and credential`),
+      describeRun(r),
+    );
+    const listed = await gateway.jumpgate(['get', 'targets', '-o', 'json']);
+    assert.doesNotMatch(listed.stdout, /nologin-hop/, 'nothing of the file was applied');
+    // A target that is only ever jumped to needs no login: ProxyJump is end to end.
+    await gateway.apply(`kind: Target\nname: db-no-login\nhost: 127.0.0.1\nport: ${db.port}\n`);
+    const ok = await alice.run(['-J', 'gate', `${osLogin}@db-no-login`, 'echo proxyjump-needs-no-login']);
+    assert.equal(ok.code, 0, describeRun(ok));
+  });
+
+  test('the gateway\'s own connections to hops and targets offer only ssh.algorithms', { timeout: 120_000 }, async () => {
+    // Narrowed to two ciphers; the sshds that speak only aes128-ctr (in the modern set,
+    // but not in the narrowed list) must then be out of reach for the gateway itself.
+    const narrow = await startGateway({
+      settings: settingsWith([[['ssh', 'algorithms'], { ciphers: ['aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'] }]]),
+    });
+    const [ctrOnly, gcm] = await Promise.all([
+      startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey], extraConfig: ['Ciphers aes128-ctr'] }),
+      startSshd({ host: '127.0.0.1', authorizedKeys: [hopKey.publicKey], extraConfig: ['Ciphers aes256-gcm@openssh.com'] }),
+    ]);
+    try {
+      const loggedIn = (name: string, port: number, via = '') => `kind: Target
+name: ${name}
+host: 127.0.0.1
+port: ${port}
+login: ${osLogin}
+credential: hop-key
+${via ? `via: ${via}\n` : ''}`;
+      await narrow.apply([
+        `kind: User\nname: alice\nroles: [ops]\nkeys:\n  - ${aliceKey.publicKey}\n`,
+        `kind: Credential\nname: hop-key\ntype: privateKey\nsecretFile: ${hopKey.privateKeyPath}\n`,
+        'kind: Role\nname: ops\nallow:\n  - targets: ["*"]\n    access: [jump, session]\n',
+        loggedIn('ctr-hop', ctrOnly.port),
+        loggedIn('gcm-hop', gcm.port),
+        `kind: Target\nname: db-via-ctr\nhost: 127.0.0.1\nport: ${db.port}\nvia: ctr-hop\n`,
+        `kind: Target\nname: db-via-gcm\nhost: 127.0.0.1\nport: ${db.port}\nvia: gcm-hop\n`,
+      ].join('---\n'));
+      const client = makeSshClient({ dir: narrow.workDir, gateUser: 'alice', gatePort: narrow.port, gateKey: aliceKey.privateKeyPath });
+
+      // A hop: the positive control first.
+      const viaGcm = await client.run(['-J', 'gate', `${osLogin}@db-via-gcm`, 'echo through-gcm-hop']);
+      assert.equal(viaGcm.code, 0, describeRun(viaGcm));
+      const viaCtr = await client.run(['-J', 'gate', `${osLogin}@db-via-ctr`, 'true']);
+      assert.notEqual(viaCtr.code, 0, describeRun(viaCtr));
+      assert.match(viaCtr.stderr, new RegExp(`jumpgate: db-via-ctr unreachable: hop ctr-hop 127\\.0\\.0\\.1:${ctrOnly.port} SSH handshake failed: .*cipher`, 'i'), describeRun(viaCtr));
+
+      // A proxied session: the gateway logs into the target itself.
+      const sessionGcm = await client.run(['alice+gcm-hop@gate', 'echo proxied-over-gcm']);
+      assert.equal(sessionGcm.code, 0, describeRun(sessionGcm));
+      assert.match(sessionGcm.stdout, /proxied-over-gcm/);
+      const sessionCtr = await client.run(['alice+ctr-hop@gate', 'echo should-not-run']);
+      assert.notEqual(sessionCtr.code, 0, describeRun(sessionCtr));
+      assert.doesNotMatch(sessionCtr.stdout, /should-not-run/);
+      assert.match(`${sessionCtr.stdout}${sessionCtr.stderr}`, /jumpgate: ctr-hop unreachable: 127\.0\.0\.1:\d+ SSH handshake failed: .*cipher/i, describeRun(sessionCtr));
+    } finally {
+      try {
+        await narrow.stop();
+      } finally {
+        await Promise.all([ctrOnly.stop(), gcm.stop()]);
+      }
+    }
   });
 
   test('a hop\'s private key never appears in the store, the audit log, the gateway log or get credentials', { timeout: 90_000 }, async () => {

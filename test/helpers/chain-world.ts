@@ -4,7 +4,7 @@
  */
 import { settingsWith, startGateway, type Gateway } from './gateway.js';
 import { makeKeyPair, type KeyPair } from './keys.js';
-import { createNamespace, linkNamespaces, pickRootLinkSubnet, startEchoInNamespace, type Namespace } from './netns.js';
+import { createNamespace, linkNamespaces, pickRootLinkSubnet, setLinkState, startEchoInNamespace, type Link, type Namespace } from './netns.js';
 import type { RunResult } from './processes.js';
 import { makeSshClient, type SshClient } from './ssh-client.js';
 import { osLogin, startSshd, type Sshd } from './sshd.js';
@@ -27,19 +27,34 @@ export const CHAIN_ADDRESSES = {
 
 export const ECHO_PORT = 7007;
 
+/**
+ * The gateway's `ssh.keepaliveInterval` in the chain: short, so a hop that vanished
+ * silently is noticed within interval × 4 (three unanswered keepalives, then one more).
+ */
+export const CHAIN_KEEPALIVE_SECONDS = 2;
+
 export interface ChainWorld {
   gateway: Gateway;
   ns: { gw: Namespace; core: Namespace; dmz: Namespace; target: Namespace };
   /** The gateway's address on the link from the root namespace. */
   gateAddress: string;
   coreJump: Sshd;
+  /** The sshd running now as dmz-jump (replaced by restartDmzJump). */
   dmzJump: Sshd;
   db1: Sshd;
+  /** The cable between core-jump and dmz-jump. */
+  coreDmzLink: Link;
   login: string;
   keys: { alice: KeyPair; coreHop: KeyPair; dmzHop: KeyPair };
   /** alice's ssh set-up in the root namespace; `gate` is the gateway. */
   alice: SshClient;
   resources: string;
+  /** Kills dmz-jump's sshd like a crash: its listener and every connection at once. */
+  crashDmzJump(): Promise<void>;
+  /** Starts dmz-jump's sshd again on its address, with its old host key or `hostKey`. */
+  restartDmzJump(hostKey?: KeyPair): Promise<void>;
+  /** Unplugs (`down`) or plugs back (`up`) the cable between core-jump and dmz-jump. */
+  setCoreDmzLink(state: 'up' | 'down'): Promise<void>;
   /** Stops the gateway (expecting exit 0), the servers and the echo service. */
   stop(): Promise<void>;
 }
@@ -59,7 +74,7 @@ export async function startChainWorld(): Promise<ChainWorld> {
   const rootLink = await pickRootLinkSubnet();
   await linkNamespaces('root', `${rootLink.rootAddress}/30`, gw, `${rootLink.nsAddress}/30`);
   await linkNamespaces(gw, `${a.gwToCore}/30`, core, `${a.coreJump}/30`);
-  await linkNamespaces(core, `${a.coreToDmz}/30`, dmz, `${a.dmzJump}/30`);
+  const coreDmzLink = await linkNamespaces(core, `${a.coreToDmz}/30`, dmz, `${a.dmzJump}/30`);
   await linkNamespaces(dmz, `${a.dmzToTarget}/30`, target, `${a.db1}/30`);
 
   // Twenty sessions of one user from one address at once exceed the default
@@ -71,6 +86,7 @@ export async function startChainWorld(): Promise<ChainWorld> {
     settings: settingsWith([
       [['ssh', 'maxStartups'], { total: 100, perSource: 50 }],
       [['sessions', 'maxSessionsPerUser'], 50],
+      [['ssh', 'keepaliveInterval'], `${CHAIN_KEEPALIVE_SECONDS}s`],
     ]),
   });
   const dir = gateway.workDir;
@@ -142,25 +158,32 @@ allow:
     targetKey: alice.privateKeyPath,
   });
 
-  return {
+  const world: ChainWorld = {
     gateway,
     ns: { gw, core, dmz, target },
     gateAddress: rootLink.nsAddress,
     coreJump,
     dmzJump,
     db1,
+    coreDmzLink,
     login: osLogin,
     keys: { alice, coreHop, dmzHop },
     alice: aliceClient,
     resources,
+    crashDmzJump: () => world.dmzJump.crash(),
+    restartDmzJump: async (hostKey) => {
+      world.dmzJump = await startSshd({ netns: dmz, host: a.dmzJump, hostKey: hostKey ?? world.dmzJump.hostKey, authorizedKeys: [dmzHop.publicKey] });
+    },
+    setCoreDmzLink: (state) => setLinkState(coreDmzLink, state),
     stop: async () => {
       try {
         await gateway.stop();
       } finally {
-        await Promise.all([coreJump.stop(), dmzJump.stop(), db1.stop(), echo.kill()]);
+        await Promise.all([world.coreJump.stop(), world.dmzJump.stop(), world.db1.stop(), echo.kill()]);
       }
     },
   };
+  return world;
 }
 
 // ---------------------------------------------------------------------------

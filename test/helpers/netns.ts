@@ -31,6 +31,8 @@ export type LinkEnd = Namespace | 'root';
 
 const namespaces = new Set<string>();
 const rootInterfaces = new Set<string>();
+/** /etc/netns/<name> directories this process wrote. */
+const hostsDirs = new Set<string>();
 let interfaceCounter = 0;
 
 /**
@@ -81,16 +83,45 @@ export async function createNamespace(label: string): Promise<Namespace> {
   };
 }
 
+/**
+ * Gives a namespace its own /etc/hosts: `ip netns exec` bind-mounts
+ * /etc/netns/<name>/hosts over /etc/hosts for every command it runs there, so
+ * names resolve differently inside (a name for a loopback or link-local
+ * address, say) without touching the machine's own file.
+ */
+export function writeNamespaceHosts(ns: Namespace, lines: readonly string[]): void {
+  const dir = path.join('/etc/netns', ns.name);
+  fs.mkdirSync(dir, { recursive: true });
+  hostsDirs.add(dir);
+  fs.writeFileSync(path.join(dir, 'hosts'), `${lines.join('\n')}\n`);
+}
+
+function removeHostsDirs(): void {
+  for (const dir of hostsDirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    hostsDirs.delete(dir);
+  }
+  try {
+    // Only when empty: other runs may have theirs there.
+    fs.rmdirSync('/etc/netns');
+  } catch {
+    /* not empty, or never made */
+  }
+}
+
 function ipArgs(end: LinkEnd, args: string[]): string[] {
   return end === 'root' ? args : ['-n', end.name, ...args];
 }
+
+/** The two interfaces of a veth link: `a` in the first namespace (or the root one), `b` in the second. */
+export interface Link { a: { end: LinkEnd; name: string }; b: { end: Namespace; name: string } }
 
 /**
  * Connects two namespaces with a veth pair and gives each end an address
  * (`10.231.0.1/30`). Only the directly connected subnet is reachable through a
  * link: nothing is routed further unless addRoute() says so.
  */
-export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bCidr: string): Promise<void> {
+export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bCidr: string): Promise<Link> {
   interfaceCounter += 1;
   // Interface names are at most 15 bytes and must be unique per namespace;
   // the root end carries the prefix so parallel runs cannot collide there.
@@ -103,6 +134,17 @@ export async function linkNamespaces(a: LinkEnd, aCidr: string, b: Namespace, bC
   await runOk(ipBin, ipArgs(b, ['addr', 'add', bCidr, 'dev', bName]));
   await runOk(ipBin, ipArgs(a, ['link', 'set', aName, 'up']));
   await runOk(ipBin, ipArgs(b, ['link', 'set', bName, 'up']));
+  return { a: { end: a, name: aName }, b: { end: b, name: bName } };
+}
+
+/**
+ * Cuts a link silently, as an unplugged cable or a dropping firewall would: both
+ * interfaces go down, so nothing crosses and neither side is told (no FIN, no
+ * reset reaches the far end). `up` plugs it back in.
+ */
+export async function setLinkState(link: Link, state: 'up' | 'down'): Promise<void> {
+  await runOk(ipBin, ipArgs(link.a.end, ['link', 'set', link.a.name, state]));
+  await runOk(ipBin, ipArgs(link.b.end, ['link', 'set', link.b.name, state]));
 }
 
 /** `ip route add SUBNET via GATEWAY` inside a namespace of this test. */
@@ -201,6 +243,7 @@ export async function removeNamespaces(): Promise<void> {
     await run(ipBin, ['link', 'del', iface], { timeoutMs: 10_000 });
     rootInterfaces.delete(iface);
   }
+  removeHostsDirs();
   if (errors.length > 0) throw new Error(`could not remove namespaces:\n${errors.join('\n')}`);
 }
 
@@ -239,6 +282,7 @@ function removeNamespacesNow(): void {
     }
   }
   rootInterfaces.clear();
+  removeHostsDirs();
 }
 
 // Last resorts: the process exits without running after() hooks, or is

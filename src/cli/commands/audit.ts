@@ -4,7 +4,7 @@ import { Refused, UsageError } from '../cli-errors.js';
 import { parseDuration } from '../../config/duration.js';
 import { dataPath } from '../../config/load-settings.js';
 import { verifyAudit } from '../../audit/verify-audit.js';
-import { printable } from '../../log/printable.js';
+import { printable, printableJson, printableToken } from '../../log/printable.js';
 import { makeBundle, verifyBundle, loadSigningKey, keyFingerprint, SIGNING_KEY_FILE, type AuditBundle } from '../../audit/export-bundle.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +26,7 @@ export function parseSince(text: string, now = Date.now()): string {
 /** One event on one line; every value escaped, as users and clients choose them. */
 function eventLine(event: AuditEvent): string {
   const details = Object.entries(event).filter(([key, value]) => !CHAIN_FIELDS.has(key) && value !== undefined && value !== null)
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? printable(value) : printable(JSON.stringify(value))}`).join(' ');
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? printableToken(value) : printableJson(value)}`).join(' ');
   return `${event.ts}  ${printable(event.type).padEnd(16)} ${printable(event.user ?? '-').padEnd(12)} ${printable(event.src ?? '-').padEnd(21)} ${details}\n`;
 }
 

@@ -7,7 +7,7 @@ import { Refused } from '../cli-errors.js';
 import { createUpstream } from '../../main.js';
 import { TargetUnreachable } from '../../upstream/upstream-pool.js';
 import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
-import { hopsOf } from '../../upstream/chain.js';
+import { hopsOf } from '../../inventory/hop-chain.js';
 import { print } from '../output.js';
 import { formatOf } from '../context.js';
 
