@@ -50,6 +50,14 @@ export class AuditLog {
   }
 
   /**
+   * Records an event about something already decided (a refusal, a failure, an end): nobody
+   * waits for it, and a failure to write it is reported through `onError` like any other.
+   */
+  note(draft: AuditDraft): void {
+    this.record(draft).then(undefined, () => { /* reported by record() */ });
+  }
+
+  /**
    * Commits a change and the events that record it in one transaction (`commit` runs the
    * store's writer with the events to seal), then writes the events out as `record` does.
    */

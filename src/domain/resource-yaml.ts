@@ -50,8 +50,8 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
     }
     const label = resourceLabel(value);
     for (const issue of result.error.issues) {
-      const line = lineOfPath(doc, issuePath(issue as z.core.$ZodIssue), lineAt) ?? startLine;
-      errors.push({ file, line, message: printable(`${label}${describeIssue(issue as z.core.$ZodIssue)}`) });
+      const line = lineOfPath(doc, issuePath(issue), lineAt) ?? startLine;
+      errors.push({ file, line, message: printable(`${label}${describeIssue(issue)}`) });
     }
   }
   errors.push(...duplicateErrors(parsed));
@@ -106,7 +106,7 @@ export function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
 
 /** The line of the deepest node along the path that exists in the document. */
 export function lineOfPath(doc: Document, path: readonly PropertyKey[], lineAt: (offset: number) => number): number | null {
-  let node: Node | null = doc.contents as Node | null;
+  let node: Node | null = doc.contents;
   let line: number | null = node?.range ? lineAt(node.range[0]) : null;
   for (const step of path) {
     if (isMap(node)) {

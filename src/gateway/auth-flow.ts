@@ -240,18 +240,26 @@ export class AuthFlow {
 
   private async succeed(ctx: AuthContext, login: LoginName & { ok: true }, method: string, proof: Proof, mfaVerified: boolean): Promise<void> {
     const { certificate, portForwardingPermitted, key } = proof;
+    try {
+      await this.deps.audit.record({
+        type: 'auth.success', user: login.user, src: this.client.src, method, key,
+        ...(certificate ? { key_id: certificate.keyId, serial: certificate.serial } : {}),
+      });
+    } catch (error) {
+      // A login the trail does not hold does not happen (audit fails closed).
+      this.deps.logger.error('refusing a login: its auth.success cannot be audited', { user: login.user, src: this.client.src, error });
+      ctx.reject();
+      return;
+    }
     this.result = { user: login.user, login, mfaVerified, portForwardingPermitted, ...(certificate ? { certificate } : {}) };
     ctx.accept();
-    await this.deps.audit.record({
-      type: 'auth.success', user: login.user, src: this.client.src, method, key,
-      ...(certificate ? { key_id: certificate.keyId, serial: certificate.serial } : {}),
-    });
   }
 
   /** Refuses the attempt, audits it, and counts it toward bans as `charge` says. */
   private async fail(ctx: AuthContext, user: string, method: string, reason: string, charge: Charge = 'none', methods?: Method[]): Promise<void> {
     ctx.reject(methods ?? (this.firstFactor ? ['keyboard-interactive'] : this.methods()), Boolean(methods));
-    await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason });
+    // Refused already; a failure to audit the refusal is logged (AuditLog reports it too).
+    await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason }).catch(() => {});
     if (charge === 'none') return;
     this.counted = true;
     if (await this.deps.bans.failure(this.client.ip, charge === 'address-and-user' ? user : null, this.client.src)) this.client.end();

@@ -59,7 +59,8 @@ export class BanGuard {
     this.failures.delete(key);
     const until = new Date(now + ms(bans.banDuration)).toISOString();
     await this.deps.stores.bans.add({ address: key, until, reason, createdAt: new Date(now).toISOString() });
-    await this.deps.audit.record({ type: 'ban.add', user, src, address: key, until, reason });
+    // The ban protects; it stands even when its event cannot be written (AuditLog logs that).
+    await this.deps.audit.record({ type: 'ban.add', user, src, address: key, until, reason }).catch(() => {});
     this.deps.logger.warn('banned', { address: key, until });
     return true;
   }

@@ -58,10 +58,10 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       if (slot) return slot;
       const limit = channels.limit;
       reject(OPEN_FAILURE.RESOURCE_SHORTAGE, `jumpgate: ${user} has ${limit} channels open on this connection, the most allowed (ssh.maxChannelsPerConnection)`);
-      background(logger, 'access.denied audit', audit.record({
+      audit.note({
         type: 'access.denied', user, src, access, target: null, destination,
         reason: `too many channels on one connection (ssh.maxChannelsPerConnection ${limit})`,
-      }));
+      });
       return null;
     };
 
@@ -81,7 +81,7 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
         const key = `${target.name}@${targetLogin}`;
         let pending = upstreams.get(key);
         if (!pending) {
-          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => background(logger, 'upstream failure audit', auditUpstreamFailure(deps, user, src, failed.name, failure)))
+          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
             .then(({ client: upstreamClient }) => {
               const forget = channels.whenClosed(() => upstreamClient.end());
               upstreamClient.on('close', () => {
@@ -117,10 +117,10 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     client.on('request', (_accept: unknown, reject: (() => void) | undefined, name: string, info: { bindAddr?: string; bindPort?: number }) => {
       reject?.();
       if (name === 'tcpip-forward') {
-        background(logger, 'access.denied audit', audit.record({
+        audit.note({
           type: 'access.denied', user, src, access: 'remoteForward', target: null,
           destination: `${info.bindAddr ?? ''}:${info.bindPort ?? 0}`, reason: 'remote forwarding is not granted',
-        }));
+        });
       }
     });
   });

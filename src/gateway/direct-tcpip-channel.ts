@@ -11,7 +11,6 @@ import { TargetUnreachable, type UpstreamChannel, type DialAttemptFailure } from
 import { formatHostPort } from '../upstream/dial-tcp.js';
 import { relay } from './relay.js';
 import type { ChannelSlot } from './connection-channels.js';
-import { background } from '../runtime/background.js';
 
 /** RFC 4254 §5.1 reason codes. */
 export const OPEN_FAILURE = { ADMINISTRATIVELY_PROHIBITED: 1, CONNECT_FAILED: 2, RESOURCE_SHORTAGE: 4 } as const;
@@ -46,13 +45,13 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
     const destination = formatHostPort(info.destIP, info.destPort);
     const reason = 'the login certificate does not permit port forwarding';
     reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, `jumpgate: ${who.userName} may not reach ${destination} (${reason})`);
-    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access: info.destPort === 22 ? 'jump' : 'forward', target: null, destination, reason });
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access: info.destPort === 22 ? 'jump' : 'forward', target: null, destination, reason });
     return false;
   }
   const outcome = await checkTcpAccess(deps, who, info.destIP, info.destPort);
   if (!outcome.allowed) {
     reject(OPEN_FAILURE.ADMINISTRATIVELY_PROHIBITED, outcome.message);
-    await deps.audit.record({
+    deps.audit.note({
       type: 'access.denied', user: who.userName, src, access: outcome.access, target: outcome.target,
       destination: formatHostPort(info.destIP, info.destPort), reason: outcome.reason,
     });
@@ -62,7 +61,7 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
   const { target, access } = route;
   let upstream: UpstreamChannel;
   try {
-    upstream = await deps.upstream.open(route, (failed, failure) => background(deps.logger, 'upstream failure audit', auditUpstreamFailure(deps, who.userName, src, failed.name, failure)));
+    upstream = await deps.upstream.open(route, (failed, failure) => auditUpstreamFailure(deps, who.userName, src, failed.name, failure));
   } catch (error) {
     const message = error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name} unreachable: ${String(error)}`;
     reject(OPEN_FAILURE.CONNECT_FAILED, message);
@@ -88,7 +87,7 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
   if (!admission.admitted) {
     abandon();
     reject(OPEN_FAILURE.RESOURCE_SHORTAGE, admission.message);
-    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: formatHostPort(info.destIP, info.destPort), reason: admission.reason });
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: formatHostPort(info.destIP, info.destPort), reason: admission.reason });
     return false;
   }
   const { session } = admission;
@@ -110,9 +109,7 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
 }
 
 /** `upstream.failure`, and `hostkey.mismatch` when that was the reason (SPEC §6). */
-export async function auditUpstreamFailure(deps: Pick<GatewayDeps, 'audit'>, user: string | null, src: string | null, target: string, failure: DialAttemptFailure): Promise<void> {
-  await deps.audit.record({ type: 'upstream.failure', user, src, target, hop: failure.hop, address: failure.address, why: failure.why });
-  if (failure.mismatch) {
-    await deps.audit.record({ type: 'hostkey.mismatch', user, src, target, hop: failure.hop, ...failure.mismatch });
-  }
+export function auditUpstreamFailure(deps: Pick<GatewayDeps, 'audit'>, user: string | null, src: string | null, target: string, failure: DialAttemptFailure): void {
+  deps.audit.note({ type: 'upstream.failure', user, src, target, hop: failure.hop, address: failure.address, why: failure.why });
+  if (failure.mismatch) deps.audit.note({ type: 'hostkey.mismatch', user, src, target, hop: failure.hop, ...failure.mismatch });
 }

@@ -67,12 +67,19 @@ export class LiveSessions {
         message: `jumpgate: ${info.user} has ${maxLivePerUser} sessions open, the most allowed (sessions.maxSessionsPerUser)`,
       };
     }
+    try {
+      await this.deps.audit.record({
+        type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
+        login: info.login, destination: info.destination, rule: info.rule,
+      });
+    } catch (error) {
+      // A session the trail does not hold must not run (audit fails closed).
+      this.deps.logger.error('refusing a session: its session.start cannot be audited', { user: info.user, src: info.src, error });
+      this.track(this.deps.stores.sessions.end(id, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 }));
+      return { admitted: false, reason: 'the audit trail cannot be written', message: 'jumpgate: the gateway cannot write its audit trail; try again later' };
+    }
     const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
     this.live.set(id, entry);
-    this.track(this.deps.audit.record({
-      type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
-      login: info.login, destination: info.destination, rule: info.rule,
-    }));
     let finished = false;
     const finish = (outcome: SessionOutcome) => {
       if (finished) return;

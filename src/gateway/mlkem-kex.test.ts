@@ -80,7 +80,7 @@ function runClient(port: number, commands: string[], kex: string[] = [KEX]): Pro
         for (const command of commands) result.outputs.push(await exec(command));
         client.end();
         resolve(result);
-      })().catch((err: unknown) => {
+      })().catch((err: Error) => {
         client.end();
         reject(err);
       });
@@ -146,8 +146,8 @@ describe('mlkem768x25519-sha256 in the patched ssh2', () => {
       assert.equal(serverKexinit[0], MSG_KEXINIT);
       assert.ok(serverKexinit.includes(Buffer.from(KEX)), 'the server offered the method');
       assert.equal(replies.length, 1, `one reply (a disconnect), got types ${replies.map((p) => p[0]).join(', ')}`);
-      assert.equal(replies[0]![0], MSG_DISCONNECT);
-      assert.equal(replies[0]!.readUInt32BE(1), SSH_DISCONNECT_KEY_EXCHANGE_FAILED);
+      assert.equal(replies[0][0], MSG_DISCONNECT);
+      assert.equal(replies[0].readUInt32BE(1), SSH_DISCONNECT_KEY_EXCHANGE_FAILED);
       assert.ok(server.errors.length > errorsBefore, 'the connection reported an error');
       assert.match(server.errors.at(-1)!.message, /DH secret \(mlkem768x25519\)/);
 

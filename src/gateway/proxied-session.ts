@@ -7,7 +7,7 @@
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import path from 'node:path';
 import type { GatewayDeps } from './gateway-deps.js';
-import type { LiveSessions, SessionAdmission } from './live-sessions.js';
+import type { LiveSessions } from './live-sessions.js';
 import type { Requester } from './access-check.js';
 import { checkSessionAccess } from './session-access.js';
 import { parseScpCommand } from './scp-command.js';
@@ -61,10 +61,10 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
     refused.add(refusal.access);
     const { deps, who, src } = context;
     notices.push(`jumpgate: ${who.userName} may not forward ${refusal.what} to ${targetName} (${refusal.reason})`);
-    background(deps.logger, 'audit of a refused forwarding', deps.audit.record({
+    deps.audit.note({
       type: 'access.denied', user: who.userName, src, access: refusal.access, target: targetName,
       destination: explicitLogin ? `${explicitLogin}@${targetName}` : targetName, login: explicitLogin, reason: refusal.reason,
-    }));
+    });
   };
   session.on('auth-agent', refuseForwarding({ access: 'agentForwarding', what: 'an agent', reason: 'agent forwarding is not relayed to targets' }));
   session.on('x11', refuseForwarding({ access: 'x11', what: 'X11', reason: 'X11 forwarding is not relayed to targets' }));
@@ -102,16 +102,15 @@ export async function startProxied(
   const access = start.kind === 'sftp' || scp ? 'sftp' : 'session';
   const decision = await checkSessionAccess(deps, who, targetName, explicitLogin, access);
   if (!decision.allowed) {
-    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: decision.target, destination: `${decision.login ?? '?'}@${targetName}`, login: decision.login, reason: decision.reason });
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: decision.target, destination: `${decision.login ?? '?'}@${targetName}`, login: decision.login, reason: decision.reason });
     refuse(channel, decision.message);
     return null;
   }
   const { target, login, rule, ruleName } = decision;
 
-  let upstreamChannel: ClientChannel;
+  let client: Client;
   try {
-    const client = await context.upstream(target, login);
-    upstreamChannel = await openUpstreamChannel(client, start, pty, env);
+    client = await context.upstream(target, login);
   } catch (error) {
     refuse(channel, error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name}: ${(error as Error).message}`);
     return null;
@@ -119,32 +118,49 @@ export async function startProxied(
 
   const kind = access === 'sftp' ? 'sftp' : 'session';
   let relay: SessionRelay | null = null;
-  // Registered (and sessions.maxSessionsPerUser checked, atomically) before any byte is relayed.
-  let admission: SessionAdmission;
-  try {
-    admission = await context.sessions.start(
-      { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
-      (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
-    );
-  } catch (error) {
-    upstreamChannel.close();
-    throw error;
-  }
+  // Registered (sessions.maxSessionsPerUser checked atomically, session.start audited)
+  // before anything runs on the target.
+  const admission = await context.sessions.start(
+    { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
+    (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
+  );
   if (!admission.admitted) {
-    upstreamChannel.close();
-    await deps.audit.record({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: admission.reason });
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: admission.reason });
     refuse(channel, admission.message);
     return null;
   }
   const registered = admission.session;
+  const ended = (message: string, error: string) => {
+    refuse(channel, message);
+    registered.finish({ reason: 'error', bytesUp: 0, bytesDown: 0, error });
+    return null;
+  };
+  if (start.kind === 'exec') {
+    // The command is in the trail before the target runs it.
+    try {
+      await deps.audit.record({ type: 'command', user: who.userName, src, session: registered.id, command: start.command });
+    } catch {
+      return ended('jumpgate: the gateway cannot write its audit trail; try again later', 'the command could not be audited');
+    }
+  }
+  let upstreamChannel: ClientChannel;
+  try {
+    upstreamChannel = await openUpstreamChannel(client, start, pty, env);
+  } catch (error) {
+    return ended(`jumpgate: ${target.name}: ${(error as Error).message}`, (error as Error).message);
+  }
   const recordingFile = rule.record && start.kind !== 'sftp' && !scp
     ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), `${registered.id}.cast`)
     : null;
   const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
 
   type Recorded = { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number; detail?: string };
-  const audit = (body: Recorded) => background(deps.logger, `audit of a ${body.type}`, deps.audit.record({ ...body, user: who.userName, src, session: registered.id }));
-  if (start.kind === 'exec') audit({ type: 'command', command: start.command });
+  // What happens inside the session is in the trail, or the session ends (audit fails closed).
+  const audit = (body: Recorded) => {
+    deps.audit.record({ ...body, user: who.userName, src, session: registered.id }).then(undefined, () => {
+      relay?.stop('error', 'jumpgate: the gateway cannot write its audit trail; closing');
+    });
+  };
   const watch = sessionTaps(start.kind, scp, {
     command: ({ command, truncated }) => audit({ type: 'command', command, ...(truncated ? { truncated } : {}) }),
     fileTransfer: (operation) => audit({ type: 'file.transfer', ...operation }),
@@ -177,7 +193,7 @@ function openUpstreamChannel(client: Client, start: Start, pty: PseudoTtyInfo | 
       else if (start.kind === 'exec') client.exec(start.command, { env, pty: window ?? false } as never, done);
       else client.shell((window ?? false) as never, { env } as never, done);
     } catch (error) {
-      reject(error as Error);
+      reject(error instanceof Error ? error : new Error('cannot open the target channel', { cause: error }));
     }
   });
 }

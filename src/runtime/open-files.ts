@@ -20,7 +20,7 @@ export function readOpenFilesLimit(pid: number | 'self' = 'self'): OpenFilesLimi
   const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
   if (!match) return null;
   const value = (field: string) => (field === 'unlimited' ? Infinity : Number(field));
-  return { soft: value(match[1]!), hard: value(match[2]!) };
+  return { soft: value(match[1]), hard: value(match[2]) };
 }
 
 /** Descriptors this process holds now (the directory listing's own one included). */

@@ -91,7 +91,7 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
     });
 
     const config: ConnectConfig = {
-      sock: sock as ConnectConfig['sock'],
+      sock: sock,
       // Without a credential only the handshake is made; no login is ever attempted.
       username: target.login ?? '',
       readyTimeout: login.timeoutMs,
@@ -101,7 +101,7 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
       algorithms: {
         kex: [...login.algorithms.kex], cipher: [...login.algorithms.cipher], hmac: [...login.algorithms.hmac], serverHostKey: [...login.algorithms.serverHostKey],
       } as ConnectConfig['algorithms'],
-      hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         const offered = { fingerprint: fingerprint(key), type: keyType(key) };
         // A re-key (OpenSSH starts one every GiB with chacha20) shows the key again: answer
         // at once, because ssh2 lets channel messages out while an answer is pending, and a
@@ -112,7 +112,7 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
           else mismatch = { expected: verdict.expected, presented: verdict.presented };
           verify(verdict.ok);
         }, () => verify(false));
-      }) as unknown as ConnectConfig['hostVerifier'],
+      },
     };
     if (credential?.type === 'privateKey') {
       config.privateKey = credential.secret.reveal();

@@ -264,7 +264,7 @@ export class UpstreamPool {
     if (connection.idleTimer) clearTimeout(connection.idleTimer);
     connection.idleTimer = null;
     const pending = this.connections.get(connection.key);
-    void pending?.then((c) => { if (c === connection && this.connections.get(connection.key) === pending) this.connections.delete(connection.key); }, () => {});
+    pending?.then((c) => { if (c === connection && this.connections.get(connection.key) === pending) this.connections.delete(connection.key); }, () => {});
     if (connection.parent) this.release(connection.parent);
     connection.transport.destroy();
   }

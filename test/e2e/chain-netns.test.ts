@@ -56,7 +56,7 @@ describe('a two-hop jump chain through network namespaces', () => {
   }, { timeout: 60_000 });
 
   const world = (): ChainWorld => {
-    if (setupError !== undefined) throw setupError;
+    if (setupError !== undefined) throw setupError instanceof Error ? setupError : new Error('the chain world was not set up', { cause: setupError });
     assert.ok(w, 'the chain world was not set up');
     return w;
   };

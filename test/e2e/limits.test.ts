@@ -244,7 +244,7 @@ allow:
     const mark = w.gateway.auditEvents().length;
     try {
       const attempts = await Promise.all(kinds.map((kind, i) => {
-        const client = clients[i]!;
+        const client = clients[i];
         return kind === 'session' || kind === 'sftp' ? startProxied(client, kind) : startForward(client, kind, kind === 'jump' ? 22 : echo.port);
       }));
       const running = attempts.filter((a) => a.running);

@@ -172,7 +172,8 @@ export async function pickRootLinkSubnet(): Promise<{ rootAddress: string; nsAdd
   throw new Error('no free /30 in 10.231.0.0/17 for the root link');
 }
 
-export type ProbeResult = 'connected' | 'timeout' | string;
+/** 'connected', 'timeout', or the error the probe met. */
+export type ProbeResult = string;
 
 const probeScript = `
 const net = require('node:net');

@@ -64,7 +64,7 @@ export function sendKexInit(port: number, kex: string, clientValue: Buffer): Pro
       while (buf.length >= 5) {
         const len = buf.readUInt32BE(0);
         if (buf.length < 4 + len) return;
-        const payload = buf.subarray(5, 4 + len - buf[4]!);
+        const payload = buf.subarray(5, 4 + len - buf[4]);
         buf = buf.subarray(4 + len);
         if (!serverKexinit) {
           serverKexinit = Buffer.from(payload);

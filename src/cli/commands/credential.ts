@@ -48,9 +48,10 @@ export function registerVault(program: Command): void {
     .description('re-encrypt every secret under a new vault key (a running gateway keeps working)')
     .action(async (_options, command: Command) => {
       const { rotateVault } = await import('../../vault/rotate-vault.js');
-      await withRuntime(command, async ({ stores, audit, dataDir, settings }) => {
+      await withRuntime(command, async ({ stores, audit, dataDir, settings, vault }) => {
+        // The event first, naming the key being replaced: no rotation without its record.
+        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'VaultKey', name: vault().currentKeyId });
         const result = await rotateVault(dataPath(dataDir, settings.vault.keyFile), stores);
-        await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'VaultKey', name: result.newKey });
         process.stdout.write(`vault key rotated: ${result.oldKey} -> ${result.newKey}; ${result.resealed} secret(s) re-encrypted\n`);
       });
     });

@@ -1,7 +1,6 @@
 /** `target test` and `target trust`: walk a target's chain with the stored credentials. */
 import type { Command } from 'commander';
 import { printable } from '../../log/printable.js';
-import { background } from '../../runtime/background.js';
 import { withRuntime, cliActor } from '../context.js';
 import { Refused } from '../cli-errors.js';
 import { createUpstream } from '../../main.js';
@@ -23,7 +22,7 @@ export function registerTargetChecks(target: Command): void {
         const upstream = createUpstream(runtime);
         const hops: Array<{ hop: string; address: string; latencyMs: number; hostKey: string; loggedIn: boolean }> = [];
         try {
-          await upstream.connectAll(found, (failed, failure) => background(runtime.logger, 'audit upstream.failure', auditUpstreamFailure(runtime, cliActor(), null, failed.name, failure)), (hop, connection) => {
+          await upstream.connectAll(found, (failed, failure) => auditUpstreamFailure(runtime, cliActor(), null, failed.name, failure), (hop, connection) => {
             hops.push({ hop: hop.name, address: connection.address, latencyMs: connection.latencyMs, hostKey: connection.hostKey.fingerprint, loggedIn: connection.authenticated });
             if (format === 'text') process.stdout.write(`ok    ${hop.name.padEnd(16)} ${printable(connection.address).padEnd(24)} ${String(connection.latencyMs).padStart(5)} ms  ${connection.hostKey.fingerprint}${connection.authenticated ? '' : '  (host key only: no credential to log in)'}\n`);
           });

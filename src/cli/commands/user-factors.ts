@@ -31,8 +31,10 @@ export function registerUserFactors(user: Command): void {
       if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
       await withRuntime(command, async ({ stores, audit }) => {
         if (!(await stores.users.get(name))) throw new Refused(`no user named ${name}`);
-        await stores.factors.setPassword(name, password === null ? null : await hashPassword(password));
+        const hash = password === null ? null : await hashPassword(password);
+        // The event first: a factor changes only once the trail holds who changed it.
         await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserPassword', name });
+        await stores.factors.setPassword(name, hash);
         process.stdout.write(password === null ? `password of ${name} removed\n` : `password of ${name} set\n`);
       });
     });
@@ -45,15 +47,16 @@ export function registerUserFactors(user: Command): void {
       await withRuntime(command, async ({ stores, audit, vault }) => {
         if (!(await stores.users.get(name))) throw new Refused(`no user named ${name}`);
         if (options.reset) {
-          await stores.factors.setTotp(name, null, []);
           await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'delete', kind: 'UserTotp', name });
+          await stores.factors.setTotp(name, null, []);
           process.stdout.write(`second factor of ${name} removed\n`);
           return;
         }
         const enrolment = enrolTotp(name);
         const sealed = vault().seal(totpVaultName(name), Buffer.from(enrolment.secretBase32));
-        await stores.factors.setTotp(name, sealed, await Promise.all(enrolment.recoveryCodes.map(hashRecoveryCode)));
+        const recoveryHashes = await Promise.all(enrolment.recoveryCodes.map(hashRecoveryCode));
         await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserTotp', name });
+        await stores.factors.setTotp(name, sealed, recoveryHashes);
         const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
         process.stdout.write(`Scan this with an authenticator app, or enter the URI:\n\n${qr}\n${enrolment.uri}\n\n`
           + `Recovery codes (each works once; keep them somewhere safe, they are not shown again):\n`

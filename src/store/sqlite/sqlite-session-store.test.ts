@@ -68,7 +68,7 @@ test('processes racing on one store never pass the limit together', { timeout: 6
     process.stdout.write(String(admitted));
   `;
   const runOne = () => new Promise<number>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (error, stdout) => (error ? reject(error) : resolve(Number(stdout))));
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (error: Error | null, stdout) => (error ? reject(error) : resolve(Number(stdout))));
   });
   const admitted = await Promise.all([runOne(), runOne(), runOne(), runOne()]);
   assert.equal(admitted.reduce((a, b) => a + b, 0), 10, `admitted per process: ${admitted.join(', ')}`);
