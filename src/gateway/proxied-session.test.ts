@@ -6,7 +6,7 @@ import { handleProxiedSession, type ProxiedConnection } from './proxied-session.
 
 function fakeConnection(recorded: unknown[]): ProxiedConnection {
   const logger = { debug() {}, info() {}, warn() {}, error() {} };
-  const audit = { record: async (event: unknown) => { recorded.push(event); } };
+  const audit = { record: async (event: unknown) => { recorded.push(event); }, note: (event: unknown) => { recorded.push(event); } };
   return { deps: { logger, audit }, who: { userName: 'alice', ip: '127.0.0.1', mfaVerified: false }, src: '127.0.0.1:5555' } as unknown as ProxiedConnection;
 }
 
