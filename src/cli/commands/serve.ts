@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
         await initDataDir(dataDir);
         logger.info('initialised data dir', { dir: dataDir });
       }
-      const runtime = openRuntime(dataDir, logger);
+      const runtime = await openRuntime(dataDir, logger);
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
       const { settings, stores } = runtime;
