@@ -13,7 +13,7 @@ import { PostgresBanStore } from './postgres-ban-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
-  onConnectionError(error: Error): void;
+  onConnectionError: (error: Error) => void;
 }
 
 /** The store of several gateway nodes (SPEC §10): one PostgreSQL database, migrated on open. */
