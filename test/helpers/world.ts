@@ -32,6 +32,7 @@ export interface WorldOptions {
   settings?: (yaml: string) => string;
   /** The ssh LogLevel towards the gateway (INFO by default, so refusals show). */
   gateLogLevel?: 'INFO' | 'ERROR';
+  store?: GatewayOptions['store'];
 }
 
 /** Stops the gateway (expecting exit 0) and then the target, whatever the gateway did. */
@@ -81,7 +82,7 @@ allow:
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const gateway = await startGateway({ settings: options.settings });
+  const gateway = await startGateway({ settings: options.settings, store: options.store });
   const dir = gateway.workDir;
   const [alice, bob, stranger] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
@@ -141,6 +142,7 @@ export interface ProxiedWorld {
 
 export interface ProxiedWorldOptions {
   settings?: GatewayOptions['settings'];
+  store?: GatewayOptions['store'];
   /**
    * The documents applied with the base ones (at least the dba role). It runs
    * once the gateway and db1 are up, so it may make keys in gateway.workDir and
@@ -161,7 +163,7 @@ credential: ${credential}
 }
 
 export async function startProxiedWorld(options: ProxiedWorldOptions): Promise<ProxiedWorld> {
-  const gateway = await startGateway({ settings: options.settings });
+  const gateway = await startGateway({ settings: options.settings, store: options.store });
   const dir = gateway.workDir;
   const [alice, db] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
