@@ -9,6 +9,9 @@ import { inTransaction } from './postgres-database.js';
  */
 export async function migrate(pool: pg.Pool): Promise<void> {
   await inTransaction(pool, async (client) => {
+    // A migration over a large audit table, and a node waiting for another's, may take longer
+    // than the statement timeout that protects logins.
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('jumpgate schema migrations', 0))");
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)');
     const applied = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((row) => row.version));
