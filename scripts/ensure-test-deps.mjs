@@ -4,7 +4,8 @@
 // for network namespaces, rsyslog (with its TLS driver) as a SIEM receiver and
 // openssl for the receiver's test certificates; other SSH clients than OpenSSH
 // (Dropbear's dbclient, PuTTY's plink, Python's paramiko from Debian) for the
-// hostile-client and interoperability tests.
+// hostile-client and interoperability tests; the PostgreSQL server, of which the
+// store tests start a private cluster (test/helpers/postgres.ts), never the system's.
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,9 @@ const REQUIRED = [
   ['plink', 'putty-tools'], ['puttygen', 'putty-tools'],
   // Debian's own Python with paramiko (by absolute path: another python3 may come first on PATH).
   ['/usr/lib/python3/dist-packages/paramiko/__init__.py', 'python3-paramiko'],
+  // Any major version: its bin directory is named after it. Installing starts no cluster here
+  // (containers have no init system), and the tests never use the package's own.
+  ['/usr/lib/postgresql/*/bin/initdb', 'postgresql'],
 ];
 
 function isExecutable(file) {
@@ -43,6 +47,10 @@ function onPath(program) {
 
 function present(program) {
   if (!path.isAbsolute(program)) return onPath(program);
+  if (program.includes('/*/')) {
+    const [base, rest] = program.split('/*/');
+    return fs.existsSync(base) && fs.readdirSync(base).some((version) => isExecutable(path.join(base, version, rest)));
+  }
   // Plugins (rsyslog's TLS driver) are files, not programs; their directory depends on the architecture.
   if (program.endsWith('.so')) return fs.existsSync(program) || fs.existsSync(program.replace('x86_64-linux-gnu', 'aarch64-linux-gnu'));
   if (program.endsWith('.py')) return fs.existsSync(program);
@@ -82,7 +90,7 @@ if (missing.length > 0) {
   }
   console.error(`ensure-test-deps: missing ${programs}; installing ${packages.join(' ')}`);
   runVisible('apt-get', ['update']);
-  runVisible('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  runVisible('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=240', ...packages], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
   missing = missingPrograms();
   if (missing.length > 0) {
     console.error(`ensure-test-deps: still missing after install: ${missing.map(([program]) => program).join(', ')}`);

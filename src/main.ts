@@ -29,9 +29,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function openRuntime(dataDir: string, logger: Logger = createLogger()): Runtime {
+export async function openRuntime(dataDir: string, logger: Logger = createLogger()): Promise<Runtime> {
   const settings = loadSettings(dataDir);
-  const stores = openStores(settings.store, dataDir);
+  const stores = await openStores(settings.store, dataDir, {
+    onConnectionError: (error) => logger.warn('store connection lost; the next query reconnects', { error }),
+  });
   const node = settings.node ?? hostname();
   const audit = new AuditLog(stores.audit, dataPath(dataDir, settings.audit.file), node, {
     rotateSize: parseSize(settings.audit.rotateSize) ?? 100 * 1024 * 1024,

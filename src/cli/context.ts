@@ -22,7 +22,7 @@ export function formatOf(command: Command): OutputFormat {
 export async function withRuntime<T>(command: Command, work: (runtime: Runtime) => Promise<T>): Promise<T> {
   const dataDir = dataDirOf(command);
   if (!isInitialised(dataDir)) throw new Refused(`${dataDir} is not a jumpgate data dir; run: jumpgate init --data ${dataDir}`);
-  const runtime = openRuntime(dataDir);
+  const runtime = await openRuntime(dataDir);
   try {
     return await work(runtime);
   } finally {

@@ -41,7 +41,7 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     loadSigningKey(signingKey);
     created.push(signingKey);
   }
-  const stores = openStores(settings.store, dataDir);
+  const stores = await openStores(settings.store, dataDir);
   await stores.close();
   return { created, hostKeys: hostKeyFiles.map(readHostKey) };
 }

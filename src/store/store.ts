@@ -1,7 +1,11 @@
 /**
- * The store behind every part of jumpgate: one interface per kind of record, so a
- * PostgreSQL implementation can follow the SQLite one without touching any caller.
- * Every method is async for that reason, even where SQLite answers at once.
+ * The store behind every part of jumpgate: one interface per kind of record, implemented
+ * over SQLite (sqlite/) and PostgreSQL (postgres/) without any caller knowing which. Every
+ * method is async, even where SQLite answers at once, and every check-then-act is one
+ * atomic step of the store (a conditional statement, or a transaction holding the lock it
+ * needs), never a read followed by a write in the caller: several processes and several
+ * nodes write to one store at once. The contract suite in contract/ holds each
+ * implementation to that.
  */
 import type { User, Target, Role, Resource, ResourceKind } from '../domain/resources.js';
 import type { AuditEvent, AuditDraft } from '../audit/events.js';
@@ -90,6 +94,14 @@ export interface KnownHostKey { name: string; fingerprint: string; keyType: stri
 
 export interface HostKeyStore {
   get(name: string): Promise<KnownHostKey | null>;
+  /**
+   * Trust on first use as one atomic step: records `key` when no key is known for its name,
+   * otherwise leaves the known key alone. Returns the key on record afterwards and whether
+   * this call recorded it, so concurrent first connections (of any process or node) all
+   * check against one key.
+   */
+  learn(key: KnownHostKey): Promise<{ known: KnownHostKey; learnt: boolean }>;
+  /** Records a key, replacing a known one (`target trust` puts back the key it replaced). */
   put(key: KnownHostKey): Promise<void>;
   delete(name: string): Promise<void>;
   list(): Promise<KnownHostKey[]>;

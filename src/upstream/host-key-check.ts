@@ -15,11 +15,8 @@ export async function checkHostKey(store: HostKeyStore, target: Target, presente
       ? { ok: true, learnt: false }
       : { ok: false, expected: target.hostKey, presented: presented.fingerprint };
   }
-  const known = await store.get(target.name);
-  if (!known) {
-    const now = new Date().toISOString();
-    await store.put({ name: target.name, fingerprint: presented.fingerprint, keyType: presented.type, firstSeen: now, updatedAt: now });
-    return { ok: true, learnt: true };
-  }
-  return known.fingerprint === presented.fingerprint ? { ok: true, learnt: false } : { ok: false, expected: known.fingerprint, presented: presented.fingerprint };
+  // One atomic step: two gateways meeting a new target at once learn one key, not each their own.
+  const now = new Date().toISOString();
+  const { known, learnt } = await store.learn({ name: target.name, fingerprint: presented.fingerprint, keyType: presented.type, firstSeen: now, updatedAt: now });
+  return known.fingerprint === presented.fingerprint ? { ok: true, learnt } : { ok: false, expected: known.fingerprint, presented: presented.fingerprint };
 }

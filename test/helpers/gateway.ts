@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import type { Namespace } from './netns.js';
 import { jumpgateBin, repoRoot } from './paths.js';
 import { freePort } from './ports.js';
+import { freshPostgresDatabase } from './postgres.js';
 import { run, spawnTracked, type RunResult, type SpawnTrackedOptions, type TrackedProcess } from './processes.js';
 import { makeTempDir } from './tmp.js';
 
@@ -81,6 +82,11 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Starts `serve` under this open-files limit (util-linux `prlimit`, which execs it: same pid). */
   openFilesLimit?: { soft: number; hard: number };
+  /**
+   * The store: `sqlite` (default, in the data dir) or `postgres`, a fresh database of this
+   * test process's private PostgreSQL cluster (test/helpers/postgres.ts).
+   */
+  store?: 'sqlite' | 'postgres';
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
@@ -126,8 +132,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       ? netns.run(process.execPath, [jumpgateBin, ...args], { ...cliOptions, ...runOptions })
       : runJumpgate(args, runOptions);
 
+  let editSettings = options.settings;
+  if (options.store === 'postgres') {
+    const useDatabase = settingsWith([[['store'], await freshPostgresDatabase('gateway')]]);
+    editSettings = (yaml) => useDatabase(options.settings ? options.settings(yaml) : yaml);
+  }
   let settingsText: string | undefined;
-  if (options.settings) {
+  if (editSettings) {
     // init makes the host keys, vault key and store; the settings are then
     // edited (keys left out keep their defaults, SPEC §5).
     const init = await runCli(['init', '--data', dataDir], { timeoutMs: 30_000 });
@@ -135,7 +146,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       throw new Error(`jumpgate init exited ${init.code ?? init.signal}\nstdout:\n${init.stdout}\nstderr:\n${init.stderr}`);
     }
     const settingsFile = path.join(dataDir, 'jumpgate.yaml');
-    settingsText = options.settings(fs.readFileSync(settingsFile, 'utf8'));
+    settingsText = editSettings(fs.readFileSync(settingsFile, 'utf8'));
     fs.writeFileSync(settingsFile, settingsText, { mode: 0o600 });
   }
   const settingsNote = settingsText === undefined ? '' : `\njumpgate.yaml:\n${settingsText}`;

@@ -34,6 +34,7 @@ export interface WorldOptions {
   gateLogLevel?: 'INFO' | 'ERROR';
   /** How the gateway process runs (its environment, its open-files limit). */
   gatewayProcess?: Pick<GatewayOptions, 'env' | 'openFilesLimit'>;
+  store?: GatewayOptions['store'];
 }
 
 /** Stops the gateway (expecting exit 0) and then the target, whatever the gateway did. */
@@ -83,7 +84,7 @@ allow:
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
-  const gateway = await startGateway({ settings: options.settings, ...options.gatewayProcess });
+  const gateway = await startGateway({ settings: options.settings, store: options.store, ...options.gatewayProcess });
   const dir = gateway.workDir;
   const [alice, bob, stranger] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),
@@ -145,6 +146,7 @@ export interface ProxiedWorldOptions {
   settings?: GatewayOptions['settings'];
   /** How the gateway process runs (its environment, its open-files limit). */
   gatewayProcess?: Pick<GatewayOptions, 'env' | 'openFilesLimit'>;
+  store?: GatewayOptions['store'];
   /**
    * The documents applied with the base ones (at least the dba role). It runs
    * once the gateway and db1 are up, so it may make keys in gateway.workDir and
@@ -165,7 +167,7 @@ credential: ${credential}
 }
 
 export async function startProxiedWorld(options: ProxiedWorldOptions): Promise<ProxiedWorld> {
-  const gateway = await startGateway({ settings: options.settings, ...options.gatewayProcess });
+  const gateway = await startGateway({ settings: options.settings, store: options.store, ...options.gatewayProcess });
   const dir = gateway.workDir;
   const [alice, db] = await Promise.all([
     makeKeyPair(dir, 'alice', 'alice@laptop'),

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { loadSettings, dataPath, SETTINGS_FILE } from '../../config/load-settings.js';
 import type { Settings } from '../../config/settings-schema.js';
-import { openStores } from '../../store/open-stores.js';
+import { openStores, StoreOpenError } from '../../store/open-stores.js';
+import { redactStoreUrl } from '../../store/store-url.js';
 import { loadVault } from '../../vault/vault.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 
@@ -64,15 +65,15 @@ export function registerDoctor(program: Command): void {
             loadVault(dataPath(dataDir, settings.vault.keyFile));
             findings.push({ level: 'ok', what: 'vault key loads' });
           } catch (error) {
-            findings.push({ level: 'fail', what: (error as Error).message });
+            findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
           }
           try {
-            const stores = openStores(settings.store, dataDir);
+            const stores = await openStores(settings.store, dataDir);
             await stores.users.list();
             await stores.close();
-            findings.push({ level: 'ok', what: `store ${settings.store.replace(/\/\/[^@/]*@/, '//***@')} opens` });
+            findings.push({ level: 'ok', what: `store ${redactStoreUrl(settings.store)} opens` });
           } catch (error) {
-            findings.push({ level: 'fail', what: `store: ${(error as Error).message}` });
+            findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
           }
           for (const problem of certificateTrustProblems(dataDir, settings.ssh)) findings.push({ level: 'fail', what: problem, fix: 'correct ssh.trustedUserCAKeys / ssh.revokedKeys' });
           findings.push(...hardening(settings));

@@ -33,7 +33,7 @@ export function registerServe(program: Command): void {
       }
       // Before anything opens many files: each connection, dial and audit write needs one.
       raiseOpenFilesLimit(logger);
-      const runtime = openRuntime(dataDir, logger);
+      const runtime = await openRuntime(dataDir, logger);
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
       const { settings, stores } = runtime;

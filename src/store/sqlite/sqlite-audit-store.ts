@@ -5,25 +5,29 @@ import { GENESIS } from '../../audit/hash-chain.js';
 
 export class SqliteAuditStore implements AuditStore {
   private readonly selectHead: Database.Statement<[], { hash: string }>;
+  private readonly moveHead: Database.Statement<[number, string]>;
   private readonly selectRows: Database.Statement<[number, number], AuditRow>;
   private readonly insert: Database.Statement<[string, string, string, string | null, string | null, string, string]>;
   private readonly appendTx: (draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent) => StoredAuditEvent;
 
   constructor(private readonly db: Database.Database) {
-    this.selectHead = db.prepare('SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+    this.selectHead = db.prepare('SELECT hash FROM audit_chain_head WHERE id = 1');
+    this.moveHead = db.prepare('UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1');
     this.selectRows = db.prepare('SELECT seq, id, node, hash, body FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.insert = db.prepare('INSERT INTO audit_events (id, ts, type, user, node, hash, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const tx = db.transaction((draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent) => this.appendInTransaction(draft, seal));
-    // IMMEDIATE takes the write lock before reading the head, so two processes never
-    // seal events on the same head.
+    // IMMEDIATE takes the database's write lock before the head is read: the appenders of
+    // every process on this file queue there (busy_timeout), so two never seal on one head.
     this.appendTx = (draft, seal) => tx.immediate(draft, seal);
   }
 
-  /** Seals and inserts one event; the caller holds an IMMEDIATE transaction. */
+  /** Seals and inserts one event and moves the chain head; the caller holds an IMMEDIATE transaction. */
   appendInTransaction(draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent): StoredAuditEvent {
-    const event = seal(draft, this.selectHead.get()?.hash ?? GENESIS);
+    const event = seal(draft, this.currentHead());
     const { lastInsertRowid } = this.insert.run(event.id, event.ts, event.type, event.user, event.node, event.hash, JSON.stringify(event));
-    return { ...event, seq: Number(lastInsertRowid) };
+    const seq = Number(lastInsertRowid);
+    this.moveHead.run(seq, event.hash);
+    return { ...event, seq };
   }
 
   async append(draft: AuditDraft, seal: (d: AuditDraft, prev: string) => AuditEvent): Promise<StoredAuditEvent> {
@@ -31,6 +35,10 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async head(): Promise<string> {
+    return this.currentHead();
+  }
+
+  private currentHead(): string {
     return this.selectHead.get()?.hash ?? GENESIS;
   }
 

@@ -3,28 +3,29 @@ import type { FactorStore, UserFactors } from '../store.js';
 
 interface Row { user: string; password_hash: string | null; totp_sealed: string | null; totp_last_step: number; recovery_hashes: string }
 
+/**
+ * Each write is one statement, so each claim is atomic across processes: a step or a code
+ * goes to the one statement that changed the row, whoever else races for it.
+ */
 export class SqliteFactorStore implements FactorStore {
   private readonly selectOne: Database.Statement<[string], Row>;
-  private readonly ensure: Database.Statement<[string, string]>;
-  private readonly updatePassword: Database.Statement<[string | null, string, string]>;
-  private readonly updateTotp: Database.Statement<[string | null, string, string, string]>;
+  private readonly upsertPassword: Database.Statement<[string, string | null, string]>;
+  private readonly upsertTotp: Database.Statement<[string, string | null, string, string]>;
   private readonly advanceStep: Database.Statement<[number, string, number]>;
-  private readonly useRecovery: (user: string, hash: string) => boolean;
+  private readonly removeRecovery: Database.Statement<[string, string, string]>;
 
   constructor(db: Database.Database) {
     this.selectOne = db.prepare('SELECT * FROM user_factors WHERE user = ?');
-    this.ensure = db.prepare('INSERT INTO user_factors (user, updated_at) VALUES (?, ?) ON CONFLICT (user) DO NOTHING');
-    this.updatePassword = db.prepare('UPDATE user_factors SET password_hash = ?, updated_at = ? WHERE user = ?');
-    this.updateTotp = db.prepare('UPDATE user_factors SET totp_sealed = ?, recovery_hashes = ?, totp_last_step = 0, updated_at = ? WHERE user = ?');
+    this.upsertPassword = db.prepare(`INSERT INTO user_factors (user, password_hash, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (user) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at`);
+    // A new secret starts its step count again, and its recovery codes replace the old ones.
+    this.upsertTotp = db.prepare(`INSERT INTO user_factors (user, totp_sealed, recovery_hashes, totp_last_step, updated_at) VALUES (?, ?, ?, 0, ?)
+      ON CONFLICT (user) DO UPDATE SET totp_sealed = excluded.totp_sealed, recovery_hashes = excluded.recovery_hashes,
+        totp_last_step = 0, updated_at = excluded.updated_at`);
     this.advanceStep = db.prepare('UPDATE user_factors SET totp_last_step = ? WHERE user = ? AND totp_last_step < ?');
-    const tx = db.transaction((user: string, hash: string) => {
-      const row = this.selectOne.get(user);
-      const hashes = row ? (JSON.parse(row.recovery_hashes) as string[]) : [];
-      if (!hashes.includes(hash)) return false;
-      db.prepare('UPDATE user_factors SET recovery_hashes = ? WHERE user = ?').run(JSON.stringify(hashes.filter((h) => h !== hash)), user);
-      return true;
-    });
-    this.useRecovery = (user, hash) => tx.immediate(user, hash);
+    this.removeRecovery = db.prepare(`UPDATE user_factors
+      SET recovery_hashes = (SELECT json_group_array(value) FROM json_each(user_factors.recovery_hashes) WHERE value != ?)
+      WHERE user = ? AND EXISTS (SELECT 1 FROM json_each(user_factors.recovery_hashes) WHERE value = ?)`);
   }
 
   async get(user: string): Promise<UserFactors | null> {
@@ -36,15 +37,11 @@ export class SqliteFactorStore implements FactorStore {
   }
 
   async setPassword(user: string, passwordHash: string | null): Promise<void> {
-    const now = new Date().toISOString();
-    this.ensure.run(user, now);
-    this.updatePassword.run(passwordHash, now, user);
+    this.upsertPassword.run(user, passwordHash, new Date().toISOString());
   }
 
   async setTotp(user: string, totpSealed: string | null, recoveryHashes: string[]): Promise<void> {
-    const now = new Date().toISOString();
-    this.ensure.run(user, now);
-    this.updateTotp.run(totpSealed, JSON.stringify(recoveryHashes), now, user);
+    this.upsertTotp.run(user, totpSealed, JSON.stringify(recoveryHashes), new Date().toISOString());
   }
 
   async claimTotpStep(user: string, step: number): Promise<boolean> {
@@ -52,6 +49,6 @@ export class SqliteFactorStore implements FactorStore {
   }
 
   async claimRecoveryCode(user: string, codeHash: string): Promise<boolean> {
-    return this.useRecovery(user, codeHash);
+    return this.removeRecovery.run(codeHash, user, codeHash).changes === 1;
   }
 }

@@ -10,6 +10,7 @@ export class SqliteHostKeyStore implements HostKeyStore {
   private readonly selectAll: Database.Statement<[], Row>;
   private readonly upsert: Database.Statement;
   private readonly remove: Database.Statement<[string]>;
+  private readonly learnTx: (key: KnownHostKey) => { known: KnownHostKey; learnt: boolean };
 
   constructor(db: Database.Database) {
     this.selectOne = db.prepare('SELECT * FROM host_keys WHERE name = ?');
@@ -18,6 +19,19 @@ export class SqliteHostKeyStore implements HostKeyStore {
       VALUES (@name, @fingerprint, @keyType, @firstSeen, @updatedAt)
       ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, key_type = excluded.key_type, updated_at = excluded.updated_at`);
     this.remove = db.prepare('DELETE FROM host_keys WHERE name = ?');
+    const insertIfAbsent = db.prepare(`INSERT INTO host_keys (name, fingerprint, key_type, first_seen, updated_at)
+      VALUES (@name, @fingerprint, @keyType, @firstSeen, @updatedAt) ON CONFLICT (name) DO NOTHING`);
+    // The insert and the read of the winner share one IMMEDIATE transaction: no other process
+    // can delete or replace the key between them.
+    const tx = db.transaction((key: KnownHostKey) => {
+      const learnt = insertIfAbsent.run(key).changes === 1;
+      return { known: toKey(this.selectOne.get(key.name)!), learnt };
+    });
+    this.learnTx = (key) => tx.immediate(key);
+  }
+
+  async learn(key: KnownHostKey): Promise<{ known: KnownHostKey; learnt: boolean }> {
+    return this.learnTx(key);
   }
 
   async get(name: string): Promise<KnownHostKey | null> {

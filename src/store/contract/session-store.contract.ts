@@ -1,0 +1,57 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SessionRecord } from '../../domain/session.js';
+import { CONTRACT_TIMEOUT_MS, withStores, type StoreHarness } from './store-harness.js';
+
+const session = (id: string, node: string, startedAt: string): SessionRecord => ({
+  id, node, kind: 'jump', user: 'alice', src: '192.0.2.1:50000', target: 'db1', login: null, destination: '10.0.2.5:22',
+  via: 'dmz-jump#1a2b', startedAt, endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
+});
+
+const unlimited = { maxLivePerUser: 1000 };
+
+export function sessionStoreContract(harness: StoreHarness): void {
+  describe('SessionStore', () => {
+    test('concurrent starts from two nodes register exactly the per-user limit', { timeout: CONTRACT_TIMEOUT_MS }, () =>
+      withStores(harness, 'session-limit', 2, async ([nodeA, nodeB]) => {
+        const starts = Array.from({ length: 12 }, (_, i) =>
+          (i % 2 === 0 ? nodeA : nodeB).sessions.start(session(`q${i}`, i % 2 === 0 ? 'node-a' : 'node-b', `2026-06-01T12:00:${String(i).padStart(2, '0')}.000Z`), { maxLivePerUser: 3 }));
+        const admitted = (await Promise.all(starts)).filter(Boolean).length;
+        assert.equal(admitted, 3);
+        const live = await nodeA.sessions.list({ includeEnded: false });
+        assert.equal(live.length, 3);
+        assert.equal(await nodeB.sessions.start(session('late', 'node-b', '2026-06-01T12:11:00.000Z'), { maxLivePerUser: 3 }), false);
+        // The slot an ended session frees is taken by the next start (the positive control).
+        await nodeA.sessions.end(live[0].id, { endedAt: '2026-06-01T12:10:00.000Z', reason: 'closed', bytesUp: 0, bytesDown: 0 });
+        assert.equal(await nodeB.sessions.start(session('late', 'node-b', '2026-06-01T12:11:00.000Z'), { maxLivePerUser: 3 }), true);
+      }));
+
+    test('sessions of every node are listed, ended once, and asked to end from anywhere', { timeout: CONTRACT_TIMEOUT_MS }, () =>
+      withStores(harness, 'sessions', 2, async ([nodeA, nodeB]) => {
+        await nodeA.sessions.start(session('s1', 'node-a', '2026-06-01T12:00:00.000Z'), unlimited);
+        await nodeB.sessions.start(session('s2', 'node-b', '2026-06-01T12:00:01.000Z'), unlimited);
+        await nodeA.sessions.start(session('s3', 'node-a', '2026-06-01T12:00:02.000Z'), unlimited);
+        assert.deepEqual(await nodeB.sessions.get('s1'), session('s1', 'node-a', '2026-06-01T12:00:00.000Z'));
+        assert.deepEqual((await nodeB.sessions.list({ includeEnded: false })).map((s) => s.id), ['s1', 's2', 's3']);
+
+        const end = { endedAt: '2026-06-01T12:05:00.000Z', reason: 'closed' as const, bytesUp: 2 ** 40, bytesDown: 12 };
+        await nodeA.sessions.end('s1', end);
+        await nodeA.sessions.end('s1', { ...end, reason: 'error', bytesUp: 0 });
+        const ended = await nodeB.sessions.get('s1');
+        assert.equal(ended?.reason, 'closed', 'ended once');
+        assert.equal(ended?.bytesUp, 2 ** 40, 'counts beyond 32 bits');
+        assert.deepEqual((await nodeB.sessions.list({ includeEnded: false })).map((s) => s.id), ['s2', 's3']);
+        assert.deepEqual((await nodeB.sessions.list({ includeEnded: true })).map((s) => s.id), ['s1', 's2', 's3']);
+
+        assert.equal(await nodeB.sessions.requestKill('s3'), true);
+        assert.equal(await nodeB.sessions.requestKill('s1'), false, 'an ended session');
+        assert.equal(await nodeB.sessions.requestKill('nope'), false);
+        assert.deepEqual(await nodeA.sessions.killRequests('node-a'), ['s3']);
+        assert.deepEqual(await nodeA.sessions.killRequests('node-b'), []);
+
+        assert.equal(await nodeA.sessions.endOrphans('node-a', { endedAt: '2026-06-01T13:00:00.000Z', reason: 'error', bytesUp: 0, bytesDown: 0 }), 1);
+        assert.equal((await nodeB.sessions.get('s3'))?.reason, 'error');
+        assert.equal((await nodeB.sessions.get('s2'))?.endedAt, null, 'another node\'s session is not an orphan');
+      }));
+  });
+}
