@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import ssh2, { type Channel, type ClientChannel, type Connection, type ServerChannel } from 'ssh2';
+import ssh2, { type ClientChannel, type Connection, type ServerChannel } from 'ssh2';
 import type { Gateway } from '../helpers/gateway.js';
+import { exec, forwardOut, openHugeWindow, rawClient, rssOf } from '../helpers/hostile-peer.js';
 import { osLogin } from '../helpers/sshd.js';
 import { startStreamServer, type StreamServer } from '../helpers/stream-server.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
@@ -23,13 +24,6 @@ const MiB = 1024 * 1024;
 const STREAM_BYTES = 160 * MiB;
 /** What the gateway may grow by while a peer stalls: a few channel windows and socket buffers, far below the stream. */
 const RSS_GROWTH_BOUND = 64 * MiB;
-
-function rssOf(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
-  if (!kb) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(kb[1]) * 1024;
-}
 
 /** Waits until `progress()` stops growing for `quietMs` (the pipeline stalled) or reaches `total`; returns the peak RSS seen meanwhile. */
 async function stallAndMeasure(gateway: Gateway, progress: () => number, total: number, quietMs = 1_500, timeoutMs = 30_000): Promise<{ peakRss: number; progressed: number }> {
@@ -49,34 +43,6 @@ async function stallAndMeasure(gateway: Gateway, progress: () => number, total: 
   }
 }
 
-/** Connects an ssh2 client over a socket the test holds, so it can stop reading it. */
-async function rawClient(port: number, username: string, privateKey: Buffer): Promise<{ client: ssh2.Client; sock: net.Socket }> {
-  const sock = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((resolve, reject) => {
-    sock.once('connect', () => resolve());
-    sock.once('error', reject);
-  });
-  const client = new ssh2.Client();
-  client.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve());
-    client.once('error', reject);
-    client.connect({ sock, username, privateKey, readyTimeout: 20_000 });
-  });
-  return { client, sock };
-}
-
-/**
- * What a hostile peer does: grant the other side a window of 2^32-1 bytes on `channel`
- * (ssh2 has no API for it, so its protocol object is used directly) and stop reading.
- */
-function openHugeWindow(connection: ssh2.Client | Connection, channel: Channel): void {
-  const internals = channel as unknown as { incoming: { window: number }; outgoing: { id: number } };
-  const amount = 2 ** 32 - 1 - internals.incoming.window;
-  internals.incoming.window += amount;
-  (connection as unknown as { _protocol: { channelWindowAdjust(id: number, amount: number): void } })._protocol.channelWindowAdjust(internals.outgoing.id, amount);
-}
-
 /** Reads a channel to its end; resolves with the byte count and SHA-256. */
 function drain(channel: ClientChannel | ServerChannel): Promise<{ bytes: number; sha256: string }> {
   return new Promise((resolve, reject) => {
@@ -92,14 +58,6 @@ function drain(channel: ClientChannel | ServerChannel): Promise<{ bytes: number;
       resolve({ bytes, sha256: hash.digest('hex') });
     });
   });
-}
-
-function exec(client: ssh2.Client, command: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel))));
-}
-
-function forwardOut(client: ssh2.Client, host: string, port: number): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, port, (error, channel) => (error ? reject(error) : resolve(channel))));
 }
 
 /**

@@ -16,20 +16,11 @@ import { makeSshClient, waitForLocalForward, type SshClient } from '../helpers/s
 import { startStreamServer, readAtLeast, type StreamServer } from '../helpers/stream-server.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { vanish } from '../helpers/hostile-peer.js';
 import { startWorld } from '../helpers/world.js';
 
 const MiB = 1024 * 1024;
 const COMPRESSED = /key exchange done .*compression=zlib@openssh\.com/g;
-
-/** SIGKILL to the client and everything it started (ssh -J runs a second ssh). */
-async function vanish(proc: TrackedProcess): Promise<void> {
-  try {
-    process.kill(-proc.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-  await proc.exited;
-}
 
 /** A SOCKS5 CONNECT (RFC 1928) to host:port through `ssh -D` on localPort; resolves with the open socket. */
 function socksConnect(localPort: number, host: string, port: number): Promise<net.Socket> {
