@@ -1,0 +1,53 @@
+/** `role add` and `role set`: a Role from the command line, one `--allow` per rule (SPEC §4). */
+import type { Command } from 'commander';
+import { addOne, setOne, collect } from './quick-add.js';
+import { UsageError } from '../cli-errors.js';
+import { parseAllowText, RULE_FIELDS } from '../allow-rule.js';
+import { ACCESS_KINDS } from '../../domain/resources.js';
+
+const ALLOW_HELP = `
+--allow takes one rule: fields separated by ",", list items by "+".
+  targets=db1+db2      target names, or * for every target
+  labels=env:prod      or targets by label (all must match)
+  access=${ACCESS_KINDS.join('+')}
+  logins=root+deploy   logins for proxied sessions (default: the target's login)
+  ports=22+5432        ports for jump and forward (default: the target's SSH port, jump only)
+  sourceCidrs=10.0.0.0/8
+  mfa  record  agentForwarding  remoteForward   (booleans; mfa=false works too)
+Fields: ${[...RULE_FIELDS.keys()].join(', ')}.
+Example: jumpgate role add admins --allow 'targets=*,access=jump+session+sftp'
+`;
+
+function rulesOf(allow: readonly string[] | undefined): Array<Record<string, unknown>> {
+  if (!allow || allow.length === 0) throw new UsageError('--allow is required: at least one rule, such as --allow \'targets=*,access=jump+session+sftp\'');
+  return allow.map(parseAllowText);
+}
+
+export function registerRole(program: Command): void {
+  const role = program.command('role').description('quick role management');
+  role.command('add')
+    .description('add a role: what its holders may reach, one --allow per rule')
+    .argument('<name>')
+    .option('--allow <rule>', 'one rule (repeatable), such as targets=db1,access=jump+session,ports=22,logins=root', collect)
+    .option('--description <text>', 'what the role is for')
+    .addHelpText('after', ALLOW_HELP)
+    .action(async (name: string, options: { allow?: string[]; description?: string }, command: Command) => {
+      await addOne(command, { kind: 'Role', name, allow: rulesOf(options.allow), ...(options.description ? { description: options.description } : {}) });
+    });
+
+  role.command('set')
+    .description('replace the rules of a role with the --allow rules given')
+    .argument('<name>')
+    .option('--allow <rule>', 'one rule (repeatable); together they replace every rule of the role', collect)
+    .option('--description <text>', 'what the role is for')
+    .addHelpText('after', ALLOW_HELP)
+    .action(async (name: string, options: { allow?: string[]; description?: string }, command: Command) => {
+      if (!options.allow && options.description === undefined) throw new UsageError('nothing to change: give --allow rules or --description');
+      const allow = options.allow ? rulesOf(options.allow) : undefined;
+      await setOne(command, 'role', name, (current) => ({
+        ...current,
+        ...(allow ? { allow } : {}),
+        ...(options.description !== undefined ? { description: options.description } : {}),
+      }));
+    });
+}
