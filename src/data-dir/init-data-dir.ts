@@ -2,11 +2,13 @@
 import { existsSync, mkdirSync, writeFileSync, chmodSync, openSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { SETTINGS_FILE, dataPath, parseSettings } from '../config/load-settings.js';
+import { SETTINGS_FILE, dataPath, loadSettings } from '../config/load-settings.js';
 import { SETTINGS_TEMPLATE } from '../config/settings-template.js';
 import { ensureHostKey, readHostKey, type HostKey } from './host-keys.js';
 import { openStores } from '../store/open-stores.js';
 import { loadSigningKey, SIGNING_KEY_FILE } from '../audit/export-bundle.js';
+import { VAULT_KEY_ENV } from '../vault/vault.js';
+import { missingKeyText } from '../vault/missing-key.js';
 
 export interface InitResult { created: string[]; hostKeys: HostKey[] }
 
@@ -21,15 +23,24 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     writeFileSync(settingsFile, SETTINGS_TEMPLATE, { mode: 0o600 });
     created.push(settingsFile);
   }
-  const settings = parseSettings(SETTINGS_TEMPLATE);
+  // The operator's settings when the file exists: init fills in what they name.
+  const settings = loadSettings(dataDir);
   const hostKeyFiles = settings.ssh.hostKeys.map((file) => dataPath(dataDir, file));
   for (const file of hostKeyFiles) if (ensureHostKey(file)) created.push(file);
 
-  const vaultKey = dataPath(dataDir, settings.vault.keyFile);
-  if (!existsSync(vaultKey) && !process.env.JUMPGATE_VAULT_KEY) {
-    writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-    chmodSync(vaultKey, 0o600);
-    created.push(vaultKey);
+  const stores = await openStores(settings.store, dataDir);
+  try {
+    const vaultKey = dataPath(dataDir, settings.vault.keyFile);
+    if (!existsSync(vaultKey) && !process.env[VAULT_KEY_ENV]) {
+      // A new key is harmless only while nothing is sealed under the lost one.
+      const sealed = await stores.sealedSecrets.list();
+      if (sealed.length > 0) throw new Error(missingKeyText(vaultKey, sealed));
+      writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+      chmodSync(vaultKey, 0o600);
+      created.push(vaultKey);
+    }
+  } finally {
+    await stores.close();
   }
   const auditFile = dataPath(dataDir, settings.audit.file);
   if (!existsSync(auditFile)) {
@@ -41,8 +52,6 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     loadSigningKey(signingKey);
     created.push(signingKey);
   }
-  const stores = await openStores(settings.store, dataDir);
-  await stores.close();
   return { created, hostKeys: hostKeyFiles.map(readHostKey) };
 }
 

@@ -8,21 +8,21 @@ import { loadSettings, dataPath, SETTINGS_FILE } from '../../config/load-setting
 import type { Settings } from '../../config/settings-schema.js';
 import { openStores, StoreOpenError } from '../../store/open-stores.js';
 import { redactStoreUrl } from '../../store/store-url.js';
-import { loadVault } from '../../vault/vault.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
+import { referenceFindings, vaultFindings, type Finding } from './doctor-store.js';
+import { rootFindings } from './doctor-root.js';
 
-type Level = 'ok' | 'warn' | 'fail';
-interface Finding { level: Level; what: string; fix?: string }
 
 function modeOf(file: string): number | null {
   return existsSync(file) ? statSync(file).mode & 0o777 : null;
 }
 
-function checkPrivate(findings: Finding[], file: string, what: string): void {
+/** `shown` is the path as the settings name it; `file` the one on disk. */
+function checkPrivate(findings: Finding[], file: string, what: string, shown: string): void {
   const mode = modeOf(file);
-  if (mode === null) findings.push({ level: 'fail', what: `${what} ${file} is missing`, fix: 'run: jumpgate init' });
-  else if (mode & 0o077) findings.push({ level: 'fail', what: `${what} ${file} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` });
-  else findings.push({ level: 'ok', what: `${what} is private (${mode.toString(8)})` });
+  if (mode === null) findings.push({ level: 'fail', what: `${what} ${shown} is missing`, fix: 'run: jumpgate init' });
+  else if (mode & 0o077) findings.push({ level: 'fail', what: `${what} ${shown} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` });
+  else findings.push({ level: 'ok', what: `${what} ${shown} is private (${mode.toString(8)})` });
 }
 
 function hardening(settings: Settings): Finding[] {
@@ -57,26 +57,25 @@ export function registerDoctor(program: Command): void {
           findings.push({ level: 'fail', what: (error as Error).message, fix: `correct ${path.join(dataDir, SETTINGS_FILE)}` });
         }
         if (settings) {
-          for (const key of settings.ssh.hostKeys) checkPrivate(findings, dataPath(dataDir, key), 'host key');
-          if (settings.store.startsWith('sqlite:')) checkPrivate(findings, dataPath(dataDir, settings.store.slice('sqlite:'.length)), 'store');
-          checkPrivate(findings, dataPath(dataDir, settings.audit.file), 'audit log');
-          if (!process.env.JUMPGATE_VAULT_KEY) checkPrivate(findings, dataPath(dataDir, settings.vault.keyFile), 'vault key');
-          try {
-            loadVault(dataPath(dataDir, settings.vault.keyFile));
-            findings.push({ level: 'ok', what: 'vault key loads' });
-          } catch (error) {
-            findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
-          }
+          for (const key of settings.ssh.hostKeys) checkPrivate(findings, dataPath(dataDir, key), 'host key', key);
+          if (settings.store.startsWith('sqlite:')) checkPrivate(findings, dataPath(dataDir, settings.store.slice('sqlite:'.length)), 'store', settings.store.slice('sqlite:'.length));
+          checkPrivate(findings, dataPath(dataDir, settings.audit.file), 'audit log', settings.audit.file);
+          const vaultKey = dataPath(dataDir, settings.vault.keyFile);
+          if (!process.env.JUMPGATE_VAULT_KEY && existsSync(vaultKey)) checkPrivate(findings, vaultKey, 'vault key', settings.vault.keyFile);
           try {
             const stores = await openStores(settings.store, dataDir);
-            await stores.users.list();
-            await stores.close();
-            findings.push({ level: 'ok', what: `store ${redactStoreUrl(settings.store)} opens` });
+            try {
+              await stores.users.list();
+              findings.push({ level: 'ok', what: `store ${redactStoreUrl(settings.store)} opens` });
+              findings.push(...await vaultFindings(stores, vaultKey), ...await referenceFindings(stores));
+            } finally {
+              await stores.close();
+            }
           } catch (error) {
             findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
           }
           for (const problem of certificateTrustProblems(dataDir, settings.ssh)) findings.push({ level: 'fail', what: problem, fix: 'correct ssh.trustedUserCAKeys / ssh.revokedKeys' });
-          findings.push(...hardening(settings));
+          findings.push(...hardening(settings), ...rootFindings(dataDir));
         }
       }
       const require = createRequire(import.meta.url);

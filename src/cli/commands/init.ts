@@ -10,7 +10,7 @@ export function registerInit(program: Command): void {
       const result = await initDataDir(dataDir);
       const out = process.stdout;
       out.write(result.created.length > 0 ? `initialised ${dataDir}\n` : `${dataDir} is already initialised; nothing changed\n`);
-      for (const file of result.created.slice(1)) out.write(`  created ${file}\n`);
+      for (const file of result.created.filter((f) => f !== dataDir)) out.write(`  created ${file}\n`);
       out.write('host keys:\n');
       for (const key of result.hostKeys) out.write(`  ${key.type} ${key.fingerprint}\n`);
     });

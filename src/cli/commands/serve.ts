@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
-import { readHostKey } from '../../data-dir/host-keys.js';
+import { checkListenFlag, listenFailure, readHostKeys, vaultProblem } from './serve-checks.js';
+import type { HostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, createUpstream } from '../../main.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
-import { dataPath } from '../../config/load-settings.js';
 import { createLogger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
@@ -13,6 +13,7 @@ import { AlertEngine } from '../../audit/alerts.js';
 import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
+import { invocationName } from '../invocation.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -23,6 +24,7 @@ export function registerServe(program: Command): void {
     .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
     .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
+      checkListenFlag(options.listen);
       const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
       const stopSignal = firstStopSignal(logger);
@@ -34,13 +36,21 @@ export function registerServe(program: Command): void {
       // Before anything opens many files: each connection, dial and audit write needs one.
       raiseOpenFilesLimit(logger);
       const runtime = await openRuntime(dataDir, logger);
+      let hostKeys: HostKey[];
+      try {
+        hostKeys = readHostKeys(dataDir, runtime.settings);
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+      const vaultTrouble = vaultProblem(dataDir, runtime.settings);
+      if (vaultTrouble) logger.warn(vaultTrouble);
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
       const { settings, stores } = runtime;
       const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
       if (orphans > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans });
 
-      const hostKeys = settings.ssh.hostKeys.map((file) => readHostKey(dataPath(dataDir, file)));
       const sinks = new AuditSinks(settings, dataDir, { store: stores.audit, node: runtime.node }, logger);
       const metrics = new Metrics(() => sinks.depths());
       runtime.audit.subscribe((event) => metrics.observe(event));
@@ -49,7 +59,14 @@ export function registerServe(program: Command): void {
       sinks.start();
       const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
       const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
-      const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
+      const bound = await gateway.listen(options.listen ?? settings.ssh.listen).catch(async (error: unknown) => {
+        // Nothing may keep the process up after a failed start: close what was opened.
+        await gateway.close('shutdown');
+        await upstream.closeAll();
+        await sinks.stop();
+        await runtime.close();
+        throw listenFailure(error, options.listen ? '--listen' : 'ssh.listen');
+      });
       for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
       const httpListen = options.http ?? settings.http.listen;
       // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
@@ -93,17 +110,18 @@ function firstStopSignal(logger: ReturnType<typeof createLogger>): Promise<strin
 function nextSteps(dataDir: string, address: string): string {
   const port = address.split(':').pop();
   const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${dataDir}`;
+  const jumpgate = invocationName();
   return `
-jumpgate is running, with no users yet. Next steps, in another terminal:
-  1. add yourself:   ./bin/jumpgate user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
-  2. add a target:   ./bin/jumpgate target add db1 --host 10.0.2.5 --login root${data}
-  3. grant a role:   write roles.yaml with
-                       kind: Role
-                       name: admins
-                       allow: [{targets: ["*"], access: [jump, forward], ports: [22]}]
-                     then: ./bin/jumpgate apply -f roles.yaml${data}
-  4. connect:        ssh -J alice@THIS-HOST:${port} root@db1
-Check any decision with: ./bin/jumpgate policy check alice db1${data}
+jumpgate is running, with no users yet. Next steps, in another terminal, in this order:
+  1. a role:       ${jumpgate} role add admins --allow 'targets=*,access=jump+session+sftp'${data}
+  2. yourself:     ${jumpgate} user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
+  3. a target:     ${jumpgate} target add db1 --host 10.0.2.5 --login root${data}
+  4. connect:      ssh -J alice@THIS-HOST:${port} root@db1
+For a recorded session (ssh -p ${port} alice+db1@THIS-HOST), scp and the target menu, the
+gateway logs into db1 itself, with a key that db1's root accepts:
+                   ${jumpgate} credential set db1-key --type privateKey --from-file KEY${data}
+                   ${jumpgate} target set db1 --credential db1-key${data}
+Check any decision with: ${jumpgate} policy check alice db1${data}
 
 `;
 }

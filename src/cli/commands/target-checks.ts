@@ -6,9 +6,24 @@ import { Refused } from '../cli-errors.js';
 import { createUpstream } from '../../main.js';
 import { TargetUnreachable } from '../../upstream/upstream-pool.js';
 import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
-import { hopsOf } from '../../inventory/hop-chain.js';
+import { hopChain, hopsOf } from '../../inventory/hop-chain.js';
+import type { Runtime } from '../../main.js';
+import type { Target } from '../../domain/resources.js';
 import { print } from '../output.js';
 import { formatOf } from '../context.js';
+
+/** A chain that logs in with stored credentials needs the vault: say so before dialing. */
+async function requireVault(runtime: Runtime, target: Target): Promise<void> {
+  const targets = new Map((await runtime.stores.targets.list()).map((t) => [t.name, t]));
+  const chain = hopChain(target, (n) => targets.get(n));
+  const withCredential = [...(chain.ok ? chain.hops : []), target].find((hop) => hop.credential);
+  if (!withCredential) return;
+  try {
+    runtime.vault();
+  } catch (error) {
+    throw new Refused(`cannot log into ${withCredential.name} with credential ${withCredential.credential}: ${(error as Error).message} (see: jumpgate doctor)`);
+  }
+}
 
 export function registerTargetChecks(target: Command): void {
   target.command('test')
@@ -19,6 +34,7 @@ export function registerTargetChecks(target: Command): void {
       await withRuntime(command, async (runtime) => {
         const found = await runtime.stores.targets.get(name);
         if (!found) throw new Refused(`no target named ${name}`);
+        await requireVault(runtime, found);
         const upstream = createUpstream(runtime);
         const hops: Array<{ hop: string; address: string; latencyMs: number; hostKey: string; loggedIn: boolean }> = [];
         try {
@@ -29,9 +45,11 @@ export function registerTargetChecks(target: Command): void {
         } catch (error) {
           await new Promise((resolve) => setTimeout(resolve, 50)); // let the failure's audit land
           if (error instanceof TargetUnreachable) {
-            const last = error.attempts.at(-1);
-            if (format === 'text' && last) process.stdout.write(`FAIL  ${last.hop.padEnd(16)} ${printable(last.address).padEnd(24)} ${printable(last.why)}\n`);
-            throw new Refused(error.message);
+            if (format !== 'text') throw new Refused(error.message);
+            // The table says it all: one line per failed attempt, and exit 1.
+            for (const attempt of error.attempts) process.stdout.write(`FAIL  ${attempt.hop.padEnd(16)} ${printable(attempt.address).padEnd(24)} ${printable(attempt.why)}\n`);
+            process.exitCode = 1;
+            return;
           }
           throw error;
         } finally {

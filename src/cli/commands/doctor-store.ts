@@ -1,0 +1,54 @@
+/**
+ * `doctor` checks that need the store: the vault key against the secrets sealed under it,
+ * and the references between resources (a role, credential or jump host named but gone).
+ */
+import { existsSync } from 'node:fs';
+import type { Stores } from '../../store/store.js';
+import { loadVault, VAULT_KEY_ENV } from '../../vault/vault.js';
+import { missingKeyText } from '../../vault/missing-key.js';
+import { vaultName } from '../../vault/rotate-vault.js';
+import { findReferenceProblems } from '../../resources/references.js';
+
+export interface Finding { level: 'ok' | 'warn' | 'fail'; what: string; fix?: string }
+
+export async function vaultFindings(stores: Stores, keyFile: string): Promise<Finding[]> {
+  const sealed = await stores.sealedSecrets.list();
+  if (!process.env[VAULT_KEY_ENV] && !existsSync(keyFile)) {
+    return sealed.length > 0
+      ? [{ level: 'fail', what: missingKeyText(keyFile, sealed) }]
+      : [{ level: 'fail', what: `vault key ${keyFile} is missing`, fix: 'run: jumpgate init (nothing is sealed yet, so a new key loses nothing)' }];
+  }
+  let vault;
+  try {
+    vault = loadVault(keyFile);
+  } catch (error) {
+    return [{ level: 'fail', what: `vault: ${(error as Error).message}`, fix: `restore ${keyFile} from a backup` }];
+  }
+  const unopened = sealed.filter((secret) => {
+    try {
+      vault.open(vaultName(secret.owner), secret.sealed);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (unopened.length > 0) {
+    const names = unopened.map((s) => (s.owner.kind === 'credential' ? `credential ${s.owner.name}` : `TOTP of ${s.owner.user}`)).join(', ');
+    return [{ level: 'fail', what: `the vault key cannot open ${unopened.length} of ${sealed.length} sealed secret(s): ${names}`, fix: 'restore the vault key they were sealed under, or set them again (jumpgate credential set, jumpgate user totp --replace)' }];
+  }
+  return [{ level: 'ok', what: `vault key opens all ${sealed.length} sealed secret(s)` }];
+}
+
+export async function referenceFindings(stores: Stores): Promise<Finding[]> {
+  const [users, targets, roles, credentials] = await Promise.all([stores.users.list(), stores.targets.list(), stores.roles.list(), stores.credentials.list()]);
+  const view = {
+    users: new Map(users.map((u) => [u.name, u])),
+    targets: new Map(targets.map((t) => [t.name, t])),
+    roles: new Map(roles.map((r) => [r.name, r])),
+    credentials: new Set(credentials.map((c) => c.name)),
+  };
+  const everything = new Set([...users.map((u) => `User/${u.name}`), ...targets.map((t) => `Target/${t.name}`)]);
+  const problems = findReferenceProblems(view, everything);
+  if (problems.length === 0) return [{ level: 'ok', what: 'every role, credential and jump host named by a resource exists' }];
+  return problems.map((p) => ({ level: 'fail', what: `${p.kind} ${p.name}: ${p.message}`, fix: `correct it: jumpgate ${p.kind.toLowerCase()} set ${p.name} …, or apply the missing resource` }));
+}
