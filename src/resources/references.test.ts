@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { findReferenceProblems, viaChain, type MergedView } from './references.js';
+import { deleteBlocker, findReferenceProblems, viaChain, type MergedView } from './references.js';
 import { RoleSchema, TargetSchema, UserSchema, type Target } from '../domain/resources.js';
 
 function target(name: string, via?: string, fields: Record<string, unknown> = {}): Target {
@@ -81,5 +81,34 @@ describe('findReferenceProblems', () => {
     ]);
     // A complete hop, and a target nobody jumps through (a ProxyJump-only target needs no login).
     assert.deepEqual(findReferenceProblems(hopView({ login: 'hop', credential: 'hop-key' }), new Set(['Target/db1', 'Target/dmz', 'Target/lone'])), []);
+  });
+});
+
+describe('deleteBlocker', () => {
+  const alice = UserSchema.parse({ kind: 'User', name: 'alice', roles: ['dba'] });
+  const bob = UserSchema.parse({ kind: 'User', name: 'bob', roles: ['dba', 'ops'] });
+  const view = {
+    users: new Map([alice, bob].map((u) => [u.name, u])),
+    targets: targetMap(target('db1', 'dmz', { credential: 'key' }), target('db2', undefined, { credential: 'key' }), target('dmz')),
+    roles: new Map([RoleSchema.parse({ kind: 'Role', name: 'dba' })].map((r) => [r.name, r])),
+  };
+
+  test('a role held by users names them', () => {
+    assert.equal(deleteBlocker('Role', 'dba', view), 'role dba is held by users alice, bob; take it from them first (jumpgate user set USER --role …)');
+  });
+
+  test('a credential used by targets names them', () => {
+    assert.equal(deleteBlocker('Credential', 'key', view), 'credential key is used by targets db1, db2; change their credential first (jumpgate target set TARGET --credential …)');
+  });
+
+  test('a jump host names the targets behind it', () => {
+    assert.equal(deleteBlocker('Target', 'dmz', view), 'target dmz is the jump host of db1; change their via first (jumpgate target set TARGET --via …)');
+  });
+
+  test('what nothing names may go', () => {
+    assert.equal(deleteBlocker('Role', 'unused', view), null);
+    assert.equal(deleteBlocker('Credential', 'other', view), null);
+    assert.equal(deleteBlocker('Target', 'db1', view), null);
+    assert.equal(deleteBlocker('User', 'alice', view), null);
   });
 });

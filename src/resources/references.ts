@@ -64,3 +64,25 @@ export function viaChain(target: Target, targets: ReadonlyMap<string, Target>): 
   }
   return { names, problem: null };
 }
+
+/**
+ * Why a resource may not be deleted: the resources that name it, and what to change
+ * first. Null when nothing names it. A delete that left a dangling name would make the
+ * exported YAML fail to apply again, so it is refused instead (HTTP 409 in the API).
+ */
+export function deleteBlocker(kind: 'User' | 'Target' | 'Role' | 'Credential', name: string, view: Omit<MergedView, 'credentials'>): string | null {
+  const names = (noun: string, items: ReadonlyArray<{ name: string }>) => `${noun}${items.length === 1 ? '' : 's'} ${items.map((item) => item.name).sort().join(', ')}`;
+  if (kind === 'Role') {
+    const holders = [...view.users.values()].filter((user) => user.roles.includes(name));
+    if (holders.length > 0) return `role ${name} is held by ${names('user', holders)}; take it from them first (jumpgate user set USER --role …)`;
+  }
+  if (kind === 'Credential') {
+    const users = [...view.targets.values()].filter((target) => target.credential === name);
+    if (users.length > 0) return `credential ${name} is used by ${names('target', users)}; change their credential first (jumpgate target set TARGET --credential …)`;
+  }
+  if (kind === 'Target') {
+    const dependents = [...view.targets.values()].filter((target) => target.via === name);
+    if (dependents.length > 0) return `target ${name} is the jump host of ${dependents.map((t) => t.name).sort().join(', ')}; change their via first (jumpgate target set TARGET --via …)`;
+  }
+  return null;
+}
