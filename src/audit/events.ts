@@ -31,6 +31,15 @@ export type AuditBody =
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
+
+/** Every event type, for checking what a person types (`audit --type`). */
+export const AUDIT_TYPES = [
+  'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
+  'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert',
+] as const satisfies readonly AuditType[];
+// A type added to the union must be added to the list too: this stops the build until it is.
+const everyTypeListed: Exclude<AuditType, (typeof AUDIT_TYPES)[number]> extends never ? true : never = true;
+void everyTypeListed;
 export type AuditDraft = Base & AuditBody;
 
 /** A sealed event: the draft plus its place in the hash chain. */

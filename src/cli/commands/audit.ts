@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import type { AuditEvent } from '../../audit/events.js';
 import type { AuditFilter } from '../../store/store.js';
+import { checkTypeFilter } from '../../audit/type-filter.js';
 
 const CHAIN_FIELDS = new Set(['ts', 'id', 'type', 'node', 'user', 'src', 'prev', 'hash', 'seq']);
 
@@ -41,6 +42,10 @@ export function registerAudit(program: Command): void {
     .option('--type <type>', 'only this type (session matches session.start and session.end)')
     .action(async (options: { follow?: boolean; since?: string; user?: string; type?: string }, command: Command) => {
       const format = formatOf(command);
+      if (options.type !== undefined) {
+        const check = checkTypeFilter(options.type);
+        if (!check.ok) throw new UsageError(check.message);
+      }
       const filter: AuditFilter = { since: options.since ? parseSince(options.since) : undefined, user: options.user, type: options.type };
       const write = (event: AuditEvent & { seq: number }) => {
         const { seq: _seq, ...plain } = event;
