@@ -71,6 +71,8 @@ export class AuthFlow {
   private attempts = 0;
   private firstFactor: { user: string; method: string; proof: Proof; login: LoginName & { ok: true } } | null = null;
   private counted = false;
+  /** Why the last code was refused, told with the next prompt: the audit log is not the person's to read. */
+  private codeRefusal: string | null = null;
   result: Authenticated | null = null;
 
   constructor(
@@ -187,7 +189,9 @@ export class AuthFlow {
   private secondFactor(ctx: KeyboardAuthContext): void {
     const first = this.firstFactor!;
     const method = `${first.method}+totp`;
-    ctx.prompt([{ prompt: 'Verification code: ', echo: false }], 'jumpgate', 'A rule you may use needs a second factor.', (answers) => {
+    // In the prompt itself: OpenSSH shows the instruction only at LogLevel INFO, and askpass never.
+    const prompt = this.codeRefusal ? `${this.codeRefusal} Try again. Verification code: ` : 'Verification code: ';
+    ctx.prompt([{ prompt, echo: false }], 'jumpgate', 'A rule you may use needs a second factor.', (answers) => {
       // ssh2 passes an Error when the client sends a new request instead of answering.
       if (!Array.isArray(answers)) return;
       this.decideInBackground(ctx, first.user, method, () => this.checkCode(ctx, first, (answers[0] ?? '').trim()), ['keyboard-interactive']);
@@ -201,20 +205,29 @@ export class AuthFlow {
     if (await this.userLocked(first.user)) return this.fail(ctx, first.user, method, LOCKED, 'none', again);
     const factors = await this.deps.stores.factors.get(first.user);
     if (!factors?.totpSealed) return this.fail(ctx, first.user, method, 'no second factor enrolled', charge, again);
-    if (code === '') return this.fail(ctx, first.user, method, 'no verification code given', charge, again);
+    if (code === '') return this.codeFailed(ctx, first.user, method, 'no verification code given', 'No code was given.');
     if (looksLikeRecoveryCode(code)) {
       const stored = await findRecoveryCode(code, factors.recoveryHashes);
       if (stored !== null && (await this.deps.stores.factors.claimRecoveryCode(first.user, stored))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
-      return this.fail(ctx, first.user, method, 'recovery code unknown or already used', charge, again);
+      return this.codeFailed(ctx, first.user, method, 'recovery code unknown or already used', 'That recovery code is unknown or was used already.');
     }
-    if (looksLikeWithdrawnRecoveryCode(code)) return this.fail(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp)', charge, again);
+    if (looksLikeWithdrawnRecoveryCode(code)) return this.codeFailed(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp)', 'Recovery codes of that format were withdrawn; ask an operator for new ones.');
     const secret = this.totpSecret(first.user, factors.totpSealed);
     // The gateway's fault, not the user's: logged, and refused without a charge.
-    if (secret === null) return this.fail(ctx, first.user, method, 'second factor unavailable: the TOTP secret cannot be opened with the vault key', 'none', again);
+    if (secret === null) {
+      this.codeRefusal = 'The gateway cannot check codes now; tell an operator.';
+      return this.fail(ctx, first.user, method, 'second factor unavailable: the TOTP secret cannot be opened with the vault key', 'none', again);
+    }
     const step = totpStep(secret, code);
-    if (step === null) return this.fail(ctx, first.user, method, 'wrong verification code', charge, again);
-    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.fail(ctx, first.user, method, 'verification code already used', charge, again);
+    if (step === null) return this.codeFailed(ctx, first.user, method, 'wrong verification code', 'That code is wrong (is the clock of your device right?).');
+    if (!(await this.deps.stores.factors.claimTotpStep(first.user, step))) return this.codeFailed(ctx, first.user, method, 'verification code already used', 'That code was used already; wait for the next one.');
     return this.succeed(ctx, first.login, method, first.proof, true);
+  }
+
+  /** A code the person got wrong: audited and charged like any failure, and told to them with the next prompt. */
+  private codeFailed(ctx: KeyboardAuthContext, user: string, method: string, reason: string, told: string): Promise<void> {
+    this.codeRefusal = told;
+    return this.fail(ctx, user, method, reason, 'address-and-user', ['keyboard-interactive']);
   }
 
   /** The user's TOTP secret, or null (and an error logged) when the vault cannot open it. */

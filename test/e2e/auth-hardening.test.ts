@@ -495,6 +495,18 @@ describe('TOTP second factor', () => {
     await assertCodeRefused(wrongCode(aliceSecret), 'wrong verification code');
   });
 
+  test('a wrong code is told to the person with the next prompt', { timeout: 30_000 }, async () => {
+    const retrying = makeClient(gateway, askpass, { user: 'alice', key: keys.alice.privateKeyPath, passwordPrompts: 2 });
+    askpass.clearPrompts();
+    askpass.setCode(wrongCode(aliceSecret));
+    const refused = await retrying.run(['gate']);
+    assert.equal(refused.code, 255, describeRun(refused));
+    const prompts = askpass.prompts();
+    assert.equal(prompts.length, 2, `prompts: ${prompts.join(' | ')}`);
+    assert.doesNotMatch(prompts[0], /wrong/, 'the first prompt already speaks of a wrong code');
+    assert.match(prompts[1], /That code is wrong \(is the clock of your device right\?\)\. Try again\..*Verification code: $/);
+  });
+
   test('an empty code is refused', { timeout: 30_000 }, async () => {
     await assertCodeRefused('', 'no verification code given');
   });

@@ -43,7 +43,8 @@ export function registerUserFactors(user: Command): void {
     .description('enrol a TOTP second factor: prints the otpauth URI, a QR code and one-time recovery codes')
     .argument('<name>')
     .option('--reset', 'remove the second factor')
-    .action(async (name: string, options: { reset?: boolean }, command: Command) => {
+    .option('--replace', 'enrol again although a second factor is enrolled (the old one stops working)')
+    .action(async (name: string, options: { reset?: boolean; replace?: boolean }, command: Command) => {
       await withRuntime(command, async ({ stores, audit, vault }) => {
         if (!(await stores.users.get(name))) throw new Refused(`no user named ${name}`);
         if (options.reset) {
@@ -52,12 +53,16 @@ export function registerUserFactors(user: Command): void {
           process.stdout.write(`second factor of ${name} removed\n`);
           return;
         }
+        if ((await stores.factors.get(name))?.totpSealed && !options.replace) {
+          throw new Refused(`${name} has a second factor already; enrolling again replaces it and their authenticator entry stops working: jumpgate user totp ${name} --replace`);
+        }
         const enrolment = enrolTotp(name);
         const sealed = vault().seal(totpVaultName(name), Buffer.from(enrolment.secretBase32));
         const recoveryHashes = await Promise.all(enrolment.recoveryCodes.map(hashRecoveryCode));
         await audit.record({ type: 'config.change', user: cliActor(), src: null, action: 'update', kind: 'UserTotp', name });
         await stores.factors.setTotp(name, sealed, recoveryHashes);
-        const qr = await QRCode.toString(enrolment.uri, { type: 'terminal', small: true });
+        // Colour codes only for a terminal; a file or a pipe gets the same code in plain block characters.
+        const qr = await QRCode.toString(enrolment.uri, process.stdout.isTTY ? { type: 'terminal', small: true } : { type: 'utf8' });
         process.stdout.write(`Scan this with an authenticator app, or enter the URI:\n\n${qr}\n${enrolment.uri}\n\n`
           + `Recovery codes (each works once; keep them somewhere safe, they are not shown again):\n`
           + enrolment.recoveryCodes.map((c) => `  ${c}`).join('\n') + '\n');
