@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSettings, SettingsError } from './load-settings.js';
 import { SETTINGS_TEMPLATE } from './settings-template.js';
+import { rotatedName } from '../audit/audit-file.js';
 
 /** The message parseSettings throws for the text; fails the test when it does not throw. */
 function errorOf(text: string, file?: string): string {
@@ -130,6 +132,17 @@ describe('parseSettings: errors name the key and its line', () => {
 describe('the settings template', () => {
   test('parses and equals the defaults of an empty file', () => {
     assert.deepEqual(parseSettings(SETTINGS_TEMPLATE), parseSettings(''));
+  });
+
+  test('names rotated audit files as the audit writer names them', () => {
+    const rotated = path.basename(rotatedName('/d/audit.log', '2026-11-21T15:30:00.123Z'));
+    assert.match(rotated, /^audit-[0-9TZ.]+-\d+\.log$/);
+    assert.match(SETTINGS_TEMPLATE, /renamed audit-<time>-<n>\.log past this size/);
+  });
+
+  test('promises no admin API: http.listen serves /metrics and /healthz only', () => {
+    assert.doesNotMatch(SETTINGS_TEMPLATE, /admin API and/);
+    assert.match(SETTINGS_TEMPLATE, /\/metrics and \/healthz \(no admin API in this version\)/);
   });
 
   test('explains every top-level key', () => {

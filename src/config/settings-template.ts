@@ -16,7 +16,7 @@ ssh:
   trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted
   revokedKeys: null                 # file of revoked keys and certificates, one public key per line
 http:
-  listen: 127.0.0.1:8022            # admin API and /metrics; "" disables; --http overrides
+  listen: 127.0.0.1:8022            # /metrics and /healthz (no admin API in this version); "" disables; --http overrides
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
 vault:
   keyFile: vault.key                # or the environment variable JUMPGATE_VAULT_KEY
@@ -28,7 +28,7 @@ upstream: {connectTimeout: 10s, idleClose: 60s}
 recordings: {dir: recordings, recordInput: false}
 audit:
   file: audit.log                   # JSON Lines, SHA-256 hash-chained
-  rotateSize: 100MB                 # audit.log is renamed audit-<time>.log past this size; the chain goes on
+  rotateSize: 100MB                 # audit.log is renamed audit-<time>-<n>.log past this size; the chain goes on
   spoolMaxSize: 64MB                # per sink: events waiting while its receiver is down
   sinks: []                         # e.g. {name: siem, type: syslog, transport: tcp, address: "127.0.0.1:6514"}
   alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}

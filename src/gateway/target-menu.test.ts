@@ -21,10 +21,10 @@ class FakeChannel extends EventEmitter {
 }
 
 const logged: string[] = [];
-function menuContext(options: { storeFails?: boolean } = {}): ProxiedConnection {
+function menuContext(options: { storeFails?: boolean; targetNames?: string[] } = {}): ProxiedConnection {
   const user = UserSchema.parse({ kind: 'User', name: 'alice', roles: ['dba'], keys: [KEY] });
   const role = RoleSchema.parse({ kind: 'Role', name: 'dba', allow: [{ targets: ['db1', 'db2'], access: ['session'] }] });
-  const targets = ['db1', 'db2'].map((name) => TargetSchema.parse({ kind: 'Target', name, host: '10.0.0.1', login: 'root' }));
+  const targets = (options.targetNames ?? ['db1', 'db2']).map((name) => TargetSchema.parse({ kind: 'Target', name, host: '10.0.0.1', login: 'root' }));
   const stores = {
     users: { get: async () => { if (options.storeFails) throw new Error('database is locked'); return user; } },
     roles: { get: async () => role },
@@ -36,13 +36,20 @@ function menuContext(options: { storeFails?: boolean } = {}): ProxiedConnection 
 
 const pty = { cols: 80, rows: 24, width: 0, height: 0, term: 'xterm', modes: {} } as unknown as PseudoTtyInfo;
 
-async function openMenu(options: { storeFails?: boolean } = {}): Promise<FakeChannel> {
+async function openMenu(options: { storeFails?: boolean; targetNames?: string[] } = {}): Promise<FakeChannel> {
   const channel = new FakeChannel();
   await runTargetMenu(menuContext(options), channel as unknown as ServerChannel, pty, {});
   return channel;
 }
 
 describe('the target menu', () => {
+  test('one target: the prompt offers 1, not a range of one', async () => {
+    const channel = await openMenu({ targetNames: ['db1'] });
+    assert.match(channel.written, /1\) db1 \(root\)\r\nchoose 1, or q to leave: $/);
+    channel.type('q\r');
+    assert.equal(channel.exitStatus, 0);
+  });
+
   test('lists the targets and leaves on q', async () => {
     const channel = await openMenu();
     assert.match(channel.written, /1\) db1 \(root\)\r\n {3}2\) db2 \(root\)\r\nchoose 1-2, or q to leave: $/);

@@ -34,7 +34,7 @@ export async function runTargetMenu(context: ProxiedConnection, channel: ServerC
   }
   say(`jumpgate: targets ${context.who.userName} may open a session on:\n`);
   targets.forEach((target, index) => say(`  ${String(index + 1).padStart(2)}) ${target.name}${target.login ? ` (${target.login})` : ''}${target.description ? ` - ${target.description}` : ''}\n`));
-  const prompt = () => say(`choose 1-${targets.length}, or q to leave: `);
+  const prompt = () => say(targets.length === 1 ? 'choose 1, or q to leave: ' : `choose 1-${targets.length}, or q to leave: `);
   prompt();
 
   let line = '';
