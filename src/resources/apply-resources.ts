@@ -15,6 +15,7 @@ import type { StoredCredential } from '../domain/credential.js';
 import { findReferenceProblems } from './references.js';
 import { credentialFromSecret } from './credential-secret.js';
 import type { Vault } from '../vault/vault.js';
+import { reasonOf } from '../runtime/file-errors.js';
 
 export type ChangeAction = 'created' | 'updated' | 'unchanged';
 export interface AppliedChange { kind: string; name: string; action: ChangeAction }
@@ -99,8 +100,13 @@ function sealCredentialSpec(vault: Vault, spec: CredentialSpec, baseDir: string)
   try {
     secret = readFileSync(file);
   } catch (error) {
-    throw new Error(`cannot read secretFile ${spec.secretFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(`cannot read secretFile ${spec.secretFile}: ${reasonOf(error)}`);
   }
-  const passphrase = spec.passphraseFile ? readFileSync(path.resolve(baseDir, spec.passphraseFile), 'utf8').trim() : undefined;
+  let passphrase: string | undefined;
+  try {
+    passphrase = spec.passphraseFile ? readFileSync(path.resolve(baseDir, spec.passphraseFile), 'utf8').trim() : undefined;
+  } catch (error) {
+    throw new Error(`cannot read passphraseFile ${spec.passphraseFile}: ${reasonOf(error)}`);
+  }
   return credentialFromSecret(vault, spec.name, spec.type, secret, passphrase);
 }

@@ -213,6 +213,7 @@ describe('user add --key mistakes', () => {
     fs.writeFileSync(bad, '# my key\nhello world\nmore\n');
     assertRefusal(await cli(dir, ['user', 'add', 'carl', '--key', bad]), 2, `jumpgate: --key ${bad}: line 2 is not an OpenSSH public key (type, base64, optional comment)`);
     assertRefusal(await cli(dir, ['user', 'add', 'carl', '--key', '/nonexistent.pub']), 2, 'jumpgate: --key /nonexistent.pub: cannot read it: no such file');
+    assertRefusal(await cli(dir, ['apply', '-f', '/nonexistent.yaml']), 2, 'jumpgate: -f /nonexistent.yaml: cannot read it: no such file');
   });
 
   test('a user without a key is created with a note that they cannot log in yet', { timeout: 30_000 }, async () => {

@@ -6,6 +6,7 @@ import { parseResourceYaml } from '../../domain/resource-yaml.js';
 import { applyResources } from '../../resources/apply-resources.js';
 import { UsageError } from '../cli-errors.js';
 import { print } from '../output.js';
+import { reasonOf } from '../../runtime/file-errors.js';
 
 export function registerApply(program: Command): void {
   program.command('apply')
@@ -16,7 +17,7 @@ export function registerApply(program: Command): void {
       try {
         text = readFileSync(options.file === '-' ? 0 : options.file, 'utf8');
       } catch (error) {
-        throw new UsageError(`cannot read ${options.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        throw new UsageError(`-f ${options.file}: cannot read it: ${reasonOf(error)}`);
       }
       const label = options.file === '-' ? '<stdin>' : options.file;
       const parsed = parseResourceYaml(text, label);

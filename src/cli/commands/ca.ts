@@ -16,6 +16,7 @@ import { dataPath, parseSettings, SETTINGS_FILE } from '../../config/load-settin
 import type { Settings } from '../../config/settings-schema.js';
 import { parseKeyLine, readKeyListFile, type KeyList } from '../../auth/revoked-keys.js';
 import { keyFingerprint, parseCertificate } from '../../auth/openssh-certificate.js';
+import { reasonOf } from '../../runtime/file-errors.js';
 
 /** Where new CA keys and revoked keys go when the settings name no file yet. */
 const DEFAULT_FILES = { trust: 'user_ca_keys', revoke: 'revoked_keys' } as const;
@@ -26,7 +27,7 @@ function readInput(file: string): string {
   try {
     return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new UsageError(`cannot read ${file}: ${reasonOf(error)}`);
   }
 }
 

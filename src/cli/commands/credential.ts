@@ -5,6 +5,7 @@ import { UsageError } from '../cli-errors.js';
 import { credentialFromSecret } from '../../resources/credential-secret.js';
 import { dataPath } from '../../config/load-settings.js';
 import { RESOURCE_NAME } from '../../domain/resources.js';
+import { reasonOf } from '../../runtime/file-errors.js';
 
 export function registerCredential(program: Command): void {
   const credential = program.command('credential').description('secrets the gateway logs into hops and targets with');
@@ -21,7 +22,7 @@ export function registerCredential(program: Command): void {
         try {
           return readFileSync(file);
         } catch (error) {
-          throw new UsageError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+          throw new UsageError(`cannot read ${what}: ${reasonOf(error)}`);
         }
       };
       const secret = read(options.fromFile ?? 0, options.fromFile ?? 'standard input');
