@@ -1,0 +1,35 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openStores } from '../../store/open-stores.js';
+import { RoleSchema, TargetSchema, UserSchema } from '../../domain/resources.js';
+import { referenceFindings } from './doctor-store.js';
+
+test('doctor reports what a store holds that names a missing role, credential or jump host', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jumpgate-doctor-'));
+  const stores = await openStores('sqlite:jumpgate.db', dir);
+  try {
+    // Written past apply's checks, as an older version's deletes left them.
+    await stores.applyChanges([
+      { op: 'put', resource: RoleSchema.parse({ kind: 'Role', name: 'ops' }) },
+      { op: 'put', resource: UserSchema.parse({ kind: 'User', name: 'alice', roles: ['ops', 'gone-role'] }) },
+      { op: 'put', resource: TargetSchema.parse({ kind: 'Target', name: 'db1', host: '10.0.0.5', credential: 'gone-key', via: 'gone-hop' }) },
+    ]);
+    assert.deepEqual((await referenceFindings(stores)).map((f) => [f.level, f.what]), [
+      ['fail', 'User alice: role gone-role does not exist'],
+      ['fail', 'Target db1: credential gone-key does not exist'],
+      ['fail', 'Target db1: via gone-hop names no target (chain db1 -> gone-hop)'],
+    ]);
+    // Positive control: once the names resolve, doctor is content.
+    await stores.applyChanges([
+      { op: 'put', resource: UserSchema.parse({ kind: 'User', name: 'alice', roles: ['ops'] }) },
+      { op: 'put', resource: TargetSchema.parse({ kind: 'Target', name: 'db1', host: '10.0.0.5' }) },
+    ]);
+    assert.deepEqual((await referenceFindings(stores)).map((f) => f.level), ['ok']);
+  } finally {
+    await stores.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
