@@ -224,9 +224,10 @@ describe('user add --key mistakes', () => {
 });
 
 describe('serve start-up problems name the setting or flag', () => {
-  test('--listen without a port is bad usage (exit 2), before anything is created', { timeout: 30_000 }, async () => {
+  test('--listen or --http without a port is bad usage (exit 2), before anything is created', { timeout: 30_000 }, async () => {
     const dir = path.join(makeTempDir('newcomer'), 'data');
     assertRefusal(await cli(dir, ['serve', '--listen', '127.0.0.1']), 2, 'jumpgate: --listen must be HOST:PORT (such as 0.0.0.0:2222 or [::]:2222), not 127.0.0.1');
+    assertRefusal(await cli(dir, ['serve', '--http', '127.0.0.1']), 2, 'jumpgate: --http must be HOST:PORT (such as 127.0.0.1:8022), or "" to disable it, not 127.0.0.1');
     assert.equal(fs.existsSync(dir), false);
   });
 

@@ -14,11 +14,16 @@ import { Refused, UsageError } from '../cli-errors.js';
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+|[0-9A-Fa-f:]+):(\d{1,5})$/;
 
 /** Bad usage, found before the data dir is touched: exit 2. */
-export function checkListenFlag(flag: readonly string[] | undefined): void {
-  for (const address of flag ?? []) {
-    const match = HOST_PORT.exec(address);
-    if (!match || Number(match[2]) > 65535) throw new UsageError(`--listen must be HOST:PORT (such as 0.0.0.0:2222 or [::]:2222), not ${address}`);
+export function checkAddressFlags(listen: readonly string[] | undefined, http: string | undefined): void {
+  for (const address of listen ?? []) {
+    if (!isHostPort(address)) throw new UsageError(`--listen must be HOST:PORT (such as 0.0.0.0:2222 or [::]:2222), not ${address}`);
   }
+  if (http !== undefined && http !== '' && !isHostPort(http)) throw new UsageError(`--http must be HOST:PORT (such as 127.0.0.1:8022), or "" to disable it, not ${http}`);
+}
+
+function isHostPort(address: string): boolean {
+  const match = HOST_PORT.exec(address);
+  return match !== null && Number(match[2]) <= 65535;
 }
 
 /** The host keys, or a SettingsError naming `ssh.hostKeys` and the file. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
-import { checkListenFlag, listenFailure, readHostKeys, vaultProblem } from './serve-checks.js';
+import { checkAddressFlags, listenFailure, readHostKeys, vaultProblem } from './serve-checks.js';
 import type { HostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, createUpstream } from '../../main.js';
 import { createGateway } from '../../gateway/gateway.js';
@@ -24,7 +24,7 @@ export function registerServe(program: Command): void {
     .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
     .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
-      checkListenFlag(options.listen);
+      checkAddressFlags(options.listen, options.http);
       const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
       const stopSignal = firstStopSignal(logger);
