@@ -10,6 +10,8 @@ const ALLOW_HELP = `
   targets=db1+db2      target names, or * for every target
   labels=env:prod      or targets by label (all must match)
   access=${ACCESS_KINDS.join('+')}
+                       jump: ssh -J; session: ssh alice+db1@gate and the menu;
+                       sftp: sftp and scp; forward: ssh -L to the ports granted
   logins=root+deploy   logins for proxied sessions (default: the target's login)
   ports=22+5432        ports for jump and forward (default: the target's SSH port, jump only)
   sourceCidrs=10.0.0.0/8
