@@ -109,7 +109,9 @@ function firstStopSignal(logger: ReturnType<typeof createLogger>): Promise<strin
 
 function nextSteps(dataDir: string, address: string): string {
   const port = address.split(':').pop();
-  const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${dataDir}`;
+  // Quoted when the shell would split it: the lines are meant to be pasted as they are.
+  const shown = /^[\w@%+=:,./-]+$/.test(dataDir) ? dataDir : `'${dataDir.replace(/'/g, `'\\''`)}'`;
+  const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${shown}`;
   const jumpgate = invocationName();
   return `
 jumpgate is running, with no users yet. Next steps, in another terminal, in this order:
@@ -117,7 +119,7 @@ jumpgate is running, with no users yet. Next steps, in another terminal, in this
   2. yourself:     ${jumpgate} user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
   3. a target:     ${jumpgate} target add db1 --host 10.0.2.5 --login root${data}
   4. connect:      ssh -J alice@THIS-HOST:${port} root@db1
-For a recorded session (ssh -p ${port} alice+db1@THIS-HOST), scp and the target menu, the
+For a proxied session (ssh -p ${port} alice+db1@THIS-HOST), scp and the target menu, the
 gateway logs into db1 itself, with a key that db1's root accepts:
                    ${jumpgate} credential set db1-key --type privateKey --from-file KEY${data}
                    ${jumpgate} target set db1 --credential db1-key${data}
