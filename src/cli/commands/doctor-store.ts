@@ -36,7 +36,7 @@ export async function vaultFindings(stores: Stores, keyFile: string): Promise<Fi
     const names = unopened.map((s) => (s.owner.kind === 'credential' ? `credential ${s.owner.name}` : `TOTP of ${s.owner.user}`)).join(', ');
     return [{ level: 'fail', what: `the vault key cannot open ${unopened.length} of ${sealed.length} sealed secret(s): ${names}`, fix: 'restore the vault key they were sealed under, or set them again (jumpgate credential set, jumpgate user totp --replace)' }];
   }
-  return [{ level: 'ok', what: `vault key opens all ${sealed.length} sealed secret(s)` }];
+  return [{ level: 'ok', what: sealed.length === 0 ? 'vault key loads; no secret is sealed yet' : `vault key opens all ${sealed.length} sealed secret(s)` }];
 }
 
 export async function referenceFindings(stores: Stores): Promise<Finding[]> {

@@ -59,6 +59,6 @@ export function vaultProblem(dataDir: string, settings: Settings): string | null
     loadVault(dataPath(dataDir, settings.vault.keyFile));
     return null;
   } catch (error) {
-    return `${(error as Error).message}: targets with a stored credential and TOTP second factors will fail; restore the key file (or run jumpgate doctor)`;
+    return `${(error as Error).message}; targets with a stored credential and TOTP second factors will fail until it is restored (jumpgate doctor says more)`;
   }
 }
