@@ -37,8 +37,10 @@ export const AUDIT_TYPES = [
   'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
   'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert',
 ] as const satisfies readonly AuditType[];
-// A type added to the union must be added to the list too: this stops the build until it is.
-const everyTypeListed: Exclude<AuditType, (typeof AUDIT_TYPES)[number]> extends never ? true : never = true;
+// A type added to the union must be added to the list too: until it is, the build fails
+// here with "Type 'true' is not assignable to type '<the missing type>'".
+type Unlisted = Exclude<AuditType, (typeof AUDIT_TYPES)[number]>;
+const everyTypeListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyTypeListed;
 export type AuditDraft = Base & AuditBody;
 
