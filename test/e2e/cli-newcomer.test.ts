@@ -15,6 +15,7 @@ import { run, type RunResult } from '../helpers/processes.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { describeRun, makeSshClient, quietSshOptions } from '../helpers/ssh-client.js';
 import { cleanupAll } from '../helpers/cleanup.js';
+import { ACCESS_KINDS, RuleSchema } from '../../src/domain/resources.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 /** `jumpgate ARGS --data DIR`, as a person types it. */
@@ -153,9 +154,9 @@ describe('quick edits: role add/set, user set, target set', () => {
 
   test('role add refuses a misspelt field or access kind, naming what is valid', { timeout: 30_000 }, async () => {
     assertRefusal(await cli(dir, ['role', 'add', 'x', '--allow', 'targets=db1,acess=jump']), 2,
-      'jumpgate: --allow targets=db1,acess=jump: unknown field acess; the fields are targets, labels, access, logins, ports, sourceCidrs, mfa, record, agentForwarding, remoteForward');
+      `jumpgate: --allow targets=db1,acess=jump: unknown field acess; the fields are ${Object.keys(RuleSchema.shape).join(', ')}`);
     assertRefusal(await cli(dir, ['role', 'add', 'x', '--allow', 'targets=db1,access=jump+telnet']), 2,
-      'jumpgate: role x: allow[0].access[1] must be one of jump, session, sftp, forward');
+      `jumpgate: role x: allow[0].access[1] must be one of ${ACCESS_KINDS.join(', ')}`);
     assertRefusal(await cli(dir, ['role', 'add', 'x']), 2, 'jumpgate: --allow is required: at least one rule, such as --allow \'targets=*,access=jump+session+sftp\'');
   });
 

@@ -5,13 +5,20 @@ import { UsageError } from '../cli-errors.js';
 import { parseAllowText, RULE_FIELDS } from '../allow-rule.js';
 import { ACCESS_KINDS } from '../../domain/resources.js';
 
+/** What each access kind lets a person do, in the words of the commands they run. */
+const ACCESS_MEANING: Record<string, string> = {
+  jump: 'ssh -J (ProxyJump), end to end encrypted',
+  session: 'ssh alice+db1@gate (proxied session) and the target menu',
+  sftp: 'sftp and scp through a proxied session',
+  forward: 'ssh -L to the ports granted',
+};
+
 const ALLOW_HELP = `
 --allow takes one rule: fields separated by ",", list items by "+".
   targets=db1+db2      target names, or * for every target
   labels=env:prod      or targets by label (all must match)
   access=${ACCESS_KINDS.join('+')}
-                       jump: ssh -J; session: ssh alice+db1@gate and the menu;
-                       sftp: sftp and scp; forward: ssh -L to the ports granted
+${ACCESS_KINDS.map((kind) => `                       ${kind}: ${ACCESS_MEANING[kind] ?? 'see docs/reference.md'}`).join('\n')}
   logins=root+deploy   logins for proxied sessions (default: the target's login)
   ports=22+5432        ports for jump and forward (default: the target's SSH port, jump only)
   sourceCidrs=10.0.0.0/8
