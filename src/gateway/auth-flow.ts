@@ -211,7 +211,7 @@ export class AuthFlow {
       if (stored !== null && (await this.deps.stores.factors.claimRecoveryCode(first.user, stored))) return this.succeed(ctx, first.login, `${first.method}+recovery-code`, first.proof, true);
       return this.codeFailed(ctx, first.user, method, 'recovery code unknown or already used', 'That recovery code is unknown or was used already.');
     }
-    if (looksLikeWithdrawnRecoveryCode(code)) return this.codeFailed(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp)', 'Recovery codes of that format were withdrawn; ask an operator for new ones.');
+    if (looksLikeWithdrawnRecoveryCode(code)) return this.codeFailed(ctx, first.user, method, 'recovery code of the first format, withdrawn (new codes: jumpgate user totp NAME --replace)', 'Recovery codes of that format were withdrawn; ask an operator for new ones.');
     const secret = this.totpSecret(first.user, factors.totpSealed);
     // The gateway's fault, not the user's: logged, and refused without a charge.
     if (secret === null) {
