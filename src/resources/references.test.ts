@@ -54,9 +54,9 @@ describe('findReferenceProblems', () => {
   test('reports what the changed resources name that does not exist', () => {
     const problems = findReferenceProblems(view(), new Set(['User/alice', 'Target/dmz']));
     assert.deepEqual(problems, [
-      { kind: 'User', name: 'alice', message: 'role ghost-role does not exist' },
+      { kind: 'User', name: 'alice', message: 'role ghost-role does not exist (create it first: jumpgate role add ghost-role --allow …)' },
       { kind: 'Target', name: 'db1', message: 'via makes a cycle (db1 -> dmz -> db1)' },
-      { kind: 'Target', name: 'dmz', message: 'credential gone-key does not exist' },
+      { kind: 'Target', name: 'dmz', message: 'credential gone-key does not exist (store it first: jumpgate credential set gone-key --type …)' },
       { kind: 'Target', name: 'dmz', message: 'via makes a cycle (dmz -> db1 -> dmz)' },
     ]);
   });

@@ -20,12 +20,12 @@ export function findReferenceProblems(view: MergedView, changed: ReadonlySet<str
   for (const user of view.users.values()) {
     if (!touched('User', user.name)) continue;
     for (const role of user.roles) {
-      if (!view.roles.has(role)) problems.push({ kind: 'User', name: user.name, message: `role ${role} does not exist` });
+      if (!view.roles.has(role)) problems.push({ kind: 'User', name: user.name, message: `role ${role} does not exist (create it first: jumpgate role add ${role} --allow …)` });
     }
   }
   for (const target of view.targets.values()) {
     if (target.credential && !view.credentials.has(target.credential) && touched('Target', target.name)) {
-      problems.push({ kind: 'Target', name: target.name, message: `credential ${target.credential} does not exist` });
+      problems.push({ kind: 'Target', name: target.name, message: `credential ${target.credential} does not exist (store it first: jumpgate credential set ${target.credential} --type …)` });
     }
     const chain = viaChain(target, view.targets);
     if (chain.problem && (touched('Target', target.name) || chain.names.some((n) => touched('Target', n)))) {

@@ -134,7 +134,7 @@ describe('quick edits: role add/set, user set, target set', () => {
   }, { timeout: 30_000 });
 
   test('a user naming a role that does not exist: the problem alone, no file:line prefix', { timeout: 30_000 }, async () => {
-    assertRefusal(await cli(dir, ['user', 'add', 'me', '--key', key.publicKeyPath, '--role', 'admins']), 2, 'jumpgate: User me: role admins does not exist');
+    assertRefusal(await cli(dir, ['user', 'add', 'me', '--key', key.publicKeyPath, '--role', 'admins']), 2, 'jumpgate: User me: role admins does not exist (create it first: jumpgate role add admins --allow …)');
     // Positive control: with the role first, the same command works.
     assert.equal((await ok(dir, ['role', 'add', 'admins', '--allow', 'targets=*,access=jump+session+sftp'])).stdout, 'role/admins created\n');
     assert.equal((await ok(dir, ['user', 'add', 'me', '--key', key.publicKeyPath, '--role', 'admins'])).stdout, 'user/me created\n');

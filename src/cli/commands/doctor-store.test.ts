@@ -18,8 +18,8 @@ test('doctor reports what a store holds that names a missing role, credential or
       { op: 'put', resource: TargetSchema.parse({ kind: 'Target', name: 'db1', host: '10.0.0.5', credential: 'gone-key', via: 'gone-hop' }) },
     ]);
     assert.deepEqual((await referenceFindings(stores)).map((f) => [f.level, f.what]), [
-      ['fail', 'User alice: role gone-role does not exist'],
-      ['fail', 'Target db1: credential gone-key does not exist'],
+      ['fail', 'User alice: role gone-role does not exist (create it first: jumpgate role add gone-role --allow …)'],
+      ['fail', 'Target db1: credential gone-key does not exist (store it first: jumpgate credential set gone-key --type …)'],
       ['fail', 'Target db1: via gone-hop names no target (chain db1 -> gone-hop)'],
     ]);
     // Positive control: once the names resolve, doctor is content.
