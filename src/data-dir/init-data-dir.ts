@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, writeFileSync, chmodSync, openSync, closeSync } 
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SETTINGS_FILE, dataPath, loadSettings } from '../config/load-settings.js';
+import { VAULT_KEY_ENV } from '../vault/vault.js';
+import { missingKeyText } from '../vault/missing-key.js';
 import { SETTINGS_TEMPLATE } from '../config/settings-template.js';
 import { ensureHostKey, readHostKey, type HostKey } from './host-keys.js';
 import { openStores } from '../store/open-stores.js';
 import { loadSigningKey, SIGNING_KEY_FILE } from '../audit/export-bundle.js';
-import { VAULT_KEY_ENV } from '../vault/vault.js';
-import { missingKeyText } from '../vault/missing-key.js';
 
 export interface InitResult { created: string[]; hostKeys: HostKey[] }
 
@@ -28,19 +28,13 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
   const hostKeyFiles = settings.ssh.hostKeys.map((file) => dataPath(dataDir, file));
   for (const file of hostKeyFiles) if (ensureHostKey(file)) created.push(file);
 
-  const stores = await openStores(settings.store, dataDir);
-  try {
-    const vaultKey = dataPath(dataDir, settings.vault.keyFile);
-    if (!existsSync(vaultKey) && !process.env[VAULT_KEY_ENV]) {
-      // A new key is harmless only while nothing is sealed under the lost one.
-      const sealed = await stores.sealedSecrets.list();
-      if (sealed.length > 0) throw new Error(missingKeyText(vaultKey, sealed));
-      writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-      chmodSync(vaultKey, 0o600);
-      created.push(vaultKey);
-    }
-  } finally {
-    await stores.close();
+  const vaultKey = dataPath(dataDir, settings.vault.keyFile);
+  if (!existsSync(vaultKey) && !process.env[VAULT_KEY_ENV]) {
+    // A new key is harmless only while nothing is sealed under the lost one.
+    await refuseIfSealed(settings.store, dataDir, vaultKey);
+    writeFileSync(vaultKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+    chmodSync(vaultKey, 0o600);
+    created.push(vaultKey);
   }
   const auditFile = dataPath(dataDir, settings.audit.file);
   if (!existsSync(auditFile)) {
@@ -52,7 +46,19 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     loadSigningKey(signingKey);
     created.push(signingKey);
   }
+  const stores = await openStores(settings.store, dataDir);
+  await stores.close();
   return { created, hostKeys: hostKeyFiles.map(readHostKey) };
+}
+
+async function refuseIfSealed(store: string, dataDir: string, vaultKey: string): Promise<void> {
+  const stores = await openStores(store, dataDir);
+  try {
+    const sealed = await stores.sealedSecrets.list();
+    if (sealed.length > 0) throw new Error(missingKeyText(vaultKey, sealed));
+  } finally {
+    await stores.close();
+  }
 }
 
 export function isInitialised(dataDir: string): boolean {

@@ -23,7 +23,7 @@ function writeKeyFile(file: string, keys: Buffer[]): void {
 }
 
 /** The name a secret is sealed under: bound as associated data, so it cannot be moved. */
-export function vaultName(owner: SealedSecretOwner): string {
+function vaultName(owner: SealedSecretOwner): string {
   return owner.kind === 'credential' ? owner.name : totpVaultName(owner.user);
 }
 

@@ -36,6 +36,11 @@ export class Vault {
     return this.#current;
   }
 
+  /** Whether a value sealed under key `id` can be opened with this key file. */
+  holdsKey(id: string): boolean {
+    return this.#keys.has(id);
+  }
+
   seal(name: string, plaintext: Buffer): string {
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#keys.get(this.#current)!, nonce, { authTagLength: 16 });

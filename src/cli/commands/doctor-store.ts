@@ -4,9 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Stores } from '../../store/store.js';
-import { loadVault, VAULT_KEY_ENV } from '../../vault/vault.js';
-import { missingKeyText } from '../../vault/missing-key.js';
-import { vaultName } from '../../vault/rotate-vault.js';
+import { loadVault, sealedKeyId, VAULT_KEY_ENV } from '../../vault/vault.js';
+import { missingKeyText, ownerText } from '../../vault/missing-key.js';
 import { findReferenceProblems } from '../../resources/references.js';
 
 export interface Finding { level: 'ok' | 'warn' | 'fail'; what: string; fix?: string }
@@ -24,17 +23,9 @@ export async function vaultFindings(stores: Stores, keyFile: string): Promise<Fi
   } catch (error) {
     return [{ level: 'fail', what: `vault: ${(error as Error).message}`, fix: `restore ${keyFile} from a backup` }];
   }
-  const unopened = sealed.filter((secret) => {
-    try {
-      vault.open(vaultName(secret.owner), secret.sealed);
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const unopened = sealed.filter((secret) => !vault.holdsKey(sealedKeyId(secret.sealed) ?? ''));
   if (unopened.length > 0) {
-    const names = unopened.map((s) => (s.owner.kind === 'credential' ? `credential ${s.owner.name}` : `TOTP of ${s.owner.user}`)).join(', ');
-    return [{ level: 'fail', what: `the vault key cannot open ${unopened.length} of ${sealed.length} sealed secret(s): ${names}`, fix: 'restore the vault key they were sealed under, or set them again (jumpgate credential set, jumpgate user totp --replace)' }];
+    return [{ level: 'fail', what: `the vault key file does not hold the key of ${unopened.length} of ${sealed.length} sealed secret(s): ${unopened.map((s) => ownerText(s.owner)).join(', ')}`, fix: 'restore the vault key they were sealed under, or set them again (jumpgate credential set, jumpgate user totp --replace)' }];
   }
   return [{ level: 'ok', what: sealed.length === 0 ? 'vault key loads; no secret is sealed yet' : `vault key opens all ${sealed.length} sealed secret(s)` }];
 }
