@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { reasonOf } from '../runtime/file-errors.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Stores, ResourceChange } from '../store/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -15,7 +16,6 @@ import type { StoredCredential } from '../domain/credential.js';
 import { findReferenceProblems } from './references.js';
 import { credentialFromSecret } from './credential-secret.js';
 import type { Vault } from '../vault/vault.js';
-import { reasonOf } from '../runtime/file-errors.js';
 
 export type ChangeAction = 'created' | 'updated' | 'unchanged';
 export interface AppliedChange { kind: string; name: string; action: ChangeAction }
@@ -102,11 +102,6 @@ function sealCredentialSpec(vault: Vault, spec: CredentialSpec, baseDir: string)
   } catch (error) {
     throw new Error(`cannot read secretFile ${spec.secretFile}: ${reasonOf(error)}`);
   }
-  let passphrase: string | undefined;
-  try {
-    passphrase = spec.passphraseFile ? readFileSync(path.resolve(baseDir, spec.passphraseFile), 'utf8').trim() : undefined;
-  } catch (error) {
-    throw new Error(`cannot read passphraseFile ${spec.passphraseFile}: ${reasonOf(error)}`);
-  }
+  const passphrase = spec.passphraseFile ? readFileSync(path.resolve(baseDir, spec.passphraseFile), 'utf8').trim() : undefined;
   return credentialFromSecret(vault, spec.name, spec.type, secret, passphrase);
 }

@@ -6,6 +6,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { reasonOf } from '../../runtime/file-errors.js';
 import type { Command } from 'commander';
 import { isScalar, isSeq, parseDocument } from 'yaml';
 import { withRuntime, formatOf, cliActor } from '../context.js';
@@ -16,7 +17,6 @@ import { dataPath, parseSettings, SETTINGS_FILE } from '../../config/load-settin
 import type { Settings } from '../../config/settings-schema.js';
 import { parseKeyLine, readKeyListFile, type KeyList } from '../../auth/revoked-keys.js';
 import { keyFingerprint, parseCertificate } from '../../auth/openssh-certificate.js';
-import { reasonOf } from '../../runtime/file-errors.js';
 
 /** Where new CA keys and revoked keys go when the settings name no file yet. */
 const DEFAULT_FILES = { trust: 'user_ca_keys', revoke: 'revoked_keys' } as const;
