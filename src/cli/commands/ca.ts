@@ -6,7 +6,6 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { reasonOf } from '../../runtime/file-errors.js';
 import type { Command } from 'commander';
 import { isScalar, isSeq, parseDocument } from 'yaml';
 import { withRuntime, formatOf, cliActor } from '../context.js';
@@ -27,7 +26,7 @@ function readInput(file: string): string {
   try {
     return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${reasonOf(error)}`);
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
 
