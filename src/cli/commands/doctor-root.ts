@@ -4,7 +4,7 @@
  * and the data dir is owned by the user the gateway runs as.
  */
 import { statSync } from 'node:fs';
-import type { Finding } from './doctor-store.js';
+import type { Finding } from './doctor-finding.js';
 
 const FIX = 'run jumpgate as an unprivileged user that owns the data dir (for port 22, grant it CAP_NET_BIND_SERVICE instead)';
 

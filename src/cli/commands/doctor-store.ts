@@ -7,8 +7,7 @@ import type { Stores } from '../../store/store.js';
 import { loadVault, sealedKeyId, VAULT_KEY_ENV } from '../../vault/vault.js';
 import { missingKeyText, ownerText } from '../../vault/missing-key.js';
 import { findReferenceProblems } from '../../resources/references.js';
-
-export interface Finding { level: 'ok' | 'warn' | 'fail'; what: string; fix?: string }
+import type { Finding } from './doctor-finding.js';
 
 export async function vaultFindings(stores: Stores, keyFile: string): Promise<Finding[]> {
   const sealed = await stores.sealedSecrets.list();

@@ -9,9 +9,9 @@ import type { Settings } from '../../config/settings-schema.js';
 import { openStores, StoreOpenError } from '../../store/open-stores.js';
 import { redactStoreUrl } from '../../store/store-url.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
-import { referenceFindings, vaultFindings, type Finding } from './doctor-store.js';
+import { referenceFindings, vaultFindings } from './doctor-store.js';
 import { rootFindings } from './doctor-root.js';
-
+import type { Finding } from './doctor-finding.js';
 
 function modeOf(file: string): number | null {
   return existsSync(file) ? statSync(file).mode & 0o777 : null;
