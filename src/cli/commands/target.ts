@@ -20,15 +20,14 @@ function parseLabels(pairs: readonly string[]): Record<string, string> {
 }
 
 /** The flags `target add` and `target set` share. */
-function targetFlags(command: Command, hostHelp: string): Command {
+function targetFlags(command: Command): Command {
   return command
     .option('--port <port>', 'SSH port (default 22)')
     .option('--via <target>', 'reach it through another target acting as jump server')
     .option('--alt-host <host>', 'alternate address, tried in order when host fails (repeatable)', collect)
     .option('--login <login>', 'default login for proxied sessions')
     .option('--credential <name>', 'credential the gateway logs in with')
-    .option('--label <key=value>', 'label (repeatable)', collect)
-    .addHelpText('after', hostHelp);
+    .option('--label <key=value>', 'label (repeatable)', collect);
 }
 
 export function registerTarget(program: Command): void {
@@ -36,7 +35,7 @@ export function registerTarget(program: Command): void {
   targetFlags(target.command('add')
     .description('add a target')
     .argument('<name>')
-    .requiredOption('--host <host>', 'address or DNS name'), '')
+    .requiredOption('--host <host>', 'address or DNS name'))
     .action(async (name: string, options: TargetFlags & { host: string }, command: Command) => {
       await addOne(command, {
         kind: 'Target', name, host: options.host, port: parsePort(options.port), via: options.via,
@@ -47,8 +46,8 @@ export function registerTarget(program: Command): void {
   targetFlags(target.command('set')
     .description('change a target: the flags given replace those fields, the rest stays')
     .argument('<name>')
-    .option('--host <host>', 'address or DNS name'),
-  '\nAn empty value removes an optional field: --via \'\', --login \'\', --credential \'\', --alt-host \'\', --label \'\'.\n')
+    .option('--host <host>', 'address or DNS name'))
+    .addHelpText('after', '\nA flag given replaces that field (every --alt-host or --label together replace the list);\nan empty value removes it: --via \'\', --login \'\', --credential \'\', --alt-host \'\', --label \'\'.\n')
     .action(async (name: string, options: TargetFlags, command: Command) => {
       const list = (values: string[] | undefined) => values?.filter((v) => v !== '');
       await setOne(command, 'target', name, (current) => {
