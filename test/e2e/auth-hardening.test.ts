@@ -495,7 +495,7 @@ describe('TOTP second factor', () => {
     await assertCodeRefused(wrongCode(aliceSecret), 'wrong verification code');
   });
 
-  test('a wrong code is told to the person with the next prompt', { timeout: 30_000 }, async () => {
+  test('a wrong or reused code is told to the person with the next prompt', { timeout: 30_000 }, async () => {
     const retrying = makeClient(gateway, askpass, { user: 'alice', key: keys.alice.privateKeyPath, passwordPrompts: 2 });
     askpass.clearPrompts();
     askpass.setCode(wrongCode(aliceSecret));
@@ -505,6 +505,13 @@ describe('TOTP second factor', () => {
     assert.equal(prompts.length, 2, `prompts: ${prompts.join(' | ')}`);
     assert.doesNotMatch(prompts[0], /wrong/, 'the first prompt already speaks of a wrong code');
     assert.match(prompts[1], /That code is wrong \(is the clock of your device right\?\)\. Try again\..*Verification code: $/);
+
+    // A code that already let alice in is named as such.
+    askpass.clearPrompts();
+    askpass.setCode(lastCode);
+    const replayed = await retrying.run(['gate']);
+    assert.equal(replayed.code, 255, describeRun(replayed));
+    assert.match(askpass.prompts()[1] ?? '', /That code was used already; wait for the next one\. Try again\. Verification code: $/, askpass.prompts().join(' | '));
   });
 
   test('an empty code is refused', { timeout: 30_000 }, async () => {
