@@ -38,6 +38,8 @@ const SshSettings = z.strictObject({
   workers: z.number().int().min(1).default(1),
   trustedUserCAKeys: z.array(z.string().min(1)).default([]),
   revokedKeys: z.string().min(1).nullable().default(null),
+  /** HOST:PORT people use to reach the gateway (behind NAT or a load balancer), for ssh-config and printed hints. */
+  publicAddress: hostPort.nullable().default(null),
 });
 
 const TlsSettings = z.strictObject({

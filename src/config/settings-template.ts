@@ -15,6 +15,7 @@ ssh:
   workers: 1                        # processes sharing the listener (only 1 in this version)
   trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted
   revokedKeys: null                 # file of revoked keys and certificates, one public key per line
+  publicAddress: null               # host:port people use to reach the gateway (ssh-config, printed hints)
 http:
   listen: 127.0.0.1:8022            # admin API and /metrics; "" disables; --http overrides
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
