@@ -90,7 +90,9 @@ export class AuthFlow {
 
   async handle(ctx: AuthContext): Promise<void> {
     const login = parseLoginName(ctx.username);
-    this.lastUser = login.user;
+    // As sent (the log line escapes and bounds it), not the audit trail's shortened copy.
+    const plus = ctx.username.indexOf('+');
+    this.lastUser = plus === -1 ? ctx.username : ctx.username.slice(0, plus);
     if (this.firstFactor && this.firstFactor.user !== login.user) this.firstFactor = null;
     if (ctx.method === 'none') return ctx.reject(this.firstFactor ? ['keyboard-interactive'] : this.methods());
     this.attempts += 1;
