@@ -806,7 +806,7 @@ describe('user lock', () => {
     const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.22' });
     assertLoggedIn(await alice.run(['gate']), 'alice with her key from 127.0.0.22');
     // The stranger's address stays banned.
-    assertProbeRefused(await probe(gateway.port, '127.0.0.21'), 'the banned 127.0.0.21');
+    assertProbeBanned(await probe(gateway.port, '127.0.0.21'), '127.0.0.21');
   });
 
   test('five wrong passwords lock user:alice: her password is refused, her key still logs her in', { timeout: 90_000 }, async () => {
