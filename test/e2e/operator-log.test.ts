@@ -16,7 +16,7 @@ import { runJumpgate, settingsWith, startGateway, type Gateway } from '../helper
 import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
 import { jumpgateBin, repoRoot } from '../helpers/paths.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
-import { spawnTracked } from '../helpers/processes.js';
+import { run, spawnTracked } from '../helpers/processes.js';
 import { describeRun, makeSshClient } from '../helpers/ssh-client.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
@@ -135,12 +135,19 @@ describe('the operator log, bans people can read, and ssh-config', () => {
     assert.equal(served.code, 1, describeRun(served));
     assert.match(served.stderr, /there is no shell on the gateway/);
 
+    const list = await gateway.jumpgate(['bans']);
+    assert.equal(list.code, 0, describeRun(list));
+    assert.match(list.stdout, new RegExp(`^${re(BANNED_IP)} +${re(until)} +2 authentication failures$`, 'm'), describeRun(list));
+    assert.match(list.stdout, /^lift one with: jumpgate unban ADDRESS \(bans\.neverBan exempts addresses for good\)$/m, describeRun(list));
+
     const unban = await gateway.jumpgate(['unban', BANNED_IP]);
     assert.equal(unban.code, 0, describeRun(unban));
     assert.equal(unban.stdout, `${BANNED_IP} unbanned\n`);
     const after = await aliceThere.run(['gate']);
     assert.equal(after.code, 1, describeRun(after));
     assert.match(after.stderr, /there is no shell on the gateway/);
+    const none = await gateway.jumpgate(['bans']);
+    assert.equal(none.stdout, 'no bans\n', describeRun(none));
   });
 
   test('ssh-config names the address the gateway listens on, or ssh.publicAddress', { timeout: 60_000 }, async () => {
@@ -194,5 +201,19 @@ describe('serve --log-level', () => {
     assert.equal(exit.code, 0, describeRun(exit));
     assert.doesNotMatch(exit.stderr, / info /, `warn logged info lines:\n${exit.stderr}`);
     assert.doesNotMatch(exit.stderr, /connection/, exit.stderr);
+  });
+});
+
+describe('the launcher', () => {
+  test('an older Node.js is told what is needed instead of failing deep inside', { timeout: 30_000 }, async () => {
+    // Debian 12's own nodejs is 18: pretend to be it.
+    const preload = 'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"18.19.0"})';
+    const old = await run(process.execPath, ['--import', preload, jumpgateBin, '--help'], { cwd: repoRoot, timeoutMs: 20_000 });
+    assert.equal(old.code, 2, describeRun(old));
+    assert.equal(old.stderr, 'jumpgate: needs Node.js 20.19 or later, this is 18.19.0 (see "First steps" in README.md)\n');
+    assert.equal(old.stdout, '');
+    const current = await run(process.execPath, [jumpgateBin, '--help'], { cwd: repoRoot, timeoutMs: 20_000 });
+    assert.equal(current.code, 0, describeRun(current));
+    assert.match(current.stdout, /^Usage: jumpgate /);
   });
 });
