@@ -19,6 +19,7 @@ import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
 import { destroyAfterEnd, destroyWhenSilent } from './abandoned-socket.js';
 import { logConnection } from './connection-log.js';
+import { removeListening, writeListening } from './public-address.js';
 import type { Ban } from '../store/store.js';
 
 export interface Gateway {
@@ -171,10 +172,17 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
         bound.push(typeof address === 'object' && address ? addressText(address.address, address.port) : text);
       }
       await knock?.listen(addresses.map((a) => splitHostPort(a).host));
+      // For commands run beside the gateway (ssh-config): where it really listens.
+      try {
+        writeListening(deps.dataDir, bound);
+      } catch (error) {
+        logger.warn('cannot note the listen addresses in the data dir; ssh-config falls back to ssh.listen', { error });
+      }
       return bound;
     },
     async close(reason = 'shutdown') {
       clearInterval(killPoll);
+      if (listeners.length > 0) removeListening(deps.dataDir);
       for (const server of listeners) server.close();
       knock?.close();
       await sessions.stopAll(reason);

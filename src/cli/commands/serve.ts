@@ -1,12 +1,13 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
+import { applyLogLevel, logLevelOption } from './serve-log-level.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
 import { readHostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, createUpstream } from '../../main.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
 import { dataPath } from '../../config/load-settings.js';
-import { createLogger, LEVELS, type Level } from '../../log/logger.js';
+import { createLogger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
@@ -14,7 +15,6 @@ import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
-import { removeListening, writeListening } from '../../gateway/public-address.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -23,9 +23,9 @@ export function registerServe(program: Command): void {
     .description('run the gateway (initialises the data dir first if needed)')
     .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
-    .addOption(new Option('--log-level <level>', 'least important lines logged: info has one line per connection').choices(LEVELS).env('JUMPGATE_LOG_LEVEL').default('info'))
-    .action(async (options: { listen?: string[]; http?: string; logLevel: Level }, command: Command) => {
-      const logger = createLogger(options.logLevel);
+    .addOption(logLevelOption()).hook('preAction', applyLogLevel)
+    .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
+      const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
       const stopSignal = firstStopSignal(logger);
       const dataDir = dataDirOf(command);
@@ -62,13 +62,11 @@ export function registerServe(program: Command): void {
       const httpAddress = http?.address();
       if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
       for (const address of bound) logger.info(`ssh listening on ${address}`);
-      writeListening(dataDir, bound);
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
 
       const signal = await stopSignal;
       logger.info('stopping: ending open sessions', { signal });
       http?.close();
-      removeListening(dataDir);
       await gateway.close('shutdown');
       await upstream.closeAll();
       await sinks.stop();
