@@ -6,6 +6,8 @@ import type { Client, Connection, AuthContext, Session } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions } from './live-sessions.js';
 import { AuthFlow } from './auth-flow.js';
+import { logConnection } from './connection-log.js';
+import { gateAddress } from './public-address.js';
 import type { BanGuard } from './ban-guard.js';
 import { handleDirectTcpip, auditUpstreamFailure, OPEN_FAILURE, type TcpipInfo, type AcceptChannel, type RejectChannel } from './direct-tcpip-channel.js';
 import { handleSessionChannel, howToConnectText } from './session-channel.js';
@@ -15,8 +17,6 @@ import { runTargetMenu } from './target-menu.js';
 import { reachableTargetList } from '../policy/reachable-targets.js';
 import { ConnectionChannels } from './connection-channels.js';
 import { background } from '../runtime/background.js';
-import { logConnection } from './connection-log.js';
-import { gateAddress } from './public-address.js';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
 

@@ -7,6 +7,9 @@ import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import { LiveSessions } from './live-sessions.js';
+import { logConnection } from './connection-log.js';
+import { removeListening, writeListening } from './public-address.js';
+import type { Ban } from '../store/store.js';
 import { handleConnection } from './connection.js';
 import { gatewayAlgorithms } from './algorithms.js';
 import { addressText, plainIp } from './address-text.js';
@@ -18,9 +21,6 @@ import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
 import { destroyAfterEnd, destroyWhenSilent } from './abandoned-socket.js';
-import { logConnection } from './connection-log.js';
-import { removeListening, writeListening } from './public-address.js';
-import type { Ban } from '../store/store.js';
 
 export interface Gateway {
   sessions: LiveSessions;
