@@ -21,9 +21,9 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerServe(program: Command): void {
   program.command('serve')
     .description('run the gateway (initialises the data dir first if needed)')
+    .addOption(logLevelOption()).hook('preAction', applyLogLevel)
     .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
-    .addOption(logLevelOption()).hook('preAction', applyLogLevel)
     .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
       const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
