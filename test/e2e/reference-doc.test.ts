@@ -29,10 +29,12 @@ function firstCells(text: string): string[] {
   return [...text.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
 }
 
-function assertSameSet(documented: readonly string[], actual: readonly string[], what: string): void {
+/** `row` drafts the table row of a missing name, so whoever adds it to the code sees what to write. */
+function assertSameSet(documented: readonly string[], actual: readonly string[], what: string, row = (name: string) => `| \`${name}\` | … |`): void {
   const missing = actual.filter((name) => !documented.includes(name));
   const extra = documented.filter((name) => !actual.includes(name));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `docs/reference.md, ${what}: add the missing rows, remove the extra ones`);
+  const drafts = missing.length > 0 ? `\nrows to fill in and add:\n${missing.map(row).join('\n')}` : '';
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `docs/reference.md, ${what}: add the missing rows, remove the extra ones${drafts}`);
   assert.equal(new Set(documented).size, documented.length, `docs/reference.md, ${what}: a row appears twice`);
 }
 
@@ -110,14 +112,17 @@ describe('docs/reference.md', () => {
   test('lists every setting', () => {
     const paths = settingPaths(SettingsSchema as unknown as Walkable);
     assert.ok(paths.includes('ssh.listen') && paths.includes('audit.sinks[].url'), `the settings walk found ${paths.join(', ')}`);
-    assertSameSet(firstCells(section('## Settings')), paths, 'settings');
+    const defaults = SettingsSchema.parse({}) as unknown as Record<string, unknown>;
+    const defaultOf = (name: string): unknown => name.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], defaults);
+    assertSameSet(firstCells(section('## Settings')), paths, 'settings', (name) => `| \`${name}\` | \`${JSON.stringify(defaultOf(name)) ?? 'none'}\` | … |`);
   });
 
   test('lists every command with every flag it takes', { timeout: 120_000 }, async () => {
     const commands = await cliCommands();
     assert.ok(commands.some((c) => c.path === 'user add'), `the help walk found ${commands.map((c) => c.path).join(', ')}`);
     const rows = new Map(firstCells(section('## Commands')).map((cell) => [commandPath(cell), cell]));
-    assertSameSet([...rows.keys()], commands.map((c) => c.path), 'commands');
+    const flagsOf = (name: string) => commands.find((c) => c.path === name)?.flags.map((flag) => ` [${flag} …]`).join('') ?? '';
+    assertSameSet([...rows.keys()], commands.map((c) => c.path), 'commands', (name) => `| \`jumpgate ${name}${flagsOf(name)}\` | … |`);
     for (const { path: name, flags } of commands) {
       const row = REFERENCE.split('\n').find((line) => line.startsWith(`| \`${rows.get(name)}\``)) ?? '';
       for (const flag of flags) assert.ok(row.includes(flag), `docs/reference.md: the row of jumpgate ${name} does not mention ${flag}`);
