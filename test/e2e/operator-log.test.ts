@@ -167,6 +167,14 @@ describe('the operator log, bans people can read, and ssh-config', () => {
     assert.match(published.stdout, /^# jumpgate: targets alice may reach through gate\.example\.net:22$/m);
     assert.match(published.stdout, /^ {2}ProxyJump alice@gate\.example\.net:22$/m);
 
+    // The help the gateway prints to people names it too (once the gateway has read it).
+    await gateway.restart();
+    const aliceClient = makeSshClient({ dir: gateway.workDir, gateUser: 'alice', gatePort: gateway.port, gateKey: alice.privateKeyPath });
+    const help = await aliceClient.run(['gate']);
+    assert.equal(help.code, 1, describeRun(help));
+    assert.match(help.stderr, /^ {2}ssh -p 22 alice\+db1@gate\.example\.net$/m, describeRun(help));
+    assert.match(help.stderr, /^ {2}ssh -J alice@gate\.example\.net:22 LOGIN@db1$/m, describeRun(help));
+
     const given = await gateway.jumpgate(['ssh-config', 'alice', '--gate', 'bastion.example.org:2200']);
     assert.match(given.stdout, /^ {2}ProxyJump alice@bastion\.example\.org:2200$/m, describeRun(given));
     const bad = await gateway.jumpgate(['ssh-config', 'alice', '--gate', 'bastion.example.org']);
