@@ -74,7 +74,7 @@ export class AuthFlow {
   private firstFactor: { user: string; method: string; proof: Proof; login: LoginName & { ok: true } } | null = null;
   private counted = false;
   result: Authenticated | null = null;
-  /** The user part of the last login name tried (printable when it was a bad one), and why the last attempt failed. */
+  /** For the connection's log line: the user part of the last login name tried, as sent, and why the last attempt failed. */
   lastUser: string | null = null;
   lastFailure: string | null = null;
 

@@ -55,8 +55,8 @@ export function sshServerConfig(settings: GatewayDeps['settings'], hostKeys: rea
 }
 
 /** The line a banned client reads before the connection closes (SPEC §5, `bans`); `ssh -v` shows it. */
-export function banNotice(ip: string, ban: Ban): string {
-  return `jumpgate: ${ip} is banned until ${ban.until} (an operator can lift it: jumpgate unban ${ip})\r\n`;
+export function banNotice(ban: Ban): string {
+  return `jumpgate: ${ban.address} is banned until ${ban.until} (an operator can lift it: jumpgate unban ${ban.address})\r\n`;
 }
 
 function banDetails(ban: Ban | undefined): Record<string, string> {
@@ -66,7 +66,7 @@ function banDetails(ban: Ban | undefined): Record<string, string> {
 /** Writes the notice and closes; a client that never reads does not hold the socket (destroyAfterEnd). */
 function tellBanned(socket: Socket, ban: Ban): void {
   destroyAfterEnd(socket, () => {});
-  socket.end(banNotice(ban.address, ban));
+  socket.end(banNotice(ban));
 }
 
 export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): Gateway {

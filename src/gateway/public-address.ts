@@ -36,8 +36,13 @@ export function writeListening(dataDir: string, addresses: readonly string[]): v
   writeFileSync(path.join(dataDir, LISTENING_FILE), addresses.map((a) => `${a}\n`).join(''), { mode: 0o600 });
 }
 
+/** Best effort: a file left behind only names where the gateway last listened. */
 export function removeListening(dataDir: string): void {
-  rmSync(path.join(dataDir, LISTENING_FILE), { force: true });
+  try {
+    rmSync(path.join(dataDir, LISTENING_FILE), { force: true });
+  } catch {
+    // The data dir went read-only or away; nothing to undo.
+  }
 }
 
 /** The first address a running (or the last) `serve` listened on, or null. */
