@@ -17,6 +17,8 @@ const algorithmList = z.array(z.string().min(1)).min(1, 'must name at least one 
 
 const SshSettings = z.strictObject({
   listen: z.array(hostPort).min(1).default(['0.0.0.0:2222']),
+  /** HOST:PORT people use to reach the gateway (behind NAT or a load balancer), for ssh-config and printed hints. */
+  publicAddress: hostPort.nullable().default(null),
   hostKeys: z.array(z.string().min(1)).min(1).default(['host_keys/ssh_host_ed25519_key', 'host_keys/ssh_host_rsa_key']),
   authMethods: z.array(z.enum(AUTH_METHODS)).min(1).default(['publickey']),
   algorithms: z.strictObject({

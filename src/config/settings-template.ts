@@ -3,6 +3,7 @@ export const SETTINGS_TEMPLATE = `# jumpgate server settings. Every key is optio
 # Durations are strings (30s, 10m, 12h); relative paths are relative to this directory.
 ssh:
   listen: ["0.0.0.0:2222"]          # addresses the SSH gateway listens on; --listen overrides
+  publicAddress: null               # host:port people use to reach the gateway (ssh-config, printed hints)
   hostKeys: [host_keys/ssh_host_ed25519_key, host_keys/ssh_host_rsa_key]
   authMethods: [publickey]          # add password and/or keyboard-interactive to allow them
   algorithms: {}                    # narrow kex, ciphers, macs, hostKeys (modern-only by default)

@@ -13,8 +13,13 @@ import type { DescriptorReserve } from './descriptor-reserve.js';
 import { addressInAny } from '../domain/cidr.js';
 import { ms } from '../config/load-settings.js';
 import { plainIp } from './address-text.js';
+import type { Ban } from '../store/store.js';
 
-export type Refusal = 'descriptors' | 'allowFrom' | 'knock' | 'banned' | 'maxConnections' | 'maxStartups' | 'maxStartups.perSource';
+/** `error`: the checks themselves failed (the store is down): closed, as a bastion fails closed. */
+export type RefusalReason = 'descriptors' | 'allowFrom' | 'knock' | 'banned' | 'maxConnections' | 'maxStartups' | 'maxStartups.perSource' | 'error';
+
+/** Why a connection is closed before the banner; a banned one carries its ban (the client is told until when). */
+export interface Refusal { why: RefusalReason; ban?: Ban }
 
 export interface PreAuthSlot {
   /** Authentication succeeded: the slot is freed and the grace timer stopped. */
@@ -35,14 +40,15 @@ export class Admission {
   /** Why the connection must be closed now, or null to let it in. */
   async refusal(socket: Socket): Promise<Refusal | null> {
     const { settings } = this.deps;
-    if (this.descriptors?.exhausted()) return 'descriptors';
+    if (this.descriptors?.exhausted()) return { why: 'descriptors' };
     const ip = plainIp(socket.remoteAddress);
-    if (settings.allowFrom.length > 0 && !addressInAny(ip, settings.allowFrom)) return 'allowFrom';
-    if (this.knock && !this.knock.isOpen(ip)) return 'knock';
-    if (await this.deps.bans.banned(ip)) return 'banned';
-    if (this.connections >= settings.ssh.maxConnections) return 'maxConnections';
-    if (this.unauthenticated >= settings.ssh.maxStartups.total) return 'maxStartups';
-    if ((this.unauthenticatedBySource.get(ip) ?? 0) >= settings.ssh.maxStartups.perSource) return 'maxStartups.perSource';
+    if (settings.allowFrom.length > 0 && !addressInAny(ip, settings.allowFrom)) return { why: 'allowFrom' };
+    if (this.knock && !this.knock.isOpen(ip)) return { why: 'knock' };
+    const ban = await this.deps.bans.activeBan(ip);
+    if (ban) return { why: 'banned', ban };
+    if (this.connections >= settings.ssh.maxConnections) return { why: 'maxConnections' };
+    if (this.unauthenticated >= settings.ssh.maxStartups.total) return { why: 'maxStartups' };
+    if ((this.unauthenticatedBySource.get(ip) ?? 0) >= settings.ssh.maxStartups.perSource) return { why: 'maxStartups.perSource' };
     return null;
   }
 

@@ -33,6 +33,8 @@ export interface Authenticated {
   portForwardingPermitted: boolean;
   /** The certificate the user logged in with, if any. */
   certificate?: { keyId: string; serial: string };
+  /** How the user authenticated (`publickey`, `password`, `publickey+totp`, …), for the connection's log line. */
+  method: string;
 }
 
 /** What the first factor proved, carried into the result and the `auth.success` event. */
@@ -74,6 +76,9 @@ export class AuthFlow {
   /** Why the last code was refused, told with the next prompt: the audit log is not the person's to read. */
   private codeRefusal: string | null = null;
   result: Authenticated | null = null;
+  /** For the connection's log line: the user part of the last login name tried, as sent, and why the last attempt failed. */
+  lastUser: string | null = null;
+  lastFailure: string | null = null;
 
   constructor(
     private readonly deps: GatewayDeps & { bans: BanGuard },
@@ -87,6 +92,9 @@ export class AuthFlow {
 
   async handle(ctx: AuthContext): Promise<void> {
     const login = parseLoginName(ctx.username);
+    // As sent (the log line escapes and bounds it), not the audit trail's shortened copy.
+    const plus = ctx.username.indexOf('+');
+    this.lastUser = plus === -1 ? ctx.username : ctx.username.slice(0, plus);
     if (this.firstFactor && this.firstFactor.user !== login.user) this.firstFactor = null;
     if (ctx.method === 'none') return ctx.reject(this.firstFactor ? ['keyboard-interactive'] : this.methods());
     this.attempts += 1;
@@ -264,13 +272,14 @@ export class AuthFlow {
       ctx.reject();
       return;
     }
-    this.result = { user: login.user, login, mfaVerified, portForwardingPermitted, ...(certificate ? { certificate } : {}) };
+    this.result = { user: login.user, login, mfaVerified, portForwardingPermitted, ...(certificate ? { certificate } : {}), method };
     ctx.accept();
   }
 
   /** Refuses the attempt, audits it, and counts it toward bans as `charge` says. */
   private async fail(ctx: AuthContext, user: string, method: string, reason: string, charge: Charge = 'none', methods?: Method[]): Promise<void> {
     ctx.reject(methods ?? (this.firstFactor ? ['keyboard-interactive'] : this.methods()), Boolean(methods));
+    this.lastFailure = reason;
     // Refused already; a failure to audit the refusal is logged (AuditLog reports it too).
     await this.deps.audit.record({ type: 'auth.failure', user, src: this.client.src, method, reason }).catch(() => {});
     if (charge === 'none') return;

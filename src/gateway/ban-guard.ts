@@ -10,6 +10,7 @@ import type { GatewayDeps } from './gateway-deps.js';
 import { ms } from '../config/load-settings.js';
 import { addressInAny } from '../domain/cidr.js';
 import { BoundedRecentMap } from './bounded-recent-map.js';
+import type { Ban } from '../store/store.js';
 
 /** Addresses and users with failures in the window that are followed at once; past it the least recent are forgotten. */
 export const MAX_TRACKED = 100_000;
@@ -38,7 +39,12 @@ export class BanGuard {
   }
 
   async banned(key: string): Promise<boolean> {
-    return (await this.deps.stores.bans.active(key, new Date())) !== null;
+    return (await this.activeBan(key)) !== null;
+  }
+
+  /** The ban in force on an address or `user:NAME`, or null. */
+  activeBan(key: string): Promise<Ban | null> {
+    return this.deps.stores.bans.active(key, new Date());
   }
 
   /** Counts one failure for the address and the user; true when the address is now banned. */
@@ -61,7 +67,9 @@ export class BanGuard {
     await this.deps.stores.bans.add({ address: key, until, reason, createdAt: new Date(now).toISOString() });
     // The ban protects; it stands even when its event cannot be written (AuditLog logs that).
     await this.deps.audit.record({ type: 'ban.add', user, src, address: key, until, reason }).catch(() => {});
-    this.deps.logger.warn('banned', { address: key, until });
+    // Five typos from the operator's own laptop ban it too: the line says how to undo that.
+    const isUser = user !== null && key === userBanKey(user);
+    this.deps.logger.warn('banned', { address: key, until, reason, undo: `jumpgate unban ${key}${isUser ? '' : ' (addresses in bans.neverBan are never banned)'}` });
     return true;
   }
 }

@@ -6,6 +6,8 @@ import type { Client, Connection, AuthContext, Session } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { LiveSessions } from './live-sessions.js';
 import { AuthFlow } from './auth-flow.js';
+import { logConnection } from './connection-log.js';
+import { gateAddress } from './public-address.js';
 import type { BanGuard } from './ban-guard.js';
 import { handleDirectTcpip, auditUpstreamFailure, OPEN_FAILURE, type TcpipInfo, type AcceptChannel, type RejectChannel } from './direct-tcpip-channel.js';
 import { handleSessionChannel, howToConnectText } from './session-channel.js';
@@ -29,11 +31,22 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
   const channels = new ConnectionChannels(deps.settings.ssh.maxChannelsPerConnection, (error) => logger.error('ending a channel with its connection failed', { src, error }));
   const auth = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
 
-  client.on('error', (error: Error) => logger.debug('client connection error', { src, error }));
+  let lastError: Error | null = null;
+  /** Whether this connection's log line was written (at authentication); else it is written at close. */
+  let announced = false;
+  client.on('error', (error: Error) => {
+    lastError = error;
+    logger.debug('client connection error', { src, error });
+  });
   client.on('handshake', (negotiated: { kex: string; cs: { cipher: string; compress: string } }) => {
     logger.debug('key exchange done', { src, kex: negotiated.kex, cipher: negotiated.cs.cipher, compression: negotiated.cs.compress });
   });
   client.on('close', () => {
+    if (!announced) {
+      logConnection(logger, auth.lastFailure
+        ? { src, user: auth.lastUser, outcome: 'authentication failed', reason: auth.lastFailure }
+        : { src, user: auth.lastUser, outcome: 'closed before authentication', error: lastError ?? undefined });
+    }
     background(logger, 'closing the authentication of a connection', auth.closed());
     channels.close();
   });
@@ -49,6 +62,8 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     if (!auth.result) return client.end();
     hooks.onAuthenticated();
     const { user, login, mfaVerified, portForwardingPermitted } = auth.result;
+    announced = true;
+    logConnection(logger, { src, user, outcome: 'authenticated', method: auth.result.method, target: login.target ?? undefined });
     const who = { userName: user, ip: address.ip, mfaVerified };
     const context = { deps, sessions, who, src, portForwardingPermitted };
 
@@ -106,8 +121,9 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       // takes every slot with it.
       session.once('close', () => slot.release());
       if (login.target) return handleProxiedSession(proxied, session, login.target, login.login);
+      const gate = gateAddress(deps.settings.ssh.publicAddress, `${address.localAddress}:${address.localPort}`);
       handleSessionChannel(session, async () => howToConnectText({
-        user, gate: address.localAddress, port: address.localPort,
+        user, gate: gate.host, port: gate.port,
         sessionTargets: (await reachableTargetList(deps.stores, user, 'session')).map((t) => t.name),
         jumpTargets: (await reachableTargetList(deps.stores, user, 'jump')).map((t) => t.name),
       }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)));

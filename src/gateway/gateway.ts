@@ -7,13 +7,16 @@ import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import type { GatewayDeps } from './gateway-deps.js';
 import { LiveSessions } from './live-sessions.js';
+import { logConnection } from './connection-log.js';
+import { removeListening, writeListening } from './public-address.js';
+import type { Ban } from '../store/store.js';
 import { handleConnection } from './connection.js';
 import { gatewayAlgorithms } from './algorithms.js';
 import { addressText, plainIp } from './address-text.js';
 import { ms } from '../config/load-settings.js';
 import { BanGuard } from './ban-guard.js';
 import { KnockGate } from './port-knock.js';
-import { Admission, type PreAuthSlot } from './admission.js';
+import { Admission, type PreAuthSlot, type Refusal } from './admission.js';
 import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
@@ -51,6 +54,21 @@ export function sshServerConfig(settings: GatewayDeps['settings'], hostKeys: rea
   };
 }
 
+/** The line a banned client reads before the connection closes (SPEC §5, `bans`); `ssh -v` shows it. */
+export function banNotice(ban: Ban): string {
+  return `jumpgate: ${ban.address} is banned until ${ban.until} (an operator can lift it: jumpgate unban ${ban.address})\r\n`;
+}
+
+function banDetails(ban: Ban | undefined): Record<string, string> {
+  return ban ? { until: ban.until, undo: `jumpgate unban ${ban.address}` } : {};
+}
+
+/** Writes the notice and closes; a client that never reads does not hold the socket (destroyAfterEnd). */
+function tellBanned(socket: Socket, ban: Ban): void {
+  destroyAfterEnd(socket, () => {});
+  socket.end(banNotice(ban));
+}
+
 export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): Gateway {
   const { settings, logger } = deps;
   const sessions = new LiveSessions(deps);
@@ -70,6 +88,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
       client.end();
       return;
     }
+    handshaken.add(socket);
     clients.add(client);
     client.on('close', () => clients.delete(client));
     handleConnection({ ...deps, bans }, sessions, client, {
@@ -92,22 +111,31 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const descriptors = openFiles && Number.isFinite(openFiles.soft) ? new DescriptorReserve(openFiles.soft, logger) : null;
   const admission = new Admission({ ...deps, bans }, knock, descriptors);
   const slots = new WeakMap<Socket, PreAuthSlot>();
+  /** Sockets whose client sent an SSH version line; the others end without an SSH connection to log them. */
+  const handshaken = new WeakSet<Socket>();
   const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
 
   const onSocket = async (socket: Socket) => {
     socket.on('error', () => socket.destroy());
-    const refusal = await admission.refusal(socket).catch(() => 'error');
+    const refusal = await admission.refusal(socket).catch((): Refusal => ({ why: 'error' }));
+    const src = addressText(socket.remoteAddress, socket.remotePort);
     if (refusal) {
-      // Closed before the banner: a refused client learns nothing about the gateway.
+      // Closed before the banner: a refused client learns nothing about the gateway, except a
+      // banned one, which is told why (RFC 4253 §4.2 allows lines before the version).
       // A shortage of descriptors is logged by the reserve when it begins and ends.
-      logger.debug('connection closed before the banner', { src: addressText(socket.remoteAddress, socket.remotePort), why: refusal });
+      if (refusal.why === 'descriptors') logger.debug('connection closed before the banner', { src, why: refusal.why });
+      else logConnection(logger, { src, outcome: 'refused before the banner', why: refusal.why, ...banDetails(refusal.ban) });
+      if (refusal.ban) return tellBanned(socket, refusal.ban);
       socket.destroy();
       return;
     }
     if (socket.destroyed) return;
     slots.set(socket, admission.admit(socket));
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (!handshaken.has(socket)) logConnection(logger, { src, outcome: 'closed before the SSH handshake' });
+    });
     destroyAfterEnd(socket, abandoned(socket));
     socket.setNoDelay(true);
     // Paused, so this listener does not start the flow before ssh2 listens too.
@@ -144,10 +172,17 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
         bound.push(typeof address === 'object' && address ? addressText(address.address, address.port) : text);
       }
       await knock?.listen(addresses.map((a) => splitHostPort(a).host));
+      // For commands run beside the gateway (ssh-config): where it really listens.
+      try {
+        writeListening(deps.dataDir, bound);
+      } catch (error) {
+        logger.warn('cannot note the listen addresses in the data dir; ssh-config falls back to ssh.listen', { error });
+      }
       return bound;
     },
     async close(reason = 'shutdown') {
       clearInterval(killPoll);
+      if (listeners.length > 0) removeListening(deps.dataDir);
       for (const server of listeners) server.close();
       knock?.close();
       await sessions.stopAll(reason);

@@ -162,6 +162,12 @@ function assertProbeRefused(p: Probe, what: string): void {
   assert.equal(p.closed, true, `${what}: the gateway kept the connection open without a word`);
 }
 
+/** A banned address reads one line saying so, and no SSH version line (SPEC §5, `bans`). */
+function assertProbeBanned(p: Probe, ip: string): void {
+  const shown = ip.replace(/\./g, '\\.');
+  assert.match(p.data, new RegExp(`^jumpgate: ${shown} is banned until \\d{4}-\\S+Z \\(an operator can lift it: jumpgate unban ${shown}\\)\\r\\n$`), `banned ${ip}: the gateway sent ${JSON.stringify(p.data)}`);
+}
+
 function assertProbeBanner(p: Probe, what: string): void {
   assert.match(p.data, /^SSH-2\.0-/, `${what}: expected an SSH version line, got ${JSON.stringify(p.data)} (closed: ${p.closed})`);
 }
@@ -378,7 +384,7 @@ describe('passwords', () => {
       }
     }
     await withPasswords.waitForAuditEvent((e, i) => i >= mark && e.type === 'ban.add' && e.address === '127.0.0.6');
-    assertProbeRefused(await probe(withPasswords.port, '127.0.0.6'), 'a banned address');
+    assertProbeBanned(await probe(withPasswords.port, '127.0.0.6'), '127.0.0.6');
     // Others are not affected.
     assertProbeBanner(await probe(withPasswords.port, '127.0.0.1'), '127.0.0.1');
   });
@@ -714,7 +720,7 @@ describe('brute-force bans', () => {
     assert.equal(ban.address, '127.0.0.5', JSON.stringify(ban));
 
     // Closed before the banner, even for the right key.
-    assertProbeRefused(await probe(gateway.port, '127.0.0.5'), 'banned 127.0.0.5');
+    assertProbeBanned(await probe(gateway.port, '127.0.0.5'), '127.0.0.5');
     assertClosedBeforeBanner(await aliceThere.run(['gate']), 'alice from banned 127.0.0.5');
     // Everyone else is served.
     assertLoggedIn(await aliceHere.run(['gate']), 'alice from 127.0.0.1');
@@ -725,7 +731,7 @@ describe('brute-force bans', () => {
 
     // A restart on the same data dir and port keeps the ban.
     await gateway.restart();
-    assertProbeRefused(await probe(gateway.port, '127.0.0.5'), 'banned 127.0.0.5 after a restart');
+    assertProbeBanned(await probe(gateway.port, '127.0.0.5'), '127.0.0.5');
     assertClosedBeforeBanner(await aliceThere.run(['gate']), 'alice from banned 127.0.0.5 after a restart');
     assertLoggedIn(await aliceHere.run(['gate']), 'alice from 127.0.0.1 after a restart');
 
@@ -819,7 +825,7 @@ describe('user lock', () => {
     const alice = makeClient(gateway, askpass, { user: 'alice', key: aliceKey.privateKeyPath, bind: '127.0.0.22' });
     assertLoggedIn(await alice.run(['gate']), 'alice with her key from 127.0.0.22');
     // The stranger's address stays banned.
-    assertProbeRefused(await probe(gateway.port, '127.0.0.21'), 'the banned 127.0.0.21');
+    assertProbeBanned(await probe(gateway.port, '127.0.0.21'), '127.0.0.21');
   });
 
   test('five wrong passwords lock user:alice: her password is refused, her key still logs her in', { timeout: 90_000 }, async () => {

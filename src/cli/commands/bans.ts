@@ -11,7 +11,9 @@ export function registerBans(program: Command): void {
       const format = formatOf(command);
       await withRuntime(command, async ({ stores }) => {
         const bans = await stores.bans.list(new Date());
-        print(format, bans, () => bans.length === 0 ? 'no bans\n' : table(['ADDRESS', 'UNTIL', 'REASON'], bans.map((b) => [b.address, b.until, b.reason])));
+        print(format, bans, () => bans.length === 0
+          ? 'no bans\n'
+          : table(['ADDRESS', 'UNTIL', 'REASON'], bans.map((b) => [b.address, b.until, b.reason])) + 'lift one with: jumpgate unban ADDRESS (bans.neverBan exempts addresses for good)\n');
       });
     });
   program.command('unban')

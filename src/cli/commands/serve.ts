@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
+import { applyLogLevel, logLevelOption } from './serve-log-level.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
 import { checkAddressFlags, listenFailure, readHostKeys, vaultProblem } from './serve-checks.js';
 import type { HostKey } from '../../data-dir/host-keys.js';
@@ -21,6 +22,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerServe(program: Command): void {
   program.command('serve')
     .description('run the gateway (initialises the data dir first if needed)')
+    .addOption(logLevelOption()).hook('preAction', applyLogLevel)
     .option('--listen <host:port>', 'SSH listen address (repeatable; overrides ssh.listen)', collect)
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
     .action(async (options: { listen?: string[]; http?: string }, command: Command) => {
