@@ -28,6 +28,10 @@ export type AuditBody =
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
+  /** A gateway node started (or came back) on the shared store. */
+  | { type: 'node.up'; name: string; address: string; version: string }
+  /** `shutdown`: it stopped cleanly; `lost`: its heartbeat stood still for cluster.deadAfter, `sessions_lost` of its sessions were ended. */
+  | { type: 'node.down'; name: string; reason: 'shutdown' | 'lost'; last_heartbeat: string; sessions_lost: number }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];

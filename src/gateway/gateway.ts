@@ -18,6 +18,9 @@ import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
 import { destroyAfterEnd, destroyWhenSilent } from './abandoned-socket.js';
+import { addressInAny } from '../domain/cidr.js';
+import { looksLikeProxyHeader } from './proxy-header.js';
+import { adoptClientAddress, takeProxyHeader } from './proxy-intake.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -94,8 +97,21 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const slots = new WeakMap<Socket, PreAuthSlot>();
   const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
 
+  const trustedProxies = settings.ssh.proxyProtocol.trustedProxies;
   const onSocket = async (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    if (trustedProxies.length > 0 && addressInAny(plainIp(socket.remoteAddress), trustedProxies)) {
+      const proxy = addressText(socket.remoteAddress, socket.remotePort);
+      const header = await takeProxyHeader(socket, ms(settings.ssh.loginGraceTime));
+      if (header.kind !== 'proxied') {
+        // LOCAL is the proxy's own health check: it connects, sends the header and leaves.
+        if (header.kind === 'local') logger.debug('proxy health check', { proxy });
+        else logger.warn('connection from a trusted proxy refused', { proxy, why: header.why });
+        socket.destroy();
+        return;
+      }
+      adoptClientAddress(socket, header.ip, header.port);
+    }
     const refusal = await admission.refusal(socket).catch(() => 'error');
     if (refusal) {
       // Closed before the banner: a refused client learns nothing about the gateway.
@@ -112,7 +128,16 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     socket.setNoDelay(true);
     // Paused, so this listener does not start the flow before ssh2 listens too.
     socket.pause();
-    socket.on('data', () => { speaking = socket; });
+    let first = true;
+    socket.on('data', (chunk: Buffer) => {
+      speaking = socket;
+      // SPEC §10: only a trusted proxy may say where a connection comes from.
+      if (first && looksLikeProxyHeader(chunk)) {
+        logger.warn('a PROXY header from an address not in ssh.proxyProtocol.trustedProxies; closed', { src: addressText(socket.remoteAddress, socket.remotePort) });
+        socket.destroy();
+      }
+      first = false;
+    });
     ssh.injectSocket(socket);
   };
 

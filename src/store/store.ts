@@ -85,8 +85,47 @@ export interface SessionStore {
   requestKill(id: string): Promise<boolean>;
   /** Live sessions of a node that someone asked to end. */
   killRequests(node: string): Promise<string[]>;
-  /** Marks sessions of a node that did not end cleanly (a crash) as ended. */
-  endOrphans(node: string, end: SessionEnd): Promise<number>;
+  /**
+   * Ends every live session of a node (one that crashed, or was declared dead) in one
+   * statement; returns the sessions this call ended, so each gets its one `session.end`.
+   */
+  endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]>;
+}
+
+/** A gateway node sharing the store, as its heartbeats left it. */
+export interface NodeRecord {
+  name: string;
+  /** Where it listens for SSH (`ssh.publicAddress`, or its first listener). */
+  address: string;
+  version: string;
+  startedAt: string;
+  /** The node's own clock at its last heartbeat. */
+  heartbeatAt: string;
+  /** How many heartbeats it gave since it started: others watch this move. */
+  beats: number;
+  downAt: string | null;
+  /** `shutdown` (it stopped cleanly) or `lost` (others declared it dead). */
+  downReason: string | null;
+}
+
+export interface NodeStore {
+  /** Registers the node as up, starting a new life when it was down or ran before. */
+  up(node: Pick<NodeRecord, 'name' | 'address' | 'version' | 'startedAt'>): Promise<void>;
+  /** One heartbeat; false when the node is down in the store (declared dead meanwhile). */
+  beat(name: string, at: string): Promise<boolean>;
+  list(): Promise<NodeRecord[]>;
+  /**
+   * Declares a node down, only if it is still up and its heartbeat count is still `beats`
+   * (atomic): true for the one caller, of any node, that did it.
+   */
+  markDown(name: string, beats: number | null, at: string, reason: 'shutdown' | 'lost'): Promise<boolean>;
+}
+
+/** Recordings as they are made, in chunks, so any node can replay a session of another. */
+export interface RecordingStore {
+  append(sessionId: string, seq: number, data: Buffer): Promise<void>;
+  /** Every chunk of the session's recording in order, or null when the store has none. */
+  read(sessionId: string): Promise<Buffer | null>;
 }
 
 /** Host keys of hops and targets the gateway itself dials, learnt on first use. */
@@ -167,5 +206,7 @@ export interface Stores extends ResourceWriter {
   factors: FactorStore;
   sealedSecrets: SealedSecretStore;
   bans: BanStore;
+  nodes: NodeStore;
+  recordings: RecordingStore;
   close(): Promise<void>;
 }

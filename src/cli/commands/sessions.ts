@@ -17,8 +17,8 @@ export function registerSessions(program: Command): void {
       await withRuntime(command, async ({ stores }) => {
         const sessions = await stores.sessions.list({ includeEnded: options.all === true });
         print(format, sessions, () => sessions.length === 0 ? (options.all ? 'no sessions\n' : 'no live sessions\n') : table(
-          ['ID', 'KIND', 'USER', 'FROM', 'TARGET', 'DESTINATION', 'STARTED', 'AGE', ...(options.all ? ['ENDED'] : [])],
-          sessions.map((s) => [s.id, s.kind, s.user, s.src, s.login ? `${s.login}@${s.target}` : s.target, s.destination, s.startedAt,
+          ['ID', 'NODE', 'KIND', 'USER', 'FROM', 'TARGET', 'DESTINATION', 'STARTED', 'AGE', ...(options.all ? ['ENDED'] : [])],
+          sessions.map((s) => [s.id, s.node, s.kind, s.user, s.src, s.login ? `${s.login}@${s.target}` : s.target, s.destination, s.startedAt,
             age(s.startedAt, s.endedAt), ...(options.all ? [s.reason ?? 'live'] : [])]),
         ));
       });

@@ -1,0 +1,24 @@
+/**
+ * Several nodes on one store (SPEC §10): each node's heartbeat, and session recordings
+ * written to the store as they are made, so any node can replay them.
+ */
+export const up = `
+CREATE TABLE nodes (
+  name text PRIMARY KEY,
+  address text NOT NULL,
+  version text NOT NULL,
+  started_at text NOT NULL,
+  heartbeat_at text NOT NULL,
+  -- Moves at every heartbeat: another node that sees it stand still for cluster.deadAfter
+  -- (by its own clock, so clocks need not agree) declares the node dead.
+  beats bigint NOT NULL DEFAULT 0,
+  down_at text,
+  down_reason text
+);
+CREATE TABLE recording_chunks (
+  session_id text NOT NULL,
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);
+`;

@@ -1,0 +1,24 @@
+/**
+ * Several nodes on one store (SPEC §10): each node's heartbeat, and session recordings
+ * written to the store as they are made, so any node can replay them.
+ */
+export const up = `
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  version TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL,
+  -- Moves at every heartbeat: another node that sees it stand still for cluster.deadAfter
+  -- (by its own clock, so clocks need not agree) declares the node dead.
+  beats INTEGER NOT NULL DEFAULT 0,
+  down_at TEXT,
+  down_reason TEXT
+);
+CREATE TABLE recording_chunks (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (session_id, seq)
+);
+`;
