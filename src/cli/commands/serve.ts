@@ -105,6 +105,8 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   if (why === 'primary gone') process.exit(1);
   await served.close();
   await runtime.close();
+  // The channel to the primary would keep this process alive.
+  process.disconnect?.();
 }
 
 /** Where people reach this node, for `jumpgate nodes`: a wildcard listener is named by the host name. */
