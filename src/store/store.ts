@@ -195,6 +195,27 @@ export interface BanStore {
   remove(address: string): Promise<boolean>;
 }
 
+/** `trusted-ca`: CA keys whose user certificates are accepted; `revoked`: keys refused whatever signed them. */
+export type UserKeyListName = 'trusted-ca' | 'revoked';
+
+export interface UserKeyEntry {
+  list: UserKeyListName;
+  /** Base64 of the key blob compared at login (for a revoked certificate, the key it certifies). */
+  key: string;
+  fingerprint: string;
+  /** The line as given (`type base64 [comment]`). */
+  line: string;
+  addedAt: string;
+  addedBy: string;
+}
+
+/** The trusted user CA keys and revoked keys of `jumpgate ca`, shared by every node. */
+export interface UserKeyListStore {
+  /** Adds the entry unless its key is on that list already (atomic); true when this call added it. */
+  add(entry: UserKeyEntry): Promise<boolean>;
+  list(): Promise<UserKeyEntry[]>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -208,5 +229,6 @@ export interface Stores extends ResourceWriter {
   bans: BanStore;
   nodes: NodeStore;
   recordings: RecordingStore;
+  userKeys: UserKeyListStore;
   close(): Promise<void>;
 }

@@ -195,6 +195,25 @@ describe('two nodes on one PostgreSQL behind HAProxy', () => {
     assert.match(bans.stdout, /^127\.0\.0\.7\s/m, describeRun(bans));
   });
 
+  test('a key revoked with jumpgate ca revoke on node B is refused on node A at its next login', { timeout: 60_000 }, async () => {
+    const dave = await makeKeyPair(c.a.workDir, 'dave', 'dave@laptop');
+    await c.b.apply(`kind: User\nname: dave\nroles: []\nkeys:\n  - ${dave.publicKey}\n`);
+    const daveOnA = makeSshClient({ dir: c.a.workDir, gateUser: 'dave', gatePort: c.a.port, gateKey: dave.privateKeyPath, gateConfig: ['BindAddress 127.0.0.14'] });
+    // The positive control: dave logs in on A (and is told how to connect: there is no shell).
+    await daveOnA.run(['gate']);
+    await c.a.waitForAuditEvent((e) => e.type === 'auth.success' && e.user === 'dave');
+
+    const revoke = await c.b.jumpgate(['ca', 'revoke', dave.publicKeyPath]);
+    assert.equal(revoke.code, 0, describeRun(revoke));
+    assert.match(revoke.stdout, new RegExp(`revoked ${dave.fingerprint.replace(/[+/]/g, '\\$&')}`));
+    const refused = await daveOnA.run(['gate']);
+    assert.equal(refused.code, 255, describeRun(refused));
+    assert.match(refused.stderr, /Permission denied/, describeRun(refused));
+    await c.a.waitForAuditEvent((e) => e.type === 'auth.failure' && e.user === 'dave' && /revoked/.test(String(e.reason)));
+    const listed = await c.a.jumpgate(['ca', 'list']);
+    assert.match(listed.stdout, new RegExp(`^revokedKeys\\s+${dave.fingerprint.replace(/[+/]/g, '\\$&')}\\s+\\(store\\)`, 'm'), describeRun(listed));
+  });
+
   test('sessions on node B lists node A\'s sessions, and sessions kill on B ends one on A', { timeout: 60_000 }, async () => {
     const long = c.alice(c.a.port, '127.0.0.9').spawn(['-J', 'gate', `${osLogin}@db1`, 'sleep 60']);
     const start = await startOf(c.a, '127.0.0.9');

@@ -14,6 +14,7 @@ import { banStoreContract } from './ban-store.contract.js';
 import { sessionStoreContract } from './session-store.contract.js';
 import { nodeStoreContract } from './node-store.contract.js';
 import { recordingStoreContract } from './recording-store.contract.js';
+import { userKeyStoreContract } from './user-key-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -26,5 +27,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     sessionStoreContract(harness);
     nodeStoreContract(harness);
     recordingStoreContract(harness);
+    userKeyStoreContract(harness);
   });
 }

@@ -12,6 +12,7 @@ import { PostgresSealedSecretStore } from './postgres-sealed-secret-store.js';
 import { PostgresBanStore } from './postgres-ban-store.js';
 import { PostgresNodeStore } from './postgres-node-store.js';
 import { PostgresRecordingStore } from './postgres-recording-store.js';
+import { PostgresUserKeyStore } from './postgres-user-key-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -45,6 +46,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     bans: new PostgresBanStore(pool),
     nodes: new PostgresNodeStore(pool),
     recordings: new PostgresRecordingStore(pool),
+    userKeys: new PostgresUserKeyStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

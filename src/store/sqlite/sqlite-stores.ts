@@ -10,6 +10,7 @@ import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
 import { SqliteNodeStore } from './sqlite-node-store.js';
 import { SqliteRecordingStore } from './sqlite-recording-store.js';
+import { SqliteUserKeyStore } from './sqlite-user-key-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -48,6 +49,7 @@ export function openSqliteStores(file: string): Stores {
     bans: new SqliteBanStore(db),
     nodes: new SqliteNodeStore(db),
     recordings: new SqliteRecordingStore(db),
+    userKeys: new SqliteUserKeyStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

@@ -1,6 +1,7 @@
 /**
- * Several nodes on one store (SPEC §10): each node's heartbeat, and session recordings
- * written to the store as they are made, so any node can replay them.
+ * Several nodes on one store (SPEC §10): each node's heartbeat, session recordings written
+ * to the store as they are made (so any node can replay them), and the trusted user CA keys
+ * and revoked keys that `jumpgate ca` adds (so every node uses them at the next login).
  */
 export const up = `
 CREATE TABLE nodes (
@@ -20,5 +21,15 @@ CREATE TABLE recording_chunks (
   seq INTEGER NOT NULL,
   data BLOB NOT NULL,
   PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE user_key_lists (
+  list TEXT NOT NULL,
+  -- Base64 of the key blob compared at login (for a revoked certificate: the key it certifies).
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  line TEXT NOT NULL,
+  added_at TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  PRIMARY KEY (list, key)
 );
 `;
