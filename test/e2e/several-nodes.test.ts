@@ -288,5 +288,11 @@ describe('two nodes on one PostgreSQL behind HAProxy', () => {
       assert.equal(verify.code, 0, describeRun(verify));
       assert.match(verify.stdout, /^audit chain intact: /);
     }
+    // From one place, every node's file (a copy of A's, as an auditor would fetch it) against the one chain.
+    const both = await c.b.jumpgate(['audit', 'verify', '--node-file', `a=${c.a.auditLogPath()}`]);
+    assert.equal(both.code, 0, describeRun(both));
+    assert.match(both.stdout, /events of node b in 1 file\(s\); \d+ events of node a in 1 file\(s\), matching it/);
+    const mislabelled = await c.b.jumpgate(['audit', 'verify', '--node-file', `b=${c.a.auditLogPath()}`]);
+    assert.equal(mislabelled.code, 1, `node A's file passed as node B's\n${describeRun(mislabelled)}`);
   });
 });
