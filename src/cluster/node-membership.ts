@@ -35,9 +35,9 @@ export class NodeMembership {
     this.now = options.now ?? Date.now;
   }
 
-  /** Registers the node as up (`node.up`); throws when that cannot be recorded. */
+  /** Registers the node as up (`node.up`; throws when that cannot be recorded), then beats and watches on a timer. */
   async start(): Promise<void> {
-    await this.comeUp();
+    await this.join();
     // Half the heartbeat, so a dead node is noticed soon after deadAfter, not a beat later.
     this.timer = setInterval(() => {
       if (this.ticking) return;
@@ -59,20 +59,22 @@ export class NodeMembership {
 
   private lastBeat = 0;
 
-  private async tick(): Promise<void> {
+  /** One round, as the timer runs it: the heartbeat when one is due, then a look at the others. */
+  async tick(): Promise<void> {
     const now = this.now();
     if (now - this.lastBeat >= this.options.heartbeatMs) {
       this.lastBeat = now;
       if (!(await this.deps.stores.nodes.beat(this.options.node, new Date(now).toISOString()))) {
         this.deps.logger.error('this node was declared dead by another (its heartbeat stalled past cluster.deadAfter); ending its sessions and joining again');
         await this.options.onDeclaredDead();
-        await this.comeUp();
+        await this.join();
       }
     }
     await this.watchOthers(now);
   }
 
-  private async comeUp(): Promise<void> {
+  /** Registers the node as up (`node.up`), a new life when it was down. */
+  async join(): Promise<void> {
     const { node, address, version } = this.options;
     const startedAt = new Date(this.now()).toISOString();
     await this.deps.stores.nodes.up({ name: node, address, version, startedAt });
