@@ -43,6 +43,9 @@ export function splitHostPort(text: string): { host: string; port: number } {
  */
 export const GATEWAY_COMPRESSION = ['none', 'zlib@openssh.com'];
 
+/** A proxy sends its header with the connection's first bytes; one that has not after this is refused. */
+const PROXY_HEADER_WAIT_MS = 5_000;
+
 /** The ssh2 server configuration of the gateway (the fuzz tests build the same server). */
 export function sshServerConfig(settings: GatewayDeps['settings'], hostKeys: readonly Buffer[]): ssh2.ServerConfig {
   return {
@@ -98,11 +101,19 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
 
   const trustedProxies = settings.ssh.proxyProtocol.trustedProxies;
+  let awaitingHeader = 0;
   const onSocket = async (socket: Socket) => {
     socket.on('error', () => socket.destroy());
     if (trustedProxies.length > 0 && addressInAny(plainIp(socket.remoteAddress), trustedProxies)) {
       const proxy = addressText(socket.remoteAddress, socket.remotePort);
-      const header = await takeProxyHeader(socket, ms(settings.ssh.loginGraceTime));
+      // Not yet counted by admission (whose counts need the client's address): bounded here.
+      if (awaitingHeader >= settings.ssh.maxStartups.total) {
+        logger.warn('connection from a trusted proxy refused', { proxy, why: `${awaitingHeader} connections already wait for their PROXY header (ssh.maxStartups.total)` });
+        socket.destroy();
+        return;
+      }
+      awaitingHeader += 1;
+      const header = await takeProxyHeader(socket, Math.min(PROXY_HEADER_WAIT_MS, ms(settings.ssh.loginGraceTime))).finally(() => { awaitingHeader -= 1; });
       if (header.kind !== 'proxied') {
         // LOCAL is the proxy's own health check: it connects, sends the header and leaves.
         if (header.kind === 'local') logger.debug('proxy health check', { proxy });
