@@ -47,7 +47,7 @@ export class LiveSessions {
   /** Another node ended this node's sessions in the store (node_lost): their ends are recorded already. */
   private endedElsewhere = false;
 
-  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings'>) {}
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings' | 'onSessionLive'>) {}
 
   /**
    * Registers a session before its channel is relayed, if its user is below
@@ -82,11 +82,13 @@ export class LiveSessions {
     }
     const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
     this.live.set(id, entry);
+    this.deps.onSessionLive?.(id, true);
     let finished = false;
     const finish = (outcome: SessionOutcome) => {
       if (finished) return;
       finished = true;
       this.live.delete(id);
+      this.deps.onSessionLive?.(id, false);
       if (this.endedElsewhere) return;
       const endedAt = new Date();
       this.track(this.deps.stores.sessions.end(id, {

@@ -14,11 +14,13 @@ import { run, type TrackedProcess } from '../helpers/processes.js';
 import { cleanupAll } from '../helpers/cleanup.js';
 import { worldResources } from '../helpers/world.js';
 
-/** The processes holding established connections on the gateway's port. */
-async function connectionOwners(port: number): Promise<Set<number>> {
+/** How many established connections on the gateway's port each process holds. */
+async function connectionOwners(port: number): Promise<Map<number, number>> {
   const ss = await run('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`]);
   assert.equal(ss.code, 0, describeRun(ss));
-  return new Set([...ss.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+  const owners = new Map<number, number>();
+  for (const m of ss.stdout.matchAll(/pid=(\d+)/g)) owners.set(Number(m[1]), (owners.get(Number(m[1])) ?? 0) + 1);
+  return owners;
 }
 
 async function twoWorkersServe(options: { store: 'sqlite' | 'postgres'; behindHaproxy: boolean; from: string }): Promise<void> {
@@ -54,14 +56,24 @@ async function twoWorkersServe(options: { store: 'sqlite' | 'postgres'; behindHa
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const owners = await connectionOwners(gateway.port);
-    assert.equal(owners.size, 2, `connections held by ${[...owners].join(', ')}`);
+    assert.equal(owners.size, 2, `connections held by ${[...owners.keys()].join(', ')}`);
     assert.ok(!owners.has(gateway.pid()), 'the primary itself held a connection');
 
     // One node to the store, whichever worker holds a session.
     const live = await gateway.jumpgate(['sessions', '-o', 'json']);
     const sessions = JSON.parse(live.stdout) as Array<{ node: string; src: string }>;
     assert.deepEqual(sessions.filter((s) => s.src.startsWith(`${options.from}:`)).map((s) => s.node), ['w', 'w', 'w', 'w']);
-    // A new ssh -J still completes while the four run (the positive control of the spread).
+    // A worker dies: the sessions it held end, recorded by the node's first process; the others go on.
+    const [victim, held2] = [...owners.entries()][0];
+    process.kill(victim, 'SIGKILL');
+    const lostEnds = () => g.auditEvents().filter((e) => e.type === 'session.end' && e.reason === 'error' && /worker process holding it died/.test(String(e.error)));
+    while (lostEnds().length < held2) {
+      assert.ok(Date.now() < deadline + 30_000, `the lost worker's ${held2} sessions were not ended: ${lostEnds().length}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const stillLive = JSON.parse((await gateway.jumpgate(['sessions', '-o', 'json'])).stdout) as Array<{ src: string }>;
+    assert.equal(stillLive.filter((s) => s.src.startsWith(`${options.from}:`)).length, 4 - held2, 'the other worker\'s sessions are live');
+    // A new ssh -J still completes (the other worker, or the one that took the lost one's place).
     const more = await client.run(['-J', 'gate', `${osLogin}@db1`, 'echo served']);
     assert.equal(more.code, 0, describeRun(more));
 

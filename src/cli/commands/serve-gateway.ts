@@ -26,6 +26,7 @@ export interface GatewayProcessOptions {
   /** The HTTP listener, or null for none (every worker but the first). */
   http: string | null;
   sinkDepths: () => SinkDepth[];
+  onSessionLive?: (id: string, live: boolean) => void;
 }
 
 export async function startGatewayProcess(runtime: Runtime, options: GatewayProcessOptions): Promise<GatewayProcess> {
@@ -35,7 +36,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   runtime.audit.subscribe((event) => metrics.observe(event));
   new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
   const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
-  const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
+  const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive }, hostKeys.map((k) => k.privateKey));
   const bound = await gateway.listen(options.listen);
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
   const httpListen = options.http;

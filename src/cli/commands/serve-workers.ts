@@ -6,11 +6,17 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
+import { background } from '../../runtime/background.js';
 
 /** A worker's number (1..N) in its environment. */
 export const WORKER_ENV = 'JUMPGATE_WORKER';
 /** What the primary tells its workers. */
 export type WorkerMessage = { type: 'node-lost' };
+/** What a worker tells its primary: a session of its went live or ended. */
+export type PrimaryMessage = { type: 'session'; id: string; live: boolean };
+
+/** Sessions one worker may report live at once (as many as one process may hold). */
+const MAX_TRACKED_SESSIONS = 1_000_000;
 
 /** How long workers get to end their sessions cleanly before the primary stops waiting. */
 const STOP_GRACE_MS = 10_000;
@@ -22,8 +28,13 @@ export interface WorkerPool {
   stop(): Promise<void>;
 }
 
-export function startWorkers(count: number, logger: Logger): WorkerPool {
+/**
+ * `onWorkerLost` gets the sessions a worker that died was holding: it can no longer record
+ * their ends, so the primary does.
+ */
+export function startWorkers(count: number, logger: Logger, onWorkerLost: (sessions: string[]) => Promise<void>): WorkerPool {
   const workers = new Map<number, Worker>();
+  const liveSessions = new Map<number, Set<string>>();
   let stopping = false;
   const listening = new Set<number>();
   let markReady: () => void = () => {};
@@ -32,6 +43,13 @@ export function startWorkers(count: number, logger: Logger): WorkerPool {
   const fork = (index: number) => {
     const worker = cluster.fork({ [WORKER_ENV]: String(index) });
     workers.set(index, worker);
+    const sessions = new Set<string>();
+    liveSessions.set(index, sessions);
+    worker.on('message', (message: PrimaryMessage) => {
+      if (message?.type !== 'session' || typeof message.id !== 'string') return;
+      if (!message.live) sessions.delete(message.id);
+      else if (sessions.size < MAX_TRACKED_SESSIONS) sessions.add(message.id);
+    });
     worker.on('listening', () => {
       listening.add(index);
       if (listening.size === count) markReady();
@@ -40,7 +58,8 @@ export function startWorkers(count: number, logger: Logger): WorkerPool {
       workers.delete(index);
       if (stopping) return;
       // A worker that died took its connections with it; the others go on, and a new one takes its place.
-      logger.error('gateway worker exited; starting another', { worker: index, code, signal });
+      logger.error('gateway worker exited; starting another', { worker: index, code, signal, sessions: sessions.size });
+      background(logger, 'recording the ends of a lost worker\'s sessions', onWorkerLost([...sessions]));
       setTimeout(() => { if (!stopping) fork(index); }, 500).unref();
     });
   };

@@ -15,7 +15,7 @@ import { background } from '../../runtime/background.js';
 import { splitHostPort } from '../../gateway/gateway.js';
 import type { SessionRecord } from '../../domain/session.js';
 import { startGatewayProcess, type GatewayProcess } from './serve-gateway.js';
-import { startWorkers, WORKER_ENV, type WorkerMessage, type WorkerPool } from './serve-workers.js';
+import { startWorkers, WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerPool } from './serve-workers.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -47,7 +47,7 @@ export function registerServe(program: Command): void {
       const listen = options.listen ?? settings.ssh.listen;
       const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
       if (orphans.length > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans.length });
-      for (const session of orphans) runtime.audit.note(orphanEnd(session));
+      for (const session of orphans) runtime.audit.note(orphanEnd(session, 'the gateway process holding it ended without closing it'));
 
       const sinks = new AuditSinks(settings, dataDir, { store: stores.audit, node: runtime.node }, logger);
       runtime.audit.subscribe(() => sinks.wake());
@@ -68,7 +68,14 @@ export function registerServe(program: Command): void {
 
       const httpListen = options.http ?? settings.http.listen;
       if (settings.ssh.workers > 1) {
-        workers = startWorkers(settings.ssh.workers, logger);
+        workers = startWorkers(settings.ssh.workers, logger, async (lost) => {
+          for (const id of lost) {
+            const session = await stores.sessions.get(id);
+            if (!session || session.endedAt) continue;
+            await stores.sessions.end(id, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: session.bytesUp, bytesDown: session.bytesDown });
+            runtime.audit.note(orphanEnd(session, 'the worker process holding it died'));
+          }
+        });
         await Promise.race([workers.ready, stopSignal]);
         logger.info(`${settings.ssh.workers} gateway workers listening on ${listen.join(', ')}`);
       } else {
@@ -95,6 +102,7 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   const httpListen = options.http ?? runtime.settings.http.listen;
   const served = await startGatewayProcess(runtime, {
     listen: options.listen ?? runtime.settings.ssh.listen, http: first && httpListen ? httpListen : null, sinkDepths: () => [],
+    onSessionLive: (id, live) => { process.send?.({ type: 'session', id, live } satisfies PrimaryMessage); },
   });
   process.on('message', (message: WorkerMessage) => {
     if (message.type === 'node-lost') background(logger, 'ending sessions of a node declared dead', served.gateway.sessions.endedByAnotherNode());
@@ -115,12 +123,12 @@ function nodeAddress(listen: string): string {
   return host === '0.0.0.0' || host === '::' || host === '' ? `${hostname()}:${port}` : listen;
 }
 
-function orphanEnd(session: SessionRecord) {
+function orphanEnd(session: SessionRecord, why: string) {
   return {
     type: 'session.end' as const, user: session.user, src: session.src, session: session.id, kind: session.kind, target: session.target,
     login: session.login, destination: session.destination, duration_ms: Math.max(0, Date.now() - Date.parse(session.startedAt)),
     bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: null, reason: 'error' as const,
-    error: 'the gateway process holding it ended without closing it',
+    error: why,
   };
 }
 
