@@ -193,6 +193,13 @@ export interface BanStore {
   list(now: Date): Promise<Ban[]>;
   add(ban: Ban): Promise<void>;
   remove(address: string): Promise<boolean>;
+  /**
+   * Counts one authentication failure of `key` (an address or `user:NAME`) at `at`, for every
+   * node alike, and forgets failures at or before `windowStart`. When the key's failures since then
+   * reach `threshold`, they are forgotten and this call alone (atomic) returns true: its
+   * caller bans the key.
+   */
+  recordFailure(key: string, at: string, windowStart: string, threshold: number): Promise<boolean>;
 }
 
 /** `trusted-ca`: CA keys whose user certificates are accepted; `revoked`: keys refused whatever signed them. */

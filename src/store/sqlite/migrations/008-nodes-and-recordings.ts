@@ -1,7 +1,8 @@
 /**
  * Several nodes on one store (SPEC §10): each node's heartbeat, session recordings written
  * to the store as they are made (so any node can replay them), and the trusted user CA keys
- * and revoked keys that `jumpgate ca` adds (so every node uses them at the next login).
+ * and revoked keys that `jumpgate ca` adds (so every node uses them at the next login), and
+ * authentication failures within bans.findWindow, counted once for all nodes.
  */
 export const up = `
 CREATE TABLE nodes (
@@ -32,4 +33,11 @@ CREATE TABLE user_key_lists (
   added_by TEXT NOT NULL,
   PRIMARY KEY (list, key)
 );
+CREATE TABLE auth_failures (
+  -- An address, or user:NAME.
+  key TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX auth_failures_key ON auth_failures (key, at);
+CREATE INDEX auth_failures_at ON auth_failures (at);
 `;
