@@ -64,7 +64,6 @@ export function registerServe(program: Command): void {
           await gatewayProcess?.gateway.sessions.endedByAnotherNode();
         },
       });
-      await membership.start();
 
       const httpListen = options.http ?? settings.http.listen;
       if (settings.ssh.workers > 1) {
@@ -81,6 +80,8 @@ export function registerServe(program: Command): void {
       } else {
         gatewayProcess = await startGatewayProcess(runtime, { listen, http: httpListen || null, sinkDepths: () => sinks.depths() });
       }
+      // Up once it serves: a node that could not listen never says it was up.
+      await membership.start();
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, gatewayProcess?.bound[0] ?? listen[0]));
 
       const signal = await stopSignal;
