@@ -1,19 +1,23 @@
 /**
  * `npm run bench`: jumpgate against OpenSSH on the same machine, measured side by side
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
- * and written as JSON under bench/results/. `--quick` takes about a minute.
+ * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
+ * runs some groups of rows (setup, kex, throughput, handshakes, memory, workers, postgres).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { startWorld, repoRoot, type World } from './world.js';
+import { startWorld, startGatewayVariant, repoRoot, type World } from './world.js';
+import { freshPostgresDatabase } from '../test/helpers/postgres.js';
 import { summarize, type Summary } from './stats.js';
 import { timeShell } from './run-command.js';
 import { openMany, closeAll, openSession, readKey, type Endpoint } from './load-generator.js';
 import { rssBytes, pssBytes, cpuMs, descendants } from './process-usage.js';
 
 const quick = process.argv.includes('--quick');
+/** `--only=workers,postgres`: just these groups of rows. */
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const ROUNDS = quick ? 2 : 3;
 const SETUP_ROUNDS = quick ? 5 : 15;
 const STREAM_MIB = quick ? 256 : 1024;
@@ -70,7 +74,7 @@ async function throughput(world: World): Promise<void> {
   const direct: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     log(`single hop (ssh -W to a sink) and proxied session, round ${i + 1}/${ROUNDS}`);
-    hopRef.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W 127.0.0.1:${world.sink.port} ref`)));
+    hopRef.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W ${world.sink.host}:${world.sink.port} ref`)));
     hopGate.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`)));
     direct.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} target 'cat > /dev/null'`)));
     session.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`)));
@@ -81,7 +85,7 @@ async function throughput(world: World): Promise<void> {
 
 async function memoryAndCpu(world: World): Promise<void> {
   const gateway: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
-  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: '127.0.0.1', port: world.sink.port } };
+  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: world.sink.host, port: world.sink.port } };
   for (const count of SESSION_COUNTS) {
     log(`memory: opening ${count} idle ProxyJump sessions through jumpgate`);
     const rssBefore = rssBytes(world.gateway.pid);
@@ -129,27 +133,29 @@ async function kexCost(world: World): Promise<void> {
   rows.push({ measure: 'set-up via ssh2 to jumpgate: mlkem768x25519 (left) vs curve25519 (right)', unit: 'ms', jumpgate: summarize(hybrid), openssh: summarize(classic), ratio: summarize(hybrid).median / summarize(classic).median, better: 'lower' });
 }
 
-async function handshakeRate(world: World): Promise<void> {
-  const rateOf = async (endpoint: Endpoint, concurrency: number) => {
-    const key = readKey(endpoint.key);
-    const deadline = Date.now() + RATE_SECONDS * 1000;
-    let done = 0;
-    let errors = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (Date.now() < deadline) {
-        try {
-          const session = await openSession(endpoint, key, 10_000);
-          session.client.end();
-          done += 1;
-        } catch {
-          errors += 1;
-        }
+/** Sessions set up (and closed) per second for RATE_SECONDS, `concurrency` at a time. */
+async function rateOf(endpoint: Endpoint, concurrency: number): Promise<{ rate: number; errors: number }> {
+  const key = readKey(endpoint.key);
+  const deadline = Date.now() + RATE_SECONDS * 1000;
+  let done = 0;
+  let errors = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < deadline) {
+      try {
+        const session = await openSession(endpoint, key, 10_000);
+        session.client.end();
+        done += 1;
+      } catch {
+        errors += 1;
       }
-    }));
-    return { rate: done / RATE_SECONDS, errors };
-  };
+    }
+  }));
+  return { rate: done / RATE_SECONDS, errors };
+}
+
+async function handshakeRate(world: World): Promise<void> {
   const gateway: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
-  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: '127.0.0.1', port: world.sink.port } };
+  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: world.sink.host, port: world.sink.port } };
   const gate: number[] = [];
   const ref: number[] = [];
   for (const concurrency of quick ? [8] : [4, 16, 32]) {
@@ -161,6 +167,57 @@ async function handshakeRate(world: World): Promise<void> {
     ref.push(r.rate);
   }
   add('handshakes per second (audit on), best concurrency', 'sessions/s', 'higher', [Math.max(...gate)], [Math.max(...ref)]);
+}
+
+/** Rows comparing jumpgate with itself (left column against right): SPEC §10's set-ups. */
+function compare(measure: string, unit: string, better: Row['better'], left: number[], right: number[], target: string): void {
+  const a = summarize(left);
+  const b = summarize(right);
+  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target });
+  log(`${measure}: ${a.median.toFixed(2)} against ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}`);
+}
+
+/** `ssh.workers: 2` against 1, both on SQLite: handshakes per second at the best concurrency. */
+async function workersRate(world: World): Promise<void> {
+  const two = await startGatewayVariant(world, 'workers-2', (yaml) => yaml.replace(/^( {2}workers:) 1 /m, '$1 2 '));
+  try {
+    const at = (port: number): Endpoint => ({ port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } });
+    const one: number[] = [];
+    const both: number[] = [];
+    for (const concurrency of quick ? [16] : [16, 32]) {
+      log(`handshake rate, ssh.workers 1 and 2, ${concurrency} at a time, ${RATE_SECONDS}s each`);
+      const single = await rateOf(at(world.gateway.port), concurrency);
+      const double = await rateOf(at(two.port), concurrency);
+      if (single.errors || double.errors) notes.push(`workers rate at concurrency ${concurrency}: ${single.errors} errors with 1 worker, ${double.errors} with 2`);
+      one.push(single.rate);
+      both.push(double.rate);
+    }
+    compare('handshakes per second: ssh.workers 2 (left) vs 1 (right)', 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)], '>= 1.8');
+  } finally {
+    await two.stop();
+  }
+  notes.push(`ssh.workers rows: the load generator runs on the same ${cpus().length} cores as the gateway processes`);
+}
+
+/** ProxyJump set-up on the PostgreSQL store (a private cluster on loopback) against SQLite. */
+async function postgresSetup(world: World): Promise<void> {
+  const url = await freshPostgresDatabase('bench');
+  const onPostgres = await startGatewayVariant(world, 'postgres', (yaml) => yaml.replace(/^store: .*$/m, `store: ${url}`));
+  try {
+    const cfg = world.sshConfig('aes128-gcm@openssh.com');
+    appendFileSync(cfg, `\nHost gate-pg\n  HostName 127.0.0.1\n  Port ${onPostgres.port}\n  User alice\n`);
+    await timeShell(`ssh -F ${cfg} -J gate-pg target true`);
+    const sqlite: number[] = [];
+    const postgres: number[] = [];
+    for (let i = 0; i < SETUP_ROUNDS; i++) {
+      log(`set-up on PostgreSQL and SQLite, round ${i + 1}/${SETUP_ROUNDS}`);
+      sqlite.push(await timeShell(`ssh -F ${cfg} -J gate target true`));
+      postgres.push(await timeShell(`ssh -F ${cfg} -J gate-pg target true`));
+    }
+    compare('set-up: ssh -J on PostgreSQL (left) vs SQLite (right)', 'ms', 'lower', postgres, sqlite, '<= 1.1');
+  } finally {
+    await onPostgres.stop();
+  }
 }
 
 function commit(): string {
@@ -187,11 +244,11 @@ async function main(): Promise<void> {
     // One warm-up connection each, so first-use costs (host key TOFU, JIT) are out of the numbers.
     await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J gate target true`);
     await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
-    await setupTimes(world);
-    await kexCost(world);
-    await throughput(world);
-    await handshakeRate(world);
-    await memoryAndCpu(world);
+    const groups: Array<[string, (world: World) => Promise<void>]> = [
+      ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['handshakes', handshakeRate], ['memory', memoryAndCpu],
+      ['workers', workersRate], ['postgres', postgresSetup],
+    ];
+    for (const [name, measure] of groups) if (!only || only.includes(name)) await measure(world);
   } finally {
     await world.stop();
   }

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SSHD = '/usr/sbin/sshd';
+/** Where the sink listens (every 127/8 address is local on Linux). */
+export const SINK_HOST = '127.0.0.3';
 
 export interface World {
   dir: string;
@@ -20,7 +22,7 @@ export interface World {
   target: { port: number };
   reference: { port: number; pid: number };
   gateway: { port: number; pid: number; dataDir: string };
-  sink: { port: number; server: Server };
+  sink: { host: string; port: number; server: Server };
   /** An ssh_config with hosts `target`, `ref`, `gate` and `gate-session`, for a cipher. */
   sshConfig(cipher: string): string;
   stop(): Promise<void>;
@@ -68,6 +70,57 @@ function startSshd(dir: string, name: string, port: number, authorizedKeys: stri
   return child;
 }
 
+/** Runs `jumpgate ARGS --data DIR` to completion. */
+function jumpgateIn(dataDir: string, args: string[]): Buffer {
+  return execFileSync(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), ...args, '--data', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/**
+ * A data dir for a gateway of the benchmark: init, the pre-auth caps lifted (the load
+ * generator opens thousands of sessions from one address), `edit` applied to the settings,
+ * and the world's resources applied.
+ */
+function prepareDataDir(worldDir: string, dataDir: string, edit: (yaml: string) => string = (yaml) => yaml): void {
+  jumpgateIn(dataDir, ['init']);
+  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
+  writeFileSync(settingsFile, edit(readFileSync(settingsFile, 'utf8')
+    .replace(/maxStartups: \{total: 100, perSource: 10\}/, 'maxStartups: {total: 2000, perSource: 2000}')
+    .replace(/maxConnections: 10000 /, 'maxConnections: 30000 ')
+    .replace(/sessions: \{idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10\}/, 'sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 100000}')));
+  jumpgateIn(dataDir, ['apply', '-f', path.join(worldDir, 'resources.yaml')]);
+}
+
+/** `jumpgate serve` on loopback; its log is kept in bench/tmp/NAME.log for when a run fails. */
+function spawnGateway(dataDir: string, port: number, name: string): ChildProcess {
+  mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
+  const gatewayLog = openSync(path.join(repoRoot, `bench/tmp/${name}.log`), 'w');
+  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', ''],
+    { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
+  children.push(gate);
+  return gate;
+}
+
+/**
+ * Another jumpgate beside the world's, on its own data dir with the same resources, its
+ * settings edited by `edit` (`ssh.workers`, `store`): for rows that compare two set-ups.
+ */
+export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string): Promise<{ port: number; stop(): Promise<void> }> {
+  const dataDir = path.join(world.dir, name);
+  prepareDataDir(world.dir, dataDir, edit);
+  const port = await freePort();
+  const gate = spawnGateway(dataDir, port, name);
+  await waitForPort(port, 30_000);
+  return {
+    port,
+    async stop() {
+      if (gate.exitCode !== null) return;
+      const exited = new Promise((resolve) => gate.once('exit', resolve));
+      gate.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startWorld(log: (line: string) => void): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jumpgate-bench-'));
   const login = userInfo().username;
@@ -79,21 +132,14 @@ export async function startWorld(log: (line: string) => void): Promise<World> {
   log('starting OpenSSH target and reference jump host');
   startSshd(dir, 'target', targetPort, publicKey);
   const reference = startSshd(dir, 'reference', referencePort, publicKey);
-  // The sink: a TCP service that discards what it receives (for `ssh -W` and the load generator).
+  // The sink: a TCP service that discards what it receives (for `ssh -W` and the load generator),
+  // on an address of its own, so the gateway can tell a request for it from one for the target.
   const sink = createServer((socket) => { socket.on('data', () => {}); socket.on('error', () => {}); });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => sink.listen(0, SINK_HOST, () => resolve()));
   const sinkPort = (sink.address() as { port: number }).port;
 
   log('starting jumpgate on a fresh data dir');
   const dataDir = path.join(dir, 'gate');
-  const jumpgate = (args: string[], input?: string) => execFileSync(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), ...args, '--data', dataDir], { input, stdio: ['pipe', 'pipe', 'pipe'] });
-  jumpgate(['init']);
-  // The load generator opens thousands of sessions from one address: lift the pre-auth caps for it.
-  const settingsFile = path.join(dataDir, 'jumpgate.yaml');
-  writeFileSync(settingsFile, readFileSync(settingsFile, 'utf8')
-    .replace(/maxStartups: \{total: 100, perSource: 10\}/, 'maxStartups: {total: 2000, perSource: 2000}')
-    .replace(/maxConnections: 10000 /, 'maxConnections: 30000 ')
-    .replace(/sessions: \{idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10\}/, 'sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 100000}'));
   writeFileSync(path.join(dir, 'credential-key'), readFileSync(key));
   writeFileSync(path.join(dir, 'resources.yaml'), `
 kind: User
@@ -115,7 +161,7 @@ credential: target-key
 ---
 kind: Target
 name: sink
-host: 127.0.0.1
+host: ${SINK_HOST}
 port: ${sinkPort}
 ---
 kind: Role
@@ -126,13 +172,8 @@ allow:
     ports: [22, ${targetPort}, ${sinkPort}]
     logins: [${login}]
 `);
-  jumpgate(['apply', '-f', path.join(dir, 'resources.yaml')]);
-  // The gateway's log is kept in bench/tmp/ for when a run fails.
-  mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
-  const gatewayLog = openSync(path.join(repoRoot, 'bench/tmp/gateway.log'), 'w');
-  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${gatewayPort}`, '--http', ''],
-    { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
-  children.push(gate);
+  prepareDataDir(dir, dataDir);
+  const gate = spawnGateway(dataDir, gatewayPort, 'gateway');
   await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort)]);
 
   const sshConfig = (cipher: string) => {
@@ -173,7 +214,7 @@ Host *
     target: { port: targetPort },
     reference: { port: referencePort, pid: reference.pid! },
     gateway: { port: gatewayPort, pid: gate.pid!, dataDir },
-    sink: { port: sinkPort, server: sink },
+    sink: { host: SINK_HOST, port: sinkPort, server: sink },
     sshConfig,
     async stop() {
       for (const child of children.splice(0)) child.kill('SIGTERM');

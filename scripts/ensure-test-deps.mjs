@@ -5,7 +5,8 @@
 // openssl for the receiver's test certificates; other SSH clients than OpenSSH
 // (Dropbear's dbclient, PuTTY's plink, Python's paramiko from Debian) for the
 // hostile-client and interoperability tests; the PostgreSQL server, of which the
-// store tests start a private cluster (test/helpers/postgres.ts), never the system's.
+// store tests start a private cluster (test/helpers/postgres.ts), never the system's;
+// HAProxy, the TCP load balancer in front of several gateway nodes (test/helpers/haproxy.ts).
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,8 @@ const REQUIRED = [
   // Any major version: its bin directory is named after it. Installing starts no cluster here
   // (containers have no init system), and the tests never use the package's own.
   ['/usr/lib/postgresql/*/bin/initdb', 'postgresql'],
+  // Installing starts nothing here; the tests run their own from a config of their own.
+  ['/usr/sbin/haproxy', 'haproxy'],
 ];
 
 function isExecutable(file) {

@@ -28,6 +28,10 @@ export type AuditBody =
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
+  /** A gateway node started (or came back) on the shared store. */
+  | { type: 'node.up'; name: string; address: string; version: string }
+  /** `shutdown`: it stopped cleanly; `lost`: its heartbeat stood still for cluster.deadAfter, `sessions_lost` of its sessions were ended. */
+  | { type: 'node.down'; name: string; reason: 'shutdown' | 'lost'; last_heartbeat: string; sessions_lost: number }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
@@ -35,7 +39,7 @@ export type AuditType = AuditBody['type'];
 /** Every event type, for checking what a person types (`audit --type`). */
 export const AUDIT_TYPES = [
   'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
-  'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert',
+  'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert', 'node.up', 'node.down',
 ] as const satisfies readonly AuditType[];
 // A type added to the union must be added to the list too: until it is, the build fails
 // here with "Type 'true' is not assignable to type '<the missing type>'".

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { blobType, certifiedKey, isCertificateAlgorithm, type KeySet } from './openssh-certificate.js';
 import { dataPath } from '../config/load-settings.js';
+import type { UserKeyEntry } from '../store/store.js';
 
 /** Public key blobs, compared byte for byte. */
 export class KeyList implements KeySet {
@@ -122,6 +123,23 @@ export function loadCertificateTrust(dataDir: string, ssh: { trustedUserCAKeys: 
   }
   if (read.fresh) newProblems.push(...read.problems.map((p) => `ssh.revokedKeys: ${p}`));
   return { trustedCAs, revoked: read.keys, revokedError: null, newProblems };
+}
+
+/**
+ * The file lists joined with the store's (`jumpgate ca trust` / `ca revoke`, shared by every
+ * node). A revoked list that could not be read stays unreadable: key logins stay refused.
+ */
+export function withStoredKeys(trust: CertificateTrust, stored: readonly UserKeyEntry[]): CertificateTrust {
+  const trustedCAs = new KeyList();
+  trustedCAs.addAll(trust.trustedCAs);
+  const revoked = trust.revoked ? new KeyList() : null;
+  if (revoked && trust.revoked) revoked.addAll(trust.revoked);
+  for (const entry of stored) {
+    const blob = Buffer.from(entry.key, 'base64');
+    if (entry.list === 'trusted-ca') trustedCAs.add(blob);
+    else revoked?.add(blob);
+  }
+  return { ...trust, trustedCAs, revoked };
 }
 
 /** Every problem with the key list files, for a check at start-up or in `jumpgate doctor`. */

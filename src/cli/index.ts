@@ -19,6 +19,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCa } from './commands/ca.js';
 import { registerRole } from './commands/role.js';
+import { registerNodes } from './commands/nodes.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole]) {
+    registerRole, registerNodes]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

@@ -40,6 +40,8 @@ const SshSettings = z.strictObject({
   workers: z.number().int().min(1).default(1),
   trustedUserCAKeys: z.array(z.string().min(1)).default([]),
   revokedKeys: z.string().min(1).nullable().default(null),
+  /** A load balancer in front (SPEC §10): PROXY v1/v2 headers are read from these addresses only, and required from them. */
+  proxyProtocol: z.strictObject({ trustedProxies: z.array(cidr).default([]) }).prefault({}),
 });
 
 const TlsSettings = z.strictObject({
@@ -125,6 +127,10 @@ export const SettingsSchema = z.strictObject({
     }));
   }),
   node: z.string().min(1).optional(),
+  cluster: z.strictObject({
+    heartbeat: duration.default('5s'),
+    deadAfter: duration.default('30s'),
+  }).prefault({}),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

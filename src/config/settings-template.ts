@@ -13,9 +13,10 @@ ssh:
   maxConnections: 10000             # open connections at once
   maxChannelsPerConnection: 64      # channels (sessions, ProxyJump, forwards) one connection may hold open
   keepaliveInterval: 15s            # SSH keepalive to idle clients
-  workers: 1                        # processes sharing the listener (only 1 in this version)
+  workers: 1                        # processes sharing the listener on this host (one per core uses them all)
   trustedUserCAKeys: []             # files of CA public keys whose user certificates are accepted
   revokedKeys: null                 # file of revoked keys and certificates, one public key per line
+  proxyProtocol: {trustedProxies: []}   # load balancers (CIDRs) whose PROXY v1/v2 header gives the client's address
 http:
   listen: 127.0.0.1:8022            # /metrics and /healthz (no admin API in this version); "" disables; --http overrides
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
@@ -33,4 +34,6 @@ audit:
   spoolMaxSize: 64MB                # per sink: events waiting while its receiver is down
   sinks: []                         # e.g. {name: siem, type: syslog, transport: tcp, address: "127.0.0.1:6514"}
   alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}
+# node: gate-1                      # this node's name among those sharing the store; default the host name
+cluster: {heartbeat: 5s, deadAfter: 30s}   # a node silent for deadAfter is dead: the others end its sessions as node_lost
 `;

@@ -1,5 +1,5 @@
 export type SessionKind = 'jump' | 'session' | 'sftp' | 'forward';
-export type EndReason = 'closed' | 'killed' | 'idle' | 'max_duration' | 'shutdown' | 'error';
+export type EndReason = 'closed' | 'killed' | 'idle' | 'max_duration' | 'shutdown' | 'error' | 'node_lost';
 
 /** A live or past session as the store keeps it, so any process can list it. */
 export interface SessionRecord {

@@ -16,7 +16,7 @@ import { totpStep, totpVaultName } from '../auth/totp.js';
 import { findRecoveryCode, looksLikeRecoveryCode, looksLikeWithdrawnRecoveryCode } from '../auth/recovery-codes.js';
 import { secondFactorWanted } from '../auth/second-factor.js';
 import type { KeySet } from '../auth/openssh-certificate.js';
-import { loadCertificateTrust, type CertificateTrust } from '../auth/revoked-keys.js';
+import { loadCertificateTrust, withStoredKeys, type CertificateTrust } from '../auth/revoked-keys.js';
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
 import { background } from '../runtime/background.js';
@@ -134,7 +134,7 @@ export class AuthFlow {
   private async publicKey(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
     const request = publicKeyRequestAlgorithm({ keyAlgo: ctx.key.algo, hashAlgo: ctx.hashAlgo, keyBlob: ctx.key.data, signedData: ctx.signature ? ctx.blob : undefined });
     if (!request.ok) return this.fail(ctx, login.user, 'publickey', request.reason);
-    const trust = this.certificateTrust();
+    const trust = await this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
     if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
@@ -156,11 +156,20 @@ export class AuthFlow {
     return this.firstFactorDone(ctx, login, user!, 'publickey', { key: fingerprint, certificate: { keyId, serial }, portForwardingPermitted });
   }
 
-  /** The CA and revoked key files, read again when they change; problems are logged once. */
-  private certificateTrust(): CertificateTrust {
+  /**
+   * The CA and revoked key files (read again when they change; problems logged once) and the
+   * store's lists, read at each login so `jumpgate ca revoke` on any node holds at once. When
+   * the store cannot say which keys are revoked, key logins are refused (fail closed).
+   */
+  private async certificateTrust(): Promise<CertificateTrust> {
     const trust = loadCertificateTrust(this.deps.dataDir, this.deps.settings.ssh);
     for (const problem of trust.newProblems) this.deps.logger.error(problem);
-    return trust;
+    try {
+      return withStoredKeys(trust, await this.deps.stores.userKeys.list());
+    } catch (error) {
+      this.deps.logger.error('the store\'s trusted CA and revoked keys cannot be read; refusing key logins', { error });
+      return { ...trust, revoked: null, revokedError: 'revoked keys unreadable from the store' };
+    }
   }
 
   private async password(ctx: AuthContext, login: LoginName & { ok: true }, user: User | null, password: string): Promise<void> {

@@ -1,41 +1,28 @@
 /**
  * Brute-force bans (defaults as Teleport and sshpiper: 5 failures in 10 minutes ban the
  * source for 30 minutes). Failures are counted per source address, and knowledge-factor
- * failures also per user (a user is locked as `user:NAME`, see auth-flow.ts); bans live in
- * the store, so they survive restarts and every node sees them; `neverBan` addresses are
- * never banned. Failures below the threshold are forgotten after `findWindow`, and at most
- * MAX_TRACKED addresses and users are followed at once (strangers choose both).
+ * failures also per user (a user is locked as `user:NAME`, see auth-flow.ts). Failures and
+ * bans live in the store: every node and worker counts toward one threshold (a load balancer
+ * spreading a guesser's attempts gains nothing), bans survive restarts and hold on every
+ * node at once. `neverBan` addresses are never banned. Failures are forgotten after
+ * `findWindow`, so the store holds only those of the last window.
  */
 import type { GatewayDeps } from './gateway-deps.js';
 import { ms } from '../config/load-settings.js';
 import { addressInAny } from '../domain/cidr.js';
-import { BoundedRecentMap } from './bounded-recent-map.js';
 import type { Ban } from '../store/store.js';
-
-/** Addresses and users with failures in the window that are followed at once; past it the least recent are forgotten. */
-export const MAX_TRACKED = 100_000;
 
 export const userBanKey = (user: string) => `user:${user}`;
 
 export interface BanGuardOptions {
-  maxTracked?: number;
   now?: () => number;
 }
 
 export class BanGuard {
-  /** Times of the failures within the window, oldest first, per address or `user:NAME`. */
-  private readonly failures: BoundedRecentMap<number[]>;
   private readonly now: () => number;
 
   constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'settings' | 'logger'>, options: BanGuardOptions = {}) {
-    const window = ms(deps.settings.bans.findWindow);
-    this.failures = new BoundedRecentMap(options.maxTracked ?? MAX_TRACKED, (times, now) => now - times[times.length - 1] >= window);
     this.now = options.now ?? Date.now;
-  }
-
-  /** Addresses and users with failures in the window (for tests and metrics). */
-  get tracked(): number {
-    return this.failures.size;
   }
 
   async banned(key: string): Promise<boolean> {
@@ -57,12 +44,8 @@ export class BanGuard {
   private async count(key: string, src: string, reason: string, user: string | null = null): Promise<boolean> {
     const { bans } = this.deps.settings;
     const now = this.now();
-    const window = ms(bans.findWindow);
-    const recent = (this.failures.get(key, now) ?? []).filter((t) => now - t < window);
-    recent.push(now);
-    this.failures.set(key, recent, now);
-    if (recent.length < bans.maxAuthFailures) return false;
-    this.failures.delete(key);
+    const windowStart = new Date(now - ms(bans.findWindow)).toISOString();
+    if (!(await this.deps.stores.bans.recordFailure(key, new Date(now).toISOString(), windowStart, bans.maxAuthFailures))) return false;
     const until = new Date(now + ms(bans.banDuration)).toISOString();
     await this.deps.stores.bans.add({ address: key, until, reason, createdAt: new Date(now).toISOString() });
     // The ban protects; it stands even when its event cannot be written (AuditLog logs that).

@@ -7,4 +7,6 @@ export type GatewayDeps = Pick<Runtime, 'dataDir' | 'settings' | 'stores' | 'aud
   ownAddresses: ReadonlySet<string>;
   /** The side that faces targets: dialing, hop chains, shared hop connections. */
   upstream: UpstreamPool;
+  /** Told when a session of this process goes live and when it ends (a worker tells its primary). */
+  onSessionLive?: (id: string, live: boolean) => void;
 };

@@ -21,6 +21,9 @@ import { DescriptorReserve } from './descriptor-reserve.js';
 import { readOpenFilesLimit } from '../runtime/open-files.js';
 import { background } from '../runtime/background.js';
 import { destroyAfterEnd, destroyWhenSilent } from './abandoned-socket.js';
+import { addressInAny } from '../domain/cidr.js';
+import { looksLikeProxyHeader } from './proxy-header.js';
+import { adoptClientAddress, takeProxyHeader } from './proxy-intake.js';
 
 export interface Gateway {
   sessions: LiveSessions;
@@ -42,6 +45,9 @@ export function splitHostPort(text: string): { host: string; port: number } {
  * pre-authentication `zlib` is not offered.
  */
 export const GATEWAY_COMPRESSION = ['none', 'zlib@openssh.com'];
+
+/** A proxy sends its header with the connection's first bytes; one that has not after this is refused. */
+const PROXY_HEADER_WAIT_MS = 5_000;
 
 /** The ssh2 server configuration of the gateway (the fuzz tests build the same server). */
 export function sshServerConfig(settings: GatewayDeps['settings'], hostKeys: readonly Buffer[]): ssh2.ServerConfig {
@@ -115,8 +121,29 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const handshaken = new WeakSet<Socket>();
   const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
 
+  const trustedProxies = settings.ssh.proxyProtocol.trustedProxies;
+  let awaitingHeader = 0;
   const onSocket = async (socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    if (trustedProxies.length > 0 && addressInAny(plainIp(socket.remoteAddress), trustedProxies)) {
+      const proxy = addressText(socket.remoteAddress, socket.remotePort);
+      // Not yet counted by admission (whose counts need the client's address): bounded here.
+      if (awaitingHeader >= settings.ssh.maxStartups.total) {
+        logger.warn('connection from a trusted proxy refused', { proxy, why: `${awaitingHeader} connections already wait for their PROXY header (ssh.maxStartups.total)` });
+        socket.destroy();
+        return;
+      }
+      awaitingHeader += 1;
+      const header = await takeProxyHeader(socket, Math.min(PROXY_HEADER_WAIT_MS, ms(settings.ssh.loginGraceTime))).finally(() => { awaitingHeader -= 1; });
+      if (header.kind !== 'proxied') {
+        // LOCAL is the proxy's own health check: it connects, sends the header and leaves.
+        if (header.kind === 'local') logger.debug('proxy health check', { proxy });
+        else logger.warn('connection from a trusted proxy refused', { proxy, why: header.why });
+        socket.destroy();
+        return;
+      }
+      adoptClientAddress(socket, header.ip, header.port);
+    }
     const refusal = await admission.refusal(socket).catch((): Refusal => ({ why: 'error' }));
     const src = addressText(socket.remoteAddress, socket.remotePort);
     if (refusal) {
@@ -140,7 +167,16 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     socket.setNoDelay(true);
     // Paused, so this listener does not start the flow before ssh2 listens too.
     socket.pause();
-    socket.on('data', () => { speaking = socket; });
+    let first = true;
+    socket.on('data', (chunk: Buffer) => {
+      speaking = socket;
+      // SPEC §10: only a trusted proxy may say where a connection comes from.
+      if (first && looksLikeProxyHeader(chunk)) {
+        logger.warn('a PROXY header from an address not in ssh.proxyProtocol.trustedProxies; closed', { src: addressText(socket.remoteAddress, socket.remotePort) });
+        socket.destroy();
+      }
+      first = false;
+    });
     ssh.injectSocket(socket);
   };
 

@@ -44,8 +44,10 @@ const STOP_GRACE_MS = 3000;
 export class LiveSessions {
   private readonly live = new Map<string, LiveSession>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Another node ended this node's sessions in the store (node_lost): their ends are recorded already. */
+  private endedElsewhere = false;
 
-  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings'>) {}
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings' | 'onSessionLive'>) {}
 
   /**
    * Registers a session before its channel is relayed, if its user is below
@@ -80,11 +82,14 @@ export class LiveSessions {
     }
     const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
     this.live.set(id, entry);
+    this.deps.onSessionLive?.(id, true);
     let finished = false;
     const finish = (outcome: SessionOutcome) => {
       if (finished) return;
       finished = true;
       this.live.delete(id);
+      this.deps.onSessionLive?.(id, false);
+      if (this.endedElsewhere) return;
       const endedAt = new Date();
       this.track(this.deps.stores.sessions.end(id, {
         endedAt: endedAt.toISOString(), reason: outcome.reason, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown,
@@ -115,6 +120,20 @@ export class LiveSessions {
     // A session whose peer does not answer is recorded as ended all the same.
     for (const session of this.all()) session.finish({ reason, bytesUp: 0, bytesDown: 0 });
     await this.settled();
+  }
+
+  /**
+   * This node was declared dead (its heartbeat stalled past cluster.deadAfter) and another
+   * node ended its sessions as `node_lost`, each with its `session.end`: they stop here too,
+   * without a second end in the trail.
+   */
+  async endedByAnotherNode(): Promise<void> {
+    this.endedElsewhere = true;
+    try {
+      await this.stopAll('node_lost');
+    } finally {
+      this.endedElsewhere = false;
+    }
   }
 
   /** Waits for the store and audit writes under way. */

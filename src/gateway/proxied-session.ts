@@ -17,6 +17,7 @@ import { sessionTaps } from './session-taps.js';
 import { takeEnv } from './session-env.js';
 import { TargetUnreachable } from '../upstream/upstream-pool.js';
 import { AsciicastWriter } from '../recording/asciicast-writer.js';
+import { RecordingCopy } from '../recording/recording-copy.js';
 import { background } from '../runtime/background.js';
 import { dataPath, ms } from '../config/load-settings.js';
 import type { Target } from '../domain/resources.js';
@@ -152,7 +153,8 @@ export async function startProxied(
   const recordingFile = rule.record && start.kind !== 'sftp' && !scp
     ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), `${registered.id}.cast`)
     : null;
-  const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput) : null;
+  const recordingCopy = recordingFile ? new RecordingCopy(deps.stores.recordings, registered.id, deps.logger) : null;
+  const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput, recordingCopy?.write) : null;
 
   type Recorded = { type: 'command'; command: string; truncated?: boolean } | { type: 'file.transfer'; operation: string; path: string; bytes: number; detail?: string };
   // What happens inside the session is in the trail, or the session ends (audit fails closed).
@@ -173,8 +175,10 @@ export async function startProxied(
 
   relay = relaySession(channel, upstreamChannel, { ...watch.taps, recording }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
 
-  background(deps.logger, 'proxied session end', relay.done.then((result) => {
+  background(deps.logger, 'proxied session end', relay.done.then(async (result) => {
     watch.end();
+    // The store's copy is whole before the end is recorded: replay from another node works at once.
+    await recordingCopy?.flushed();
     const blind = watch.failure();
     registered.finish({
       reason: result.reason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, exitStatus: result.exitStatus, recording: recordingFile ? path.basename(recordingFile) : null,

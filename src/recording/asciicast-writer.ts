@@ -16,11 +16,14 @@ export class AsciicastWriter {
   private closed = false;
   private readonly decoders = { o: new TextDecoder('utf-8'), i: new TextDecoder('utf-8') };
 
-  constructor(readonly file: string, header: RecordingHeader, private readonly recordInput: boolean) {
+  /** `copy` gets every piece of text written to the file, in order (the store's copy, recording-copy.ts). */
+  constructor(readonly file: string, header: RecordingHeader, private readonly recordInput: boolean, private readonly copy?: (text: string) => void) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.fd = openSync(file, 'wx', 0o600);
     const line = { version: 2, width: header.width, height: header.height, timestamp: Math.floor(Date.now() / 1000), title: header.title, env: { TERM: header.term ?? 'xterm' } };
-    writeSync(this.fd, JSON.stringify(line) + '\n');
+    const text = JSON.stringify(line) + '\n';
+    writeSync(this.fd, text);
+    this.copy?.(text);
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
   }
@@ -55,6 +58,7 @@ export class AsciicastWriter {
     if (this.closed || this.pending.length === 0) return;
     const text = this.pending.join('');
     this.pending = [];
+    this.copy?.(text);
     try {
       writeSync(this.fd, text);
     } catch {

@@ -85,8 +85,47 @@ export interface SessionStore {
   requestKill(id: string): Promise<boolean>;
   /** Live sessions of a node that someone asked to end. */
   killRequests(node: string): Promise<string[]>;
-  /** Marks sessions of a node that did not end cleanly (a crash) as ended. */
-  endOrphans(node: string, end: SessionEnd): Promise<number>;
+  /**
+   * Ends every live session of a node (one that crashed, or was declared dead) in one
+   * statement; returns the sessions this call ended, so each gets its one `session.end`.
+   */
+  endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]>;
+}
+
+/** A gateway node sharing the store, as its heartbeats left it. */
+export interface NodeRecord {
+  name: string;
+  /** Where it listens for SSH (`ssh.publicAddress`, or its first listener). */
+  address: string;
+  version: string;
+  startedAt: string;
+  /** The node's own clock at its last heartbeat. */
+  heartbeatAt: string;
+  /** How many heartbeats it gave since it started: others watch this move. */
+  beats: number;
+  downAt: string | null;
+  /** `shutdown` (it stopped cleanly) or `lost` (others declared it dead). */
+  downReason: string | null;
+}
+
+export interface NodeStore {
+  /** Registers the node as up, starting a new life when it was down or ran before. */
+  up(node: Pick<NodeRecord, 'name' | 'address' | 'version' | 'startedAt'>): Promise<void>;
+  /** One heartbeat; false when the node is down in the store (declared dead meanwhile). */
+  beat(name: string, at: string): Promise<boolean>;
+  list(): Promise<NodeRecord[]>;
+  /**
+   * Declares a node down, only if it is still up and its heartbeat count is still `beats`
+   * (atomic): true for the one caller, of any node, that did it.
+   */
+  markDown(name: string, beats: number | null, at: string, reason: 'shutdown' | 'lost'): Promise<boolean>;
+}
+
+/** Recordings as they are made, in chunks, so any node can replay a session of another. */
+export interface RecordingStore {
+  append(sessionId: string, seq: number, data: Buffer): Promise<void>;
+  /** Every chunk of the session's recording in order, or null when the store has none. */
+  read(sessionId: string): Promise<Buffer | null>;
 }
 
 /** Host keys of hops and targets the gateway itself dials, learnt on first use. */
@@ -154,6 +193,34 @@ export interface BanStore {
   list(now: Date): Promise<Ban[]>;
   add(ban: Ban): Promise<void>;
   remove(address: string): Promise<boolean>;
+  /**
+   * Counts one authentication failure of `key` (an address or `user:NAME`) at `at`, for every
+   * node alike, and forgets failures at or before `windowStart`. When the key's failures since then
+   * reach `threshold`, they are forgotten and this call alone (atomic) returns true: its
+   * caller bans the key.
+   */
+  recordFailure(key: string, at: string, windowStart: string, threshold: number): Promise<boolean>;
+}
+
+/** `trusted-ca`: CA keys whose user certificates are accepted; `revoked`: keys refused whatever signed them. */
+export type UserKeyListName = 'trusted-ca' | 'revoked';
+
+export interface UserKeyEntry {
+  list: UserKeyListName;
+  /** Base64 of the key blob compared at login (for a revoked certificate, the key it certifies). */
+  key: string;
+  fingerprint: string;
+  /** The line as given (`type base64 [comment]`). */
+  line: string;
+  addedAt: string;
+  addedBy: string;
+}
+
+/** The trusted user CA keys and revoked keys of `jumpgate ca`, shared by every node. */
+export interface UserKeyListStore {
+  /** Adds the entry unless its key is on that list already (atomic); true when this call added it. */
+  add(entry: UserKeyEntry): Promise<boolean>;
+  list(): Promise<UserKeyEntry[]>;
 }
 
 export interface Stores extends ResourceWriter {
@@ -167,5 +234,8 @@ export interface Stores extends ResourceWriter {
   factors: FactorStore;
   sealedSecrets: SealedSecretStore;
   bans: BanStore;
+  nodes: NodeStore;
+  recordings: RecordingStore;
+  userKeys: UserKeyListStore;
   close(): Promise<void>;
 }

@@ -389,10 +389,11 @@ describe('TCP syslog loses nothing: 1,000 events with the receiver down for the 
     const g = f.gateway;
     const spool = (s: Samples): number => sample(s, 'jumpgate_audit_spool_bytes', { sink: 'siem' });
 
-    // 1. 300 events while the receiver is up: all delivered.
+    // 1. 300 events while the receiver is up (after the gateway's node.up): all delivered.
     await burst(g, 0, 300);
-    await f.rsyslog.waitForMessages((m) => m.length >= 300, 60_000);
-    assert.deepEqual(received(f.rsyslog), g.auditEvents().map((e) => e.id), 'the first 300 events, in order');
+    const upToNow = g.auditEvents().map((e) => e.id);
+    await f.rsyslog.waitForMessages((m) => m.length >= upToNow.length, 60_000);
+    assert.deepEqual(received(f.rsyslog), upToNow, 'the first 300 events, in order');
 
     // 2. The receiver stops between bursts, never during one: the sink counts an
     //    event delivered once the kernel took it, so what is written into a
@@ -408,12 +409,13 @@ describe('TCP syslog loses nothing: 1,000 events with the receiver down for the 
     await g.restart();
     await burst(g, 600, 400);
     await waitForSample(f.http, 'events waiting in the siem spool after the restart', (s) => spool(s) > 0, 20_000);
-    assert.equal(received(f.rsyslog).length, 300, 'nothing can arrive while the receiver is down');
+    assert.equal(received(f.rsyslog).length, upToNow.length, 'nothing can arrive while the receiver is down');
 
     // 4. The receiver comes back: the spool drains, in order, without duplicates.
     await f.rsyslog.start();
     const all = g.auditEvents().map((e) => e.id);
-    assert.equal(all.length, 1000, `audit.log should hold the 1,000 events: ${all.length}`);
+    const changes = g.auditEvents().filter((e) => e.type === 'config.change').length;
+    assert.equal(changes, 1000, `audit.log should hold the 1,000 events: ${changes}`);
     await f.rsyslog.waitForMessages((m) => m.length >= all.length, 90_000, () => `received ${received(f.rsyslog).length} of ${all.length}`);
     // Give a duplicate (a batch sent twice) time to show up before judging.
     await waitForSample(f.http, 'an empty siem spool', (s) => spool(s) === 0, 30_000);

@@ -87,6 +87,21 @@ export interface GatewayOptions {
    * test process's private PostgreSQL cluster (test/helpers/postgres.ts).
    */
   store?: 'sqlite' | 'postgres';
+  /**
+   * Another node of the same gateway (SPEC §10): its data dir starts as a copy of this one's
+   * settings, host keys, vault key and signing key (not its audit files, recordings or
+   * SQLite file), then `settings` edits it. `store` is then left to the copied settings.
+   */
+  dataDirFrom?: string;
+}
+
+/** What a second node takes from the first one's data dir: everything but what is the node's own. */
+function copyNodeDataDir(from: string, to: string): void {
+  const ownOfNode = (name: string) => /^audit.*\.log$/.test(name) || name === 'recordings' || name === 'spool' || /\.db(-wal|-shm)?$/.test(name);
+  fs.mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const name of fs.readdirSync(from)) {
+    if (!ownOfNode(name)) fs.cpSync(path.join(from, name), path.join(to, name), { recursive: true, preserveTimestamps: true });
+  }
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
@@ -138,7 +153,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     editSettings = (yaml) => useDatabase(options.settings ? options.settings(yaml) : yaml);
   }
   let settingsText: string | undefined;
-  if (editSettings) {
+  if (options.dataDirFrom) {
+    copyNodeDataDir(options.dataDirFrom, dataDir);
+    const settingsFile = path.join(dataDir, 'jumpgate.yaml');
+    settingsText = (options.settings ?? ((yaml: string) => yaml))(fs.readFileSync(settingsFile, 'utf8'));
+    fs.writeFileSync(settingsFile, settingsText, { mode: 0o600 });
+  } else if (editSettings) {
     // init makes the host keys, vault key and store; the settings are then
     // edited (keys left out keep their defaults, SPEC §5).
     const init = await runCli(['init', '--data', dataDir], { timeoutMs: 30_000 });

@@ -34,6 +34,7 @@ export class AuditSinks {
   private feeding: Promise<void> | null = null;
   private again = false;
   private poll: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(
     settings: Settings,
@@ -65,7 +66,7 @@ export class AuditSinks {
 
   /** An event was committed: feed it without waiting for the next poll. */
   wake(): void {
-    if (this.spools.length === 0) return;
+    if (this.spools.length === 0 || this.stopped) return;
     if (this.feeding) {
       this.again = true;
       return;
@@ -86,7 +87,10 @@ export class AuditSinks {
 
   async stop(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
-    await this.feeding?.catch(() => {});
+    // Events committed from now on (the node's last ones) are fed at the next start: the
+    // store keeps them and the offered mark says where feeding stopped.
+    this.stopped = true;
+    while (this.feeding) await this.feeding.catch(() => {});
     for (const worker of this.workers) worker.stop();
   }
 

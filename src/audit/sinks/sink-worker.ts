@@ -59,6 +59,8 @@ export class SinkWorker {
         this.failing = false;
         backoff = 1000;
       } catch (error) {
+        // Stopped while sending (stop closes the transport): no back-off timer may hold the process.
+        if (this.stopped) return;
         if (!this.failing) this.logger.warn('audit sink unreachable; events wait in its spool', { sink: this.name, error });
         this.failing = true;
         await this.sleep(backoff);

@@ -6,7 +6,7 @@ import { dataPath } from '../../config/load-settings.js';
 import { verifyAudit } from '../../audit/verify-audit.js';
 import { printable, printableJson, printableToken } from '../../log/printable.js';
 import { makeBundle, verifyBundle, loadSigningKey, keyFingerprint, SIGNING_KEY_FILE, type AuditBundle } from '../../audit/export-bundle.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { AuditEvent } from '../../audit/events.js';
@@ -14,6 +14,15 @@ import type { AuditFilter } from '../../store/store.js';
 import { checkTypeFilter } from '../../audit/type-filter.js';
 
 const CHAIN_FIELDS = new Set(['ts', 'id', 'type', 'node', 'user', 'src', 'prev', 'hash', 'seq']);
+
+/** `--node-file NODE=FILE`: another node's audit file, named by that node. */
+function collectNodeFile(value: string, previous: Array<{ node: string; file: string }> = []): Array<{ node: string; file: string }> {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new UsageError(`--node-file must be NODE=FILE, not ${value}`);
+  const file = value.slice(at + 1);
+  if (!existsSync(file)) throw new UsageError(`--node-file ${value}: no such file`);
+  return [...previous, { node: value.slice(0, at), file: path.resolve(file) }];
+}
 
 /** `--since` takes an RFC 3339 time or a duration back from now (`10m`, `24h`). */
 export function parseSince(text: string, now = Date.now()): string {
@@ -75,11 +84,20 @@ export function registerAudit(program: Command): void {
 
   audit.command('verify')
     .description('check the audit hash chain across rotated files, and the store against it (exit 1 naming the first altered event)')
-    .action(async (_options, command: Command) => {
+    .option('--node-file <node=file>', 'also check another node\'s audit.log (a copy), against the events that node wrote (repeatable)', collectNodeFile)
+    .action(async (options: { nodeFile?: Array<{ node: string; file: string }> }, command: Command) => {
       await withRuntime(command, async ({ dataDir, settings, stores, node }) => {
-        const verdict = await verifyAudit(stores.audit, dataPath(dataDir, settings.audit.file), node);
-        if (!verdict.ok) throw new Refused(`audit trail altered at ${printable(verdict.where)}: event ${printable(verdict.id ?? '(unreadable)')}: ${verdict.reason}`);
-        process.stdout.write(`audit chain intact: ${verdict.storeEvents} events in the store; ${verdict.fileEvents} events of node ${printable(node)} in ${verdict.files.length} file(s), matching it; head ${verdict.head}\n`);
+        // This node's files, then each other node's: one store chain, every node's copy checked against it.
+        const checks = [{ node, file: dataPath(dataDir, settings.audit.file) }, ...(options.nodeFile ?? [])];
+        const verdicts = [];
+        for (const check of checks) {
+          const verdict = await verifyAudit(stores.audit, check.file, check.node);
+          if (!verdict.ok) throw new Refused(`audit trail altered at ${printable(verdict.where)}: event ${printable(verdict.id ?? '(unreadable)')}: ${verdict.reason}`);
+          verdicts.push({ ...check, verdict });
+        }
+        const first = verdicts[0].verdict;
+        const perNode = verdicts.map(({ node: name, verdict }) => `${verdict.fileEvents} events of node ${printable(name)} in ${verdict.files.length} file(s)`).join('; ');
+        process.stdout.write(`audit chain intact: ${first.storeEvents} events in the store; ${perNode}, matching it; head ${first.head}\n`);
       });
     });
 

@@ -1,24 +1,19 @@
 /**
- * `jumpgate ca trust FILE`, `ca revoke FILE`, `ca list`: the key list files behind
- * `ssh.trustedUserCAKeys` and `ssh.revokedKeys`. When the setting is still empty, the
- * file is created in the data dir and named in jumpgate.yaml (comments kept); the
- * gateway reads settings at start, key list files at each login.
+ * `jumpgate ca trust FILE`, `ca revoke FILE`, `ca list`: trusted user CA keys and revoked
+ * keys. What `trust` and `revoke` add is kept in the store, so every node sharing it uses
+ * them from the next login (SPEC §10); the files that `ssh.trustedUserCAKeys` and
+ * `ssh.revokedKeys` name are read too, at each login when they change.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { isScalar, isSeq, parseDocument } from 'yaml';
 import { withRuntime, formatOf, cliActor } from '../context.js';
 import { UsageError } from '../cli-errors.js';
 import { print, table } from '../output.js';
 import { printable } from '../../log/printable.js';
-import { dataPath, parseSettings, SETTINGS_FILE } from '../../config/load-settings.js';
-import type { Settings } from '../../config/settings-schema.js';
-import { parseKeyLine, readKeyListFile, type KeyList } from '../../auth/revoked-keys.js';
+import { dataPath } from '../../config/load-settings.js';
+import type { UserKeyEntry } from '../../store/store.js';
+import { parseKeyLine } from '../../auth/revoked-keys.js';
 import { keyFingerprint, parseCertificate } from '../../auth/openssh-certificate.js';
-
-/** Where new CA keys and revoked keys go when the settings name no file yet. */
-const DEFAULT_FILES = { trust: 'user_ca_keys', revoke: 'revoked_keys' } as const;
 
 interface KeyEntry { line: string; blob: Buffer; fingerprint: string; note: string }
 
@@ -57,64 +52,44 @@ function entriesOf(file: string, mode: 'trust' | 'revoke'): KeyEntry[] {
   return entries;
 }
 
-/** The file a `trust` or `revoke` writes to, naming it in jumpgate.yaml first when needed. */
-function targetFile(dataDir: string, settings: Settings, mode: 'trust' | 'revoke'): { file: string; settingsChanged: boolean } {
-  const current = mode === 'trust' ? settings.ssh.trustedUserCAKeys[0] : settings.ssh.revokedKeys;
-  if (current) return { file: dataPath(dataDir, current), settingsChanged: false };
-  const name = DEFAULT_FILES[mode];
-  const settingsFile = path.join(dataDir, SETTINGS_FILE);
-  const doc = parseDocument(readFileSync(settingsFile, 'utf8'));
-  // Edit the nodes init wrote in place, so their comments stay.
-  const keyPath = ['ssh', mode === 'trust' ? 'trustedUserCAKeys' : 'revokedKeys'];
-  const node = doc.getIn(keyPath, true);
-  if (mode === 'trust' && isSeq(node)) node.add(doc.createNode(name));
-  else if (mode === 'revoke' && isScalar(node)) node.value = name;
-  else doc.setIn(keyPath, mode === 'trust' ? doc.createNode([name], { flow: true }) : name);
-  const text = String(doc);
-  parseSettings(text, settingsFile); // never write settings the gateway would refuse
-  writeFileSync(settingsFile, text, { mode: 0o600 });
-  return { file: dataPath(dataDir, name), settingsChanged: true };
-}
-
-function existingKeys(file: string, mode: 'trust' | 'revoke'): KeyList | null {
-  if (!existsSync(file)) return null;
-  const read = readKeyListFile(file, mode === 'trust' ? 'refuse' : 'certified-key');
-  if (!read.ok) throw new UsageError(read.error);
-  return read.keys;
-}
-
 async function addKeys(command: Command, file: string, mode: 'trust' | 'revoke'): Promise<void> {
   const entries = entriesOf(file, mode);
-  await withRuntime(command, async ({ dataDir, settings, audit }) => {
-    const target = targetFile(dataDir, settings, mode);
-    const known = existingKeys(target.file, mode);
-    const added = entries.filter((entry, index) => !known?.has(entry.blob) && entries.findIndex((e) => e.blob.equals(entry.blob)) === index);
-    for (const entry of added) {
+  const list = mode === 'trust' ? 'trusted-ca' : 'revoked';
+  await withRuntime(command, async ({ stores, audit }) => {
+    const known = new Set((await stores.userKeys.list()).filter((e) => e.list === list).map((e) => e.key));
+    const verb = mode === 'trust' ? 'trusted CA' : 'revoked';
+    const already = mode === 'trust' ? 'already trusted' : 'already revoked';
+    for (const [index, entry] of entries.entries()) {
+      const key = entry.blob.toString('base64');
+      const note = entry.note ? ` (${printable(entry.note)})` : '';
+      if (known.has(key) || entries.findIndex((e) => e.blob.equals(entry.blob)) !== index) {
+        process.stdout.write(`${already} ${entry.fingerprint}${note}\n`);
+        continue;
+      }
       // Recorded first: a key is trusted or revoked only once the trail holds it.
       await audit.record({
         type: 'config.change', user: cliActor(), src: null, action: 'update',
         kind: mode === 'trust' ? 'TrustedUserCAKey' : 'RevokedKey', name: entry.fingerprint,
       });
+      const added = await stores.userKeys.add({ list, key, fingerprint: entry.fingerprint, line: entry.line, addedAt: new Date().toISOString(), addedBy: cliActor() });
+      process.stdout.write(`${added ? verb : already} ${entry.fingerprint}${note}\n`);
     }
-    if (added.length > 0) {
-      const before = existsSync(target.file) ? readFileSync(target.file, 'utf8') : '';
-      const separator = before === '' || before.endsWith('\n') ? '' : '\n';
-      appendFileSync(target.file, separator + added.map((e) => `${e.line}\n`).join(''), { mode: 0o600 });
-    }
-    const verb = mode === 'trust' ? 'trusted CA' : 'revoked';
-    for (const entry of entries) {
-      const isNew = added.includes(entry);
-      process.stdout.write(`${isNew ? verb : `already ${mode === 'trust' ? 'trusted' : 'revoked'}`} ${entry.fingerprint}${entry.note ? ` (${printable(entry.note)})` : ''}\n`);
-    }
-    process.stdout.write(`in ${target.file}\n`);
-    if (target.settingsChanged) {
-      const key = mode === 'trust' ? 'ssh.trustedUserCAKeys' : 'ssh.revokedKeys';
-      process.stdout.write(`${key} in ${SETTINGS_FILE} now names it: restart the gateway to use it\n`);
-    }
+    process.stdout.write('in the store: every gateway node uses it from the next login\n');
   });
 }
 
 interface ListedKey { list: 'trustedUserCAKeys' | 'revokedKeys'; file: string; fingerprint: string; comment: string }
+
+/** The store's entries, listed as the settings' lists they join. */
+function storedKeys(entries: readonly UserKeyEntry[]): ListedKey[] {
+  return entries.map((entry) => {
+    const parsed = parseKeyLine(entry.line);
+    return {
+      list: entry.list === 'trusted-ca' ? 'trustedUserCAKeys' : 'revokedKeys', file: '(store)', fingerprint: entry.fingerprint,
+      comment: parsed.ok ? parsed.comment : '',
+    };
+  });
+}
 
 function listFile(file: string, list: ListedKey['list']): ListedKey[] {
   if (!existsSync(file)) return [];
@@ -130,24 +105,25 @@ function listFile(file: string, list: ListedKey['list']): ListedKey[] {
 export function registerCa(program: Command): void {
   const ca = program.command('ca').description('OpenSSH user certificates: trusted CA keys and revoked keys');
   ca.command('trust')
-    .description('trust a CA public key to sign user certificates (appends to the first ssh.trustedUserCAKeys file)')
+    .description('trust a CA public key to sign user certificates (kept in the store, for every node; joins ssh.trustedUserCAKeys)')
     .argument('<file>', 'the CA public key file (.pub), or - for stdin')
     .action(async (file: string, _options, command: Command) => addKeys(command, file, 'trust'));
   ca.command('revoke')
-    .description('revoke a public key, a certificate (its key) or a CA key (appends to the ssh.revokedKeys file)')
+    .description('revoke a public key, a certificate (its key) or a CA key (kept in the store, for every node; joins ssh.revokedKeys)')
     .argument('<file>', 'a public key or certificate file (.pub), or - for stdin')
     .action(async (file: string, _options, command: Command) => addKeys(command, file, 'revoke'));
   ca.command('list')
     .description('the trusted CA keys and the revoked keys')
     .action(async (_options, command: Command) => {
-      await withRuntime(command, async ({ dataDir, settings }) => {
+      await withRuntime(command, async ({ dataDir, settings, stores }) => {
         const rows = [
           ...settings.ssh.trustedUserCAKeys.flatMap((name) => listFile(dataPath(dataDir, name), 'trustedUserCAKeys')),
           ...(settings.ssh.revokedKeys ? listFile(dataPath(dataDir, settings.ssh.revokedKeys), 'revokedKeys') : []),
+          ...storedKeys(await stores.userKeys.list()),
         ];
         print(formatOf(command), rows, () => rows.length === 0
           ? 'no trusted CA keys and no revoked keys\n'
-          : table(['LIST', 'FINGERPRINT', 'COMMENT'], rows.map((r) => [r.list, r.fingerprint, r.comment])));
+          : table(['LIST', 'FINGERPRINT', 'FROM', 'COMMENT'], rows.map((r) => [r.list, r.fingerprint, r.file, r.comment])));
       });
     });
 }

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { withRuntime } from '../context.js';
 import { Refused, UsageError } from '../cli-errors.js';
 import { dataPath } from '../../config/load-settings.js';
-import { readCast } from '../../recording/asciicast-reader.js';
+import { readCast, parseCast } from '../../recording/asciicast-reader.js';
+import { printable } from '../../log/printable.js';
 
 /** Long pauses are shortened to this, as asciinema's idle time limit does. */
 const MAX_PAUSE_S = 2;
@@ -17,12 +18,15 @@ export function registerReplay(program: Command): void {
     .action(async (id: string, options: { speed: string }, command: Command) => {
       const speed = Number(options.speed);
       if (!(speed > 0)) throw new UsageError(`--speed must be a positive number, not ${options.speed}`);
-      const file = await withRuntime(command, async ({ dataDir, settings }) => {
+      // This node's file first; else the store's copy, written as the session ran on whichever node held it.
+      const cast = await withRuntime(command, async ({ dataDir, settings, stores }) => {
         const candidates = [id, path.join(dataPath(dataDir, settings.recordings.dir), `${id}.cast`)];
-        return candidates.find((f) => f.endsWith('.cast') && existsSync(f));
+        const file = candidates.find((f) => f.endsWith('.cast') && existsSync(f));
+        if (file) return readCast(file);
+        const stored = /^[0-9a-f]{1,64}$/.test(id) ? await stores.recordings.read(id) : null;
+        return stored ? parseCast(stored.toString('utf8'), `the store's recording of session ${id}`) : null;
       });
-      if (!file) throw new Refused(`no recording for session ${id}`);
-      const cast = readCast(file);
+      if (!cast) throw new Refused(`no recording for session ${printable(id)}`);
       let previous = 0;
       for (const event of cast.events) {
         const pause = Math.min(event.time - previous, MAX_PAUSE_S) / speed;

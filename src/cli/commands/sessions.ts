@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { withRuntime, formatOf } from '../context.js';
 import { print, table } from '../output.js';
 import { Refused } from '../cli-errors.js';
+import { printable } from '../../log/printable.js';
 
 function age(startedAt: string, endedAt: string | null): string {
   const seconds = Math.round(((endedAt ? Date.parse(endedAt) : Date.now()) - Date.parse(startedAt)) / 1000);
@@ -17,8 +18,8 @@ export function registerSessions(program: Command): void {
       await withRuntime(command, async ({ stores }) => {
         const sessions = await stores.sessions.list({ includeEnded: options.all === true });
         print(format, sessions, () => sessions.length === 0 ? (options.all ? 'no sessions\n' : 'no live sessions\n') : table(
-          ['ID', 'KIND', 'USER', 'FROM', 'TARGET', 'DESTINATION', 'STARTED', 'AGE', ...(options.all ? ['ENDED'] : [])],
-          sessions.map((s) => [s.id, s.kind, s.user, s.src, s.login ? `${s.login}@${s.target}` : s.target, s.destination, s.startedAt,
+          ['ID', 'NODE', 'KIND', 'USER', 'FROM', 'TARGET', 'DESTINATION', 'STARTED', 'AGE', ...(options.all ? ['ENDED'] : [])],
+          sessions.map((s) => [s.id, s.node, s.kind, s.user, s.src, s.login ? `${s.login}@${s.target}` : s.target, s.destination, s.startedAt,
             age(s.startedAt, s.endedAt), ...(options.all ? [s.reason ?? 'live'] : [])]),
         ));
       });
@@ -38,7 +39,8 @@ export function registerSessions(program: Command): void {
           }
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
-        throw new Refused(`session ${id}: kill requested, but the gateway holding it has not ended it yet`);
+        const node = (await stores.sessions.get(id))?.node ?? 'unknown';
+        throw new Refused(`session ${id}: kill requested, but node ${printable(node)} holding it has not ended it yet (is it up? see jumpgate nodes)`);
       });
     });
 }

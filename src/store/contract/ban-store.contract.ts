@@ -24,5 +24,20 @@ export function banStoreContract(harness: StoreHarness): void {
         assert.equal(await two.bans.remove('192.0.2.7'), false);
         assert.equal(await one.bans.active('192.0.2.7', NOW), null);
       }));
+
+    test('failures counted on two nodes reach the threshold once per five, and only within the window', { timeout: CONTRACT_TIMEOUT_MS }, () =>
+      withStores(harness, 'auth-failures', 2, async ([one, two]) => {
+        const failures = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? one : two).bans.recordFailure('192.0.2.9', at(0), at(-10), 5));
+        const reached = (await Promise.all(failures)).filter(Boolean).length;
+        assert.equal(reached, 2, 'twelve failures: the fifth and the tenth reach the threshold, each for one caller');
+        // Two are left; failures of other keys do not count toward it.
+        assert.equal(await one.bans.recordFailure('user:alice', at(0), at(-10), 5), false);
+        assert.equal(await one.bans.recordFailure('192.0.2.9', at(1), at(-9), 5), false);
+        assert.equal(await two.bans.recordFailure('192.0.2.9', at(1), at(-9), 5), false);
+        assert.equal(await two.bans.recordFailure('192.0.2.9', at(2), at(-8), 5), true, 'the positive control: the fifth within the window');
+        // Failures older than the window are forgotten.
+        for (let i = 0; i < 4; i++) assert.equal(await one.bans.recordFailure('192.0.2.10', at(0), at(-10), 5), false);
+        assert.equal(await two.bans.recordFailure('192.0.2.10', at(11), at(1), 5), false, 'the four of minute 0 are out of the window');
+      }));
   });
 }

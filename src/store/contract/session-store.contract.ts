@@ -49,7 +49,9 @@ export function sessionStoreContract(harness: StoreHarness): void {
         assert.deepEqual(await nodeA.sessions.killRequests('node-a'), ['s3']);
         assert.deepEqual(await nodeA.sessions.killRequests('node-b'), []);
 
-        assert.equal(await nodeA.sessions.endOrphans('node-a', { endedAt: '2026-06-01T13:00:00.000Z', reason: 'error', bytesUp: 0, bytesDown: 0 }), 1);
+        const orphans = await nodeA.sessions.endOrphans('node-a', { endedAt: '2026-06-01T13:00:00.000Z', reason: 'error', bytesUp: 0, bytesDown: 0 });
+        assert.deepEqual(orphans.map((s) => [s.id, s.reason, s.endedAt]), [['s3', 'error', '2026-06-01T13:00:00.000Z']], 'the sessions it ended, to audit');
+        assert.deepEqual(await nodeB.sessions.endOrphans('node-a', { endedAt: '2026-06-01T13:00:01.000Z', reason: 'node_lost', bytesUp: 0, bytesDown: 0 }), [], 'ended once');
         assert.equal((await nodeB.sessions.get('s3'))?.reason, 'error');
         assert.equal((await nodeB.sessions.get('s2'))?.endedAt, null, 'another node\'s session is not an orphan');
       }));

@@ -12,6 +12,9 @@ import { hostKeyStoreContract } from './host-key-store.contract.js';
 import { sealedSecretStoreContract } from './sealed-secret-store.contract.js';
 import { banStoreContract } from './ban-store.contract.js';
 import { sessionStoreContract } from './session-store.contract.js';
+import { nodeStoreContract } from './node-store.contract.js';
+import { recordingStoreContract } from './recording-store.contract.js';
+import { userKeyStoreContract } from './user-key-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -22,5 +25,8 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     sealedSecretStoreContract(harness);
     banStoreContract(harness);
     sessionStoreContract(harness);
+    nodeStoreContract(harness);
+    recordingStoreContract(harness);
+    userKeyStoreContract(harness);
   });
 }

@@ -66,9 +66,9 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map((row) => row.id);
   }
 
-  async endOrphans(node: string, end: SessionEnd): Promise<number> {
-    const { rowCount } = await this.pool.query('UPDATE sessions SET ended_at = $2, reason = $3 WHERE node = $1 AND ended_at IS NULL',
-      [node, end.endedAt, end.reason]);
-    return rowCount ?? 0;
+  async endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<Row>(`UPDATE sessions SET ended_at = $2, reason = $3 WHERE node = $1 AND ended_at IS NULL
+      RETURNING ${COLUMNS}`, [node, end.endedAt, end.reason]);
+    return rows.map(toRecord);
   }
 }

@@ -10,6 +10,9 @@ import { PostgresHostKeyStore } from './postgres-host-key-store.js';
 import { PostgresFactorStore } from './postgres-factor-store.js';
 import { PostgresSealedSecretStore } from './postgres-sealed-secret-store.js';
 import { PostgresBanStore } from './postgres-ban-store.js';
+import { PostgresNodeStore } from './postgres-node-store.js';
+import { PostgresRecordingStore } from './postgres-recording-store.js';
+import { PostgresUserKeyStore } from './postgres-user-key-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -41,6 +44,9 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     factors: new PostgresFactorStore(pool),
     sealedSecrets: new PostgresSealedSecretStore(pool),
     bans: new PostgresBanStore(pool),
+    nodes: new PostgresNodeStore(pool),
+    recordings: new PostgresRecordingStore(pool),
+    userKeys: new PostgresUserKeyStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

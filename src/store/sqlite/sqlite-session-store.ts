@@ -21,7 +21,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly selectOne: Database.Statement<[string], Row>;
   private readonly selectLive: Database.Statement<[], Row>;
   private readonly selectAll: Database.Statement<[], Row>;
-  private readonly finishOrphans: Database.Statement;
+  private readonly finishOrphans: Database.Statement<[{ node: string; endedAt: string; reason: string }], Row>;
   private readonly markKill: Database.Statement<[string, string]>;
   private readonly selectKills: Database.Statement<[string], { id: string }>;
 
@@ -41,7 +41,7 @@ export class SqliteSessionStore implements SessionStore {
     this.selectAll = db.prepare('SELECT * FROM sessions ORDER BY started_at');
     this.markKill = db.prepare('UPDATE sessions SET kill_requested_at = ? WHERE id = ? AND ended_at IS NULL');
     this.selectKills = db.prepare('SELECT id FROM sessions WHERE node = ? AND ended_at IS NULL AND kill_requested_at IS NOT NULL');
-    this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL`);
+    this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL RETURNING *`);
   }
 
   async start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean> {
@@ -69,7 +69,7 @@ export class SqliteSessionStore implements SessionStore {
     return this.selectKills.all(node).map((row) => row.id);
   }
 
-  async endOrphans(node: string, end: SessionEnd): Promise<number> {
-    return this.finishOrphans.run({ node, endedAt: end.endedAt, reason: end.reason }).changes;
+  async endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]> {
+    return this.finishOrphans.all({ node, endedAt: end.endedAt, reason: end.reason }).map(toRecord);
   }
 }

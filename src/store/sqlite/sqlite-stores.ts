@@ -8,6 +8,9 @@ import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import { SqliteFactorStore } from './sqlite-factor-store.js';
 import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
+import { SqliteNodeStore } from './sqlite-node-store.js';
+import { SqliteRecordingStore } from './sqlite-recording-store.js';
+import { SqliteUserKeyStore } from './sqlite-user-key-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -44,6 +47,9 @@ export function openSqliteStores(file: string): Stores {
     factors: new SqliteFactorStore(db),
     sealedSecrets: new SqliteSealedSecretStore(db),
     bans: new SqliteBanStore(db),
+    nodes: new SqliteNodeStore(db),
+    recordings: new SqliteRecordingStore(db),
+    userKeys: new SqliteUserKeyStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

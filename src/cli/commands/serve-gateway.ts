@@ -1,0 +1,65 @@
+/**
+ * One process serving SSH: the gateway itself, its upstream side, metrics, alert rules and,
+ * where asked, the HTTP listener. `serve` runs one in its own process (`ssh.workers: 1`) or
+ * one per worker process (`ssh.workers: N`).
+ */
+import type { Runtime } from '../../main.js';
+import { createUpstream } from '../../main.js';
+import { createGateway, type Gateway } from '../../gateway/gateway.js';
+import { localAddresses } from '../../inventory/special-addresses.js';
+import { listenFailure, readHostKeys } from './serve-checks.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { AlertEngine } from '../../audit/alerts.js';
+import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
+import { startHttpServer } from '../../http/http-server.js';
+import { addressText } from '../../gateway/address-text.js';
+
+export interface GatewayProcess {
+  gateway: Gateway;
+  bound: string[];
+  close(): Promise<void>;
+}
+
+export interface GatewayProcessOptions {
+  listen: readonly string[];
+  /** Where the addresses came from (`--listen` or `ssh.listen`), named when one cannot be bound. */
+  listenSource: string;
+  /** The HTTP listener, or null for none (every worker but the first). */
+  http: string | null;
+  sinkDepths: () => SinkDepth[];
+  onSessionLive?: (id: string, live: boolean) => void;
+}
+
+export async function startGatewayProcess(runtime: Runtime, options: GatewayProcessOptions): Promise<GatewayProcess> {
+  const { settings, stores, logger, dataDir } = runtime;
+  const hostKeys = readHostKeys(dataDir, settings);
+  const metrics = new Metrics(options.sinkDepths);
+  runtime.audit.subscribe((event) => metrics.observe(event));
+  new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
+  const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
+  const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive }, hostKeys.map((k) => k.privateKey));
+  const bound = await gateway.listen(options.listen).catch(async (error: unknown) => {
+    await gateway.close('shutdown');
+    await upstream.closeAll();
+    throw listenFailure(error, options.listenSource);
+  });
+  for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
+  const httpListen = options.http;
+  // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
+  const http = httpListen ? await startHttpServer(httpListen, metrics).catch((error: Error) => {
+    logger.error(`http listener on ${httpListen} failed; /metrics is unavailable`, { error });
+    return null;
+  }) : null;
+  const httpAddress = http?.address();
+  if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
+  for (const address of bound) logger.info(`ssh listening on ${address}`);
+  return {
+    gateway,
+    bound,
+    async close() {
+      http?.close();
+      await gateway.close('shutdown');
+      await upstream.closeAll();
+    },
+  };
+}
