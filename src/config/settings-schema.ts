@@ -123,6 +123,10 @@ export const SettingsSchema = z.strictObject({
     }));
   }),
   node: z.string().min(1).optional(),
+  /** Certificates jumpgate signs: `targetTTL` for each login to a `type: certificate` target (SPEC §12). */
+  certificates: z.strictObject({
+    targetTTL: duration.default('2m'),
+  }).prefault({}),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

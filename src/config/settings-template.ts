@@ -32,4 +32,6 @@ audit:
   spoolMaxSize: 64MB                # per sink: events waiting while its receiver is down
   sinks: []                         # e.g. {name: siem, type: syslog, transport: tcp, address: "127.0.0.1:6514"}
   alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}
+certificates:
+  targetTTL: 2m                     # validity of the certificate signed for each login to a type: certificate target
 `;

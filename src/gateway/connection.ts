@@ -15,6 +15,8 @@ import { runTargetMenu } from './target-menu.js';
 import { reachableTargetList } from '../policy/reachable-targets.js';
 import { ConnectionChannels } from './connection-channels.js';
 import { background } from '../runtime/background.js';
+import { ClientAgent } from './client-agent.js';
+import { randomBytes } from 'node:crypto';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
 
@@ -75,13 +77,21 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     });
 
     const upstreams = new Map<string, Promise<Client>>();
+    // Set once the client asks to forward its agent (`ssh -A`): only then is it used.
+    let agent: ClientAgent | null = null;
+    const connectionId = randomBytes(4).toString('hex');
     const proxied: ProxiedConnection = {
       deps, sessions, who, src,
-      upstream(target, targetLogin) {
-        const key = `${target.name}@${targetLogin}`;
+      offerAgent() {
+        agent ??= new ClientAgent(client);
+      },
+      upstream(target, targetLogin, grants) {
+        // Logins that relay different things do not share a connection to the target.
+        const key = `${target.name}@${targetLogin}${grants.relayAgent ? '+agent' : ''}${grants.remoteForward ? '+remote' : ''}`;
         let pending = upstreams.get(key);
         if (!pending) {
-          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
+          const sessionLogin = { user, src, connection: connectionId, agent, ...grants };
+          pending = deps.upstream.openSession(target, targetLogin, sessionLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
             .then(({ client: upstreamClient }) => {
               const forget = channels.whenClosed(() => upstreamClient.end());
               upstreamClient.on('close', () => {

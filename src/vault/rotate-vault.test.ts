@@ -43,7 +43,7 @@ describe('rotateVault', () => {
 
     const vault = new Vault(keys);
     const credential = await stores.credentials.get('db-key');
-    assert.equal(vault.open('db-key', credential!.sealed).reveal().toString(), 'hunter2');
+    assert.equal(vault.open('db-key', credential!.sealed!).reveal().toString(), 'hunter2');
     assert.equal(credential!.type, 'password', 'the rest of the credential is kept');
     const factors = await stores.factors.get('alice');
     assert.equal(vault.open(totpVaultName('alice'), factors!.totpSealed!).reveal().toString(), 'JBSWY3DPEHPK3PXP');
@@ -82,7 +82,7 @@ describe('rotateVault', () => {
     assert.ok(keys.some((k) => k.equals(firstKey)), 'the old key was dropped');
     // Everything still opens with the key file as it is.
     const vault = new Vault(keys);
-    assert.equal(vault.open('db-key', (await stores.credentials.get('db-key'))!.sealed).reveal().toString(), 'hunter2');
+    assert.equal(vault.open('db-key', (await stores.credentials.get('db-key'))!.sealed!).reveal().toString(), 'hunter2');
     await stores.close();
   });
 

@@ -2,7 +2,8 @@
  * `jumpgate ca trust FILE`, `ca revoke FILE`, `ca list`: the key list files behind
  * `ssh.trustedUserCAKeys` and `ssh.revokedKeys`. When the setting is still empty, the
  * file is created in the data dir and named in jumpgate.yaml (comments kept); the
- * gateway reads settings at start, key list files at each login.
+ * gateway reads settings at start, key list files at each login. `ca target-key`: the
+ * public key of the CA that signs the gateway's own logins to targets (SPEC §12).
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { dataPath, parseSettings, SETTINGS_FILE } from '../../config/load-settin
 import type { Settings } from '../../config/settings-schema.js';
 import { parseKeyLine, readKeyListFile, type KeyList } from '../../auth/revoked-keys.js';
 import { keyFingerprint, parseCertificate } from '../../auth/openssh-certificate.js';
+import { createTargetCa } from '../../main.js';
 
 /** Where new CA keys and revoked keys go when the settings name no file yet. */
 const DEFAULT_FILES = { trust: 'user_ca_keys', revoke: 'revoked_keys' } as const;
@@ -128,7 +130,7 @@ function listFile(file: string, list: ListedKey['list']): ListedKey[] {
 }
 
 export function registerCa(program: Command): void {
-  const ca = program.command('ca').description('OpenSSH user certificates: trusted CA keys and revoked keys');
+  const ca = program.command('ca').description("OpenSSH user certificates: trusted CA keys, revoked keys, and jumpgate's target CA");
   ca.command('trust')
     .description('trust a CA public key to sign user certificates (appends to the first ssh.trustedUserCAKeys file)')
     .argument('<file>', 'the CA public key file (.pub), or - for stdin')
@@ -137,6 +139,14 @@ export function registerCa(program: Command): void {
     .description('revoke a public key, a certificate (its key) or a CA key (appends to the ssh.revokedKeys file)')
     .argument('<file>', 'a public key or certificate file (.pub), or - for stdin')
     .action(async (file: string, _options, command: Command) => addKeys(command, file, 'revoke'));
+  ca.command('target-key')
+    .description("the public key of jumpgate's target CA, for TrustedUserCAKeys on targets with type: certificate credentials (made on first use)")
+    .action(async (_options, command: Command) => {
+      await withRuntime(command, async (runtime) => {
+        const publicKey = await createTargetCa(runtime).publicKeyLine();
+        print(formatOf(command), { publicKey }, () => `${publicKey}\n`);
+      });
+    });
   ca.command('list')
     .description('the trusted CA keys and the revoked keys')
     .action(async (_options, command: Command) => {

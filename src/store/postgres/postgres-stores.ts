@@ -10,6 +10,8 @@ import { PostgresHostKeyStore } from './postgres-host-key-store.js';
 import { PostgresFactorStore } from './postgres-factor-store.js';
 import { PostgresSealedSecretStore } from './postgres-sealed-secret-store.js';
 import { PostgresBanStore } from './postgres-ban-store.js';
+import { PostgresGatewayKeyStore } from './postgres-gateway-key-store.js';
+import { PostgresLeaseStore } from './postgres-lease-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -41,6 +43,8 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     factors: new PostgresFactorStore(pool),
     sealedSecrets: new PostgresSealedSecretStore(pool),
     bans: new PostgresBanStore(pool),
+    gatewayKeys: new PostgresGatewayKeyStore(pool),
+    leases: new PostgresLeaseStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

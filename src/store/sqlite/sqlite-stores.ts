@@ -8,6 +8,8 @@ import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import { SqliteFactorStore } from './sqlite-factor-store.js';
 import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
+import { SqliteGatewayKeyStore } from './sqlite-gateway-key-store.js';
+import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -44,6 +46,8 @@ export function openSqliteStores(file: string): Stores {
     factors: new SqliteFactorStore(db),
     sealedSecrets: new SqliteSealedSecretStore(db),
     bans: new SqliteBanStore(db),
+    gatewayKeys: new SqliteGatewayKeyStore(db),
+    leases: new SqliteLeaseStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },
