@@ -16,6 +16,7 @@ import { reachableTargetList } from '../policy/reachable-targets.js';
 import { ConnectionChannels } from './connection-channels.js';
 import { background } from '../runtime/background.js';
 import { ClientAgent } from './client-agent.js';
+import { RemoteForwards } from './remote-forward.js';
 import { randomBytes } from 'node:crypto';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
@@ -123,8 +124,16 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)));
     });
 
-    // Remote forwarding (`ssh -R`) and other global requests are refused (SPEC §2.3).
-    client.on('request', (_accept: unknown, reject: (() => void) | undefined, name: string, info: { bindAddr?: string; bindPort?: number }) => {
+    // Remote forwarding (`ssh -R`) binds on the target of a proxied session where its rule
+    // says remoteForward: true; with no target, and for every other global request, refused (SPEC §2.3).
+    const remoteForwards = login.target ? new RemoteForwards({ ...proxied, channels }, client, login.target, login.login) : null;
+    type Reply = ((port?: number) => void) | undefined;
+    client.on('request', (accept: Reply, reject: Reply, name: string, info: { bindAddr?: string; bindPort?: number }) => {
+      if (remoteForwards && typeof info.bindAddr === 'string' && typeof info.bindPort === 'number') {
+        const request = { bindAddr: info.bindAddr, bindPort: info.bindPort };
+        if (name === 'tcpip-forward') return background(logger, 'remote forward', remoteForwards.listen(request, accept, reject).catch((error: unknown) => { reject?.(); throw error; }));
+        if (name === 'cancel-tcpip-forward') return remoteForwards.cancel(request, accept, reject);
+      }
       reject?.();
       if (name === 'tcpip-forward') {
         audit.note({

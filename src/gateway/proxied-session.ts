@@ -120,6 +120,12 @@ export async function startProxied(
   }
   const { target, login, rule, ruleName } = decision;
 
+  if (!agentAsked && target.credential && (await deps.stores.credentials.get(target.credential))?.type === 'agent') {
+    const reason = `${target.name} logs in with your own key: connect with ssh -A`;
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: 'no agent forwarded for a type: agent credential' });
+    refuse(channel, `jumpgate: ${reason}`);
+    return null;
+  }
   const relayAgent = agentAsked && rule.agentForwarding;
   if (agentAsked && !rule.agentForwarding) {
     // OpenSSH asks for agent forwarding without wanting a reply: the session's stderr is
