@@ -29,6 +29,15 @@ export type AuditBody =
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
   /** A per-login certificate signed by the target CA (`ca`: its fingerprint); `serial` in decimal. */
+  /**
+   * A key rotation's outcome: `rotated`, `failed` (undone everywhere, the vault unchanged;
+   * `target` and `why` say what failed) or `old key left` (rotated, but the old key is still
+   * on `target`). Fingerprints only, never a key.
+   */
+  | {
+      type: 'credential.rotate'; credential: string; outcome: 'rotated' | 'failed' | 'old key left'; targets: string[];
+      old_key: string; new_key: string; target?: string; why?: string;
+    }
   | { type: 'certificate.issue'; target: string; login: string; key_id: string; serial: string; valid_after: string; valid_before: string; ca: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 

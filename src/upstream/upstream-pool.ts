@@ -67,6 +67,9 @@ export interface SessionLogin {
   remoteForward: boolean;
 }
 
+/** A login of the gateway's own on a target: its client, and `release` once it closed. */
+export interface UpstreamLogin { client: Client; hostKey: PresentedKey; release(): void }
+
 /** Who a login is made for: a person's session, or everyone (a shared hop, `target test`). */
 type LoginFor = { kind: 'session'; session: SessionLogin } | { kind: 'shared'; label: string };
 
@@ -135,20 +138,33 @@ export class UpstreamPool {
    * credential, through its (shared) hops: the upstream of proxied sessions. Not shared:
    * each client connection gets its own, so targets see one login per user connection.
    */
-  async openSession(target: Target, login: string, who: SessionLogin, report: FailureReport): Promise<{ client: Client; hostKey: PresentedKey; release(): void }> {
+  async openSession(target: Target, login: string, who: SessionLogin, report: FailureReport): Promise<UpstreamLogin> {
+    return this.openLogin(target, login, report, async (step) => {
+      const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
+      if (!stored) throw new Error(target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+      return this.credentialFor(stored, step, login, { kind: 'session', session: who });
+    });
+  }
+
+  /**
+   * A fresh SSH connection to the target as its own login with `credential` (not the stored
+   * one), through its hops as usual: `credential rotate` checks a new key with it, and
+   * edits authorized_keys with the stored one before the switch.
+   */
+  async openWith(target: Target, credential: LoginCredential, report: FailureReport): Promise<UpstreamLogin> {
+    if (!target.login) throw new TargetUnreachable(target.name, [{ hop: target.name, address: target.name, why: 'no login (set login on the target)' }]);
+    return this.openLogin(target, target.login, report, async () => credential);
+  }
+
+  private async openLogin(target: Target, login: string, report: FailureReport, credentialFor: (step: Target) => Promise<LoginCredential>): Promise<UpstreamLogin> {
     const hops = await this.hopsFor(target, report);
     const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
     if (last) this.retain(last);
     try {
       const { stream: sock, address } = await this.tryAddresses(report, target, target, target.port, last);
-      const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
-      if (!stored) {
-        sock.destroy();
-        throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
-      }
       let credential: LoginCredential;
       try {
-        credential = await this.credentialFor(stored, target, login, { kind: 'session', session: who });
+        credential = await credentialFor(target);
       } catch (error) {
         sock.destroy();
         throw this.failed(report, target, target, address, (error as Error).message);
