@@ -40,13 +40,19 @@ export interface RotationDeps {
 export type RotationResult =
   | { ok: true; credential: string; targets: string[]; oldKey: string; newKey: string }
   /** `target`: the one that failed (null when nothing was tried, e.g. busy or not rotatable). */
-  | { ok: false; credential: string; target: string | null; why: string };
+  | { ok: false; credential: string; target: string | null; why: string }
+  /** The precondition no longer held once the lease was taken (another node rotated it). */
+  | { ok: false; credential: string; target: null; why: string; skipped: true };
 
 export function rotationLeaseName(credential: string): string {
   return `rotate:${credential}`;
 }
 
-export async function rotateCredential(deps: RotationDeps, name: string): Promise<RotationResult> {
+/**
+ * `onlyIf` is checked on the stored credential once the lease is held: the schedule's "still
+ * due?", so a node that waited for another's rotation does not rotate the key again.
+ */
+export async function rotateCredential(deps: RotationDeps, name: string, onlyIf?: (stored: StoredCredential) => boolean): Promise<RotationResult> {
   const refuse = (why: string): RotationResult => ({ ok: false, credential: name, target: null, why });
   const stored = await deps.stores.credentials.get(name);
   if (!stored) return refuse(`no credential named ${name}`);
@@ -54,7 +60,10 @@ export async function rotateCredential(deps: RotationDeps, name: string): Promis
   const lease = rotationLeaseName(name);
   if (!(await deps.stores.leases.acquire(lease, deps.holder, new Date(), ROTATION_LEASE_MS))) return refuse(`a rotation of ${name} is already running`);
   try {
-    return await rotateHeld(deps, stored);
+    const current = await deps.stores.credentials.get(name);
+    if (!current || current.type !== 'privateKey' || !current.publicKey) return refuse(`credential ${name} changed while its rotation waited`);
+    if (onlyIf && !onlyIf(current)) return { ok: false, credential: name, target: null, why: 'no longer due', skipped: true };
+    return await rotateHeld(deps, current);
   } finally {
     await deps.stores.leases.release(lease, deps.holder);
   }

@@ -5,7 +5,9 @@ import { readHostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, createUpstream } from '../../main.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
-import { dataPath } from '../../config/load-settings.js';
+import { dataPath, ms } from '../../config/load-settings.js';
+import { RotationSchedule } from '../../rotation/rotation-schedule.js';
+import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
 import { createLogger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
@@ -49,6 +51,12 @@ export function registerServe(program: Command): void {
       sinks.start();
       const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
       const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
+      const rotations = new RotationSchedule({
+        stores, audit: runtime.audit, vault: runtime.vault, upstream, logger, holder: `${runtime.node} pid ${process.pid}`,
+        commandTimeoutMs: ms(settings.upstream.connectTimeout),
+        report: (failed, failure) => auditUpstreamFailure(runtime, null, null, failed.name, failure),
+      });
+      rotations.start();
       const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
       for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
       const httpListen = options.http ?? settings.http.listen;
@@ -66,6 +74,7 @@ export function registerServe(program: Command): void {
       logger.info('stopping: ending open sessions', { signal });
       http?.close();
       await gateway.close('shutdown');
+      await rotations.stop();
       await upstream.closeAll();
       await sinks.stop();
       await runtime.close();
