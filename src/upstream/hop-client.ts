@@ -4,7 +4,7 @@
  * channel of the previous hop for the next (ssh2: `forwardOut`, then `connect({ sock })`).
  */
 import type { Duplex } from 'node:stream';
-import ssh2, { type AgentAuthMethod, type Client, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+import ssh2, { type AgentAuthMethod, type BaseAgent, type Client, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import type { Target } from '../domain/resources.js';
 import { certificateLoginKey, type LoginCredential } from './login-credential.js';
 import { fingerprint } from '../domain/ssh-public-key.js';
@@ -21,6 +21,8 @@ export interface HopLogin {
   /** `ssh.algorithms`: the gateway's own connections offer what its server side offers. */
   algorithms: Ssh2Algorithms;
   keepalive: Keepalive;
+  /** The person's agent, relayed into the target's sessions (`agentForwarding: true`). */
+  relayAgent?: BaseAgent;
   /** Decides whether the presented host key is acceptable (pinned or TOFU). */
   verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
 }
@@ -124,10 +126,14 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
       config.authHandler = [method];
     } else if (credential?.type === 'agent') {
       config.agent = credential.agent;
-      // ssh2 then answers the target's agent channels from this agent; only where the rule relays it.
-      config.agentForward = credential.relay;
       const method: AgentAuthMethod = { type: 'agent', username: target.login ?? '', agent: credential.agent };
       config.authHandler = [method];
+    }
+    if (login.relayAgent) {
+      // ssh2 then asks for agent forwarding on every session channel and answers the
+      // target's agent channels from this agent: only where the rule relays it.
+      config.agent = login.relayAgent;
+      config.agentForward = true;
     }
     try {
       client.connect(config);

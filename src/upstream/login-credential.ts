@@ -10,8 +10,7 @@ import { ED25519_CERT } from '../ca/user-certificate.js';
 export type LoginCredential =
   | OpenedCredential
   | { type: 'certificate'; key: ParsedKey; certificate: Buffer }
-  /** `relay`: the target may use the agent too (agent forwarding into the session). */
-  | { type: 'agent'; agent: BaseAgent; relay: boolean };
+  | { type: 'agent'; agent: BaseAgent };
 
 /**
  * The key ssh2 logs in with: it offers the certificate and signs with the certified key.

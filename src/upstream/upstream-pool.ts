@@ -139,11 +139,12 @@ export class UpstreamPool {
    * each client connection gets its own, so targets see one login per user connection.
    */
   async openSession(target: Target, login: string, who: SessionLogin, report: FailureReport): Promise<UpstreamLogin> {
+    const relayAgent = who.relayAgent && who.agent ? who.agent : undefined;
     return this.openLogin(target, login, report, async (step) => {
       const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
       if (!stored) throw new Error(target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
       return this.credentialFor(stored, step, login, { kind: 'session', session: who });
-    });
+    }, relayAgent);
   }
 
   /**
@@ -156,7 +157,9 @@ export class UpstreamPool {
     return this.openLogin(target, target.login, report, async () => credential);
   }
 
-  private async openLogin(target: Target, login: string, report: FailureReport, credentialFor: (step: Target) => Promise<LoginCredential>): Promise<UpstreamLogin> {
+  private async openLogin(
+    target: Target, login: string, report: FailureReport, credentialFor: (step: Target) => Promise<LoginCredential>, relayAgent?: BaseAgent,
+  ): Promise<UpstreamLogin> {
     const hops = await this.hopsFor(target, report);
     const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
     if (last) this.retain(last);
@@ -173,6 +176,7 @@ export class UpstreamPool {
         const session = await connectHop(sock, {
           target: { ...target, login },
           credential,
+          relayAgent,
           timeoutMs: this.timeoutOf(target),
           algorithms: this.deps.algorithms,
           keepalive: this.deps.keepalive,
@@ -254,9 +258,9 @@ export class UpstreamPool {
       }
       case 'agent': {
         if (loginFor.kind !== 'session') throw new Error(`credential ${stored.name} is the user's own agent: it logs in proxied sessions only, not hops or target test`);
-        const { agent, relayAgent } = loginFor.session;
+        const { agent } = loginFor.session;
         if (!agent) throw new Error(`${step.name} logs in with your own agent: connect with ssh -A`);
-        return { type: 'agent', agent, relay: relayAgent };
+        return { type: 'agent', agent };
       }
     }
   }

@@ -22,7 +22,7 @@ interface Cast {
   aliceKey: KeyPair;
   alice: SshClient;
   agentSocket: string;
-  targets: Record<'db1' | 'db2' | 'r1' | 'r2', Sshd>;
+  targets: Record<'db1' | 'db2' | 'r1' | 'r2' | 'k1', Sshd>;
   echo: EchoServer;
   stop(): Promise<void>;
 }
@@ -37,6 +37,7 @@ async function startCast(): Promise<Cast> {
     db2: await startSshd({ authorizedKeys: [aliceKey.publicKey] }),
     r1: await startSshd({ authorizedKeys: [dbKey.publicKey] }),
     r2: await startSshd({ authorizedKeys: [dbKey.publicKey] }),
+    k1: await startSshd({ authorizedKeys: [dbKey.publicKey] }),
   };
   const agentSocket = path.join(dir, 'agent.sock');
   const agent: TrackedProcess = spawnTracked('ssh-agent', ['-D', '-a', agentSocket]);
@@ -72,6 +73,7 @@ ${target('db1', targets.db1, 'own-agent')}---
 ${target('db2', targets.db2, 'own-agent')}---
 ${target('r1', targets.r1, 'db-key')}---
 ${target('r2', targets.r2, 'db-key')}---
+${target('k1', targets.k1, 'db-key')}---
 kind: Role
 name: dev
 allow:
@@ -85,6 +87,9 @@ allow:
     remoteForward: true
   - targets: [r2]
     access: [session]
+  - targets: [k1]
+    access: [session]
+    agentForwarding: true
 `);
   const echo = await startEchoServer();
   return {
@@ -130,6 +135,13 @@ describe("the user's own agent (type: agent, agentForwarding) and ssh -R (remote
     const denied = await c.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'access.denied' && e.access === 'agentForwarding');
     assert.equal(denied.target, 'db2');
     assert.match(c.targets.db2.stderrText(), new RegExp(`ssh2: ED25519 ${c.aliceKey.fingerprint.replace(/[+/]/g, '\\$&')}`));
+  });
+
+  test('agentForwarding: true relays the agent into a session the gateway logged into with its stored key', { timeout: 60_000 }, async () => {
+    const r = await withAgent('alice+k1', 'ssh-add -l');
+    assert.equal(r.code, 0, describeRun(r));
+    assert.ok(r.stdout.includes(c.aliceKey.fingerprint), describeRun(r));
+    assert.doesNotMatch(c.targets.k1.stderrText(), new RegExp(c.aliceKey.fingerprint.replace(/[+/]/g, '\\$&')), 'k1 was logged into with the stored key, not alice\'s');
   });
 
   test('a type: agent target without ssh -A is refused with a message saying so', { timeout: 60_000 }, async () => {
