@@ -64,8 +64,8 @@ export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'v
 }
 
 /** jumpgate's target CA: its key in the store, sealed by the vault; its certificates valid `certificates.targetTTL`. */
-export function createTargetCa(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault' | 'audit'>): TargetCa {
+export function createTargetCa(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault' | 'audit'>, actor: string | null = null): TargetCa {
   return new TargetCa({
-    gatewayKeys: runtime.stores.gatewayKeys, vault: runtime.vault, audit: runtime.audit, ttlMs: ms(runtime.settings.certificates.targetTTL),
+    gatewayKeys: runtime.stores.gatewayKeys, vault: runtime.vault, audit: runtime.audit, ttlMs: ms(runtime.settings.certificates.targetTTL), actor,
   });
 }

@@ -44,6 +44,8 @@ export interface TargetCaDeps extends GatewayKeyDeps {
   audit: Pick<AuditLog, 'record'>;
   ttlMs: number;
   now?: () => number;
+  /** Who the creation of the CA is recorded as (the operator at the CLI; null in the gateway). */
+  actor?: string | null;
 }
 
 export class TargetCa {
@@ -55,7 +57,7 @@ export class TargetCa {
   private load(): Promise<LoadedGatewayKey> {
     this.#ca ??= loadGatewayKey(this.deps, TARGET_CA_KEY, 'jumpgate target CA').then(async (loaded) => {
       if (loaded.created) {
-        await this.deps.audit.record({ type: 'config.change', user: null, src: null, action: 'create', kind: 'TargetCA', name: loaded.fingerprint });
+        await this.deps.audit.record({ type: 'config.change', user: this.deps.actor ?? null, src: null, action: 'create', kind: 'TargetCA', name: loaded.fingerprint });
       }
       return loaded;
     });

@@ -143,7 +143,7 @@ export function registerCa(program: Command): void {
     .description("the public key of jumpgate's target CA, for TrustedUserCAKeys on targets with type: certificate credentials (made on first use)")
     .action(async (_options, command: Command) => {
       await withRuntime(command, async (runtime) => {
-        const publicKey = await createTargetCa(runtime).publicKeyLine();
+        const publicKey = await createTargetCa(runtime, cliActor()).publicKeyLine();
         print(formatOf(command), { publicKey }, () => `${publicKey}\n`);
       });
     });
