@@ -259,7 +259,7 @@ export class UpstreamPool {
       case 'agent': {
         if (loginFor.kind !== 'session') throw new Error(`credential ${stored.name} is the user's own agent: it logs in proxied sessions only, not hops or target test`);
         const { agent } = loginFor.session;
-        if (!agent) throw new Error(`${step.name} logs in with your own agent: connect with ssh -A`);
+        if (!agent) throw new Error(`${step.name} logs in with your own key: connect with ssh -A`);
         return { type: 'agent', agent };
       }
     }
