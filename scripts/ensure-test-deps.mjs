@@ -17,8 +17,12 @@ import path from 'node:path';
 const REQUIRED = [
   ['/usr/sbin/sshd', 'openssh-server'],
   ['ssh', 'openssh-client'], ['ssh-keygen', 'openssh-client'], ['scp', 'openssh-client'], ['sftp', 'openssh-client'],
+  // The user's own agent (ssh -A) in the agent-forwarding tests.
+  ['ssh-agent', 'openssh-client'], ['ssh-add', 'openssh-client'],
+  // Targets whose login's home is a private, possibly read-only, mount (credential rotation).
+  ['unshare', 'util-linux'], ['mount', 'mount'],
   ['tmux', 'tmux'],
-  ['ip', 'iproute2'],
+  ['ip', 'iproute2'], ['ss', 'iproute2'],
   ['/usr/sbin/rsyslogd', 'rsyslog'],
   // rsyslog's GnuTLS driver: its OpenSSL one drops some TLS 1.3 sessions right after the handshake.
   ['/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', 'rsyslog-gnutls'],

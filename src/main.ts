@@ -16,6 +16,7 @@ import { gatewayAlgorithms } from './gateway/algorithms.js';
 import { localAddresses } from './inventory/special-addresses.js';
 import { loadVault, type Vault } from './vault/vault.js';
 import { ms } from './config/load-settings.js';
+import { TargetCa } from './ca/target-ca.js';
 
 export interface Runtime {
   dataDir: string;
@@ -47,7 +48,7 @@ export async function openRuntime(dataDir: string, logger: Logger = createLogger
  * The side that faces targets. Its connections offer the algorithms of `ssh.algorithms`
  * and send keepalives every `ssh.keepaliveInterval`, as the gateway's server side does.
  */
-export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault'>, observeDial?: (seconds: number, outcome: 'ok' | 'failed') => void): UpstreamPool {
+export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault' | 'audit'>, observeDial?: (seconds: number, outcome: 'ok' | 'failed') => void): UpstreamPool {
   const { settings } = runtime;
   return new UpstreamPool({
     stores: runtime.stores,
@@ -58,5 +59,13 @@ export function createUpstream(runtime: Pick<Runtime, 'settings' | 'stores' | 'v
     keepalive: { intervalMs: ms(settings.ssh.keepaliveInterval), countMax: KEEPALIVE_COUNT_MAX },
     ownAddresses: localAddresses(),
     observeDial,
+    targetCa: createTargetCa(runtime),
+  });
+}
+
+/** jumpgate's target CA: its key in the store, sealed by the vault; its certificates valid `certificates.targetTTL`. */
+export function createTargetCa(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault' | 'audit'>, actor: string | null = null): TargetCa {
+  return new TargetCa({
+    gatewayKeys: runtime.stores.gatewayKeys, vault: runtime.vault, audit: runtime.audit, ttlMs: ms(runtime.settings.certificates.targetTTL), actor,
   });
 }

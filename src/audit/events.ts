@@ -32,6 +32,17 @@ export type AuditBody =
   | { type: 'node.up'; name: string; address: string; version: string }
   /** `shutdown`: it stopped cleanly; `lost`: its heartbeat stood still for cluster.deadAfter, `sessions_lost` of its sessions were ended. */
   | { type: 'node.down'; name: string; reason: 'shutdown' | 'lost'; last_heartbeat: string; sessions_lost: number }
+  /**
+   * A key rotation's outcome: `rotated`, `failed` (undone everywhere, the vault unchanged;
+   * `target` and `why` say what failed) or `old key left` (rotated, but the old key is still
+   * on `target`). Fingerprints only, never a key.
+   */
+  | {
+      type: 'credential.rotate'; credential: string; outcome: 'rotated' | 'failed' | 'old key left'; targets: string[];
+      old_key: string; new_key: string; target?: string; why?: string;
+    }
+  /** A per-login certificate signed by the target CA (`ca`: its fingerprint); `serial` in decimal. */
+  | { type: 'certificate.issue'; target: string; login: string; key_id: string; serial: string; valid_after: string; valid_before: string; ca: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
@@ -40,6 +51,7 @@ export type AuditType = AuditBody['type'];
 export const AUDIT_TYPES = [
   'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
   'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert', 'node.up', 'node.down',
+  'credential.rotate', 'certificate.issue',
 ] as const satisfies readonly AuditType[];
 // A type added to the union must be added to the list too: until it is, the build fails
 // here with "Type 'true' is not assignable to type '<the missing type>'".

@@ -131,6 +131,10 @@ export const SettingsSchema = z.strictObject({
     heartbeat: duration.default('5s'),
     deadAfter: duration.default('30s'),
   }).prefault({}),
+  /** Certificates jumpgate signs: `targetTTL` for each login to a `type: certificate` target (SPEC §12). */
+  certificates: z.strictObject({
+    targetTTL: duration.default('2m'),
+  }).prefault({}),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -36,4 +36,6 @@ audit:
   alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}
 # node: gate-1                      # this node's name among those sharing the store; default the host name
 cluster: {heartbeat: 5s, deadAfter: 30s}   # a node silent for deadAfter is dead: the others end its sessions as node_lost
+certificates:
+  targetTTL: 2m                     # validity of the certificate signed for each login to a type: certificate target
 `;

@@ -100,6 +100,16 @@ describe('parseResourceYaml: errors name the file, the line and the field', () =
     assert.throws(() => parseResourceYaml(text, 'targets.yaml'), { message: 'targets.yaml:4: Target db1: port must be 1-65535' });
   });
 
+  test('credentials without a secret refuse a secret file; rotateEvery is for private keys only', () => {
+    const text = 'kind: Credential\nname: per-login\ntype: certificate\nsecretFile: ./key\n---\nkind: Credential\nname: db-pass\ntype: password\nsecretFile: ./pass\nrotateEvery: 30d\n';
+    assert.deepEqual(messagesOf(text, 'credentials.yaml'), [
+      'credentials.yaml:4: Credential per-login: secretFile must be absent: a certificate credential holds no secret',
+      'credentials.yaml:10: Credential db-pass: rotateEvery applies to privateKey credentials only',
+    ]);
+    // Positive control: the same kinds, well formed.
+    assert.doesNotThrow(() => parseResourceYaml('kind: Credential\nname: mine\ntype: agent\n---\nkind: Credential\nname: db-key\ntype: privateKey\nsecretFile: ./k\nrotateEvery: 30d\n', 'credentials.yaml'));
+  });
+
   test('a nested field names its path', () => {
     const text = 'kind: Role\nname: dba\nallow:\n  - targets: [db1]\n    access: [jump]\n    ports: [22, 99999]\n';
     assert.deepEqual(messagesOf(text, 'roles.yaml'), ['roles.yaml:6: Role dba: allow[0].ports[1] must be 1-65535']);

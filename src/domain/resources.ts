@@ -73,12 +73,31 @@ export const RoleSchema = z.strictObject({
   allow: z.array(RuleSchema).default([]),
 });
 
+/**
+ * `certificate` and `agent` hold no secret (SPEC §12): the gateway signs a fresh key per
+ * login with its target CA, or logs in with the connecting user's forwarded agent.
+ */
+export const CREDENTIAL_TYPES = ['password', 'privateKey', 'certificate', 'agent'] as const;
+export type CredentialType = typeof CREDENTIAL_TYPES[number];
+/** The types whose secret the vault holds. */
+export type SecretCredentialType = 'password' | 'privateKey';
+
 export const CredentialSchema = z.strictObject({
   kind: z.literal('Credential'),
   name: resourceName,
-  type: z.enum(['password', 'privateKey']),
+  type: z.enum(CREDENTIAL_TYPES),
   secretFile: z.string().min(1).optional(),
   passphraseFile: z.string().min(1).optional(),
+  /** A `privateKey` credential replaced by a new key pair this often (`credential rotate`). */
+  rotateEvery: duration.optional(),
+}).superRefine((credential, ctx) => {
+  const secretless = credential.type === 'certificate' || credential.type === 'agent';
+  for (const field of ['secretFile', 'passphraseFile'] as const) {
+    if (secretless && credential[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `must be absent: a ${credential.type} credential holds no secret` });
+  }
+  if (credential.rotateEvery !== undefined && credential.type !== 'privateKey') {
+    ctx.addIssue({ code: 'custom', path: ['rotateEvery'], message: 'applies to privateKey credentials only' });
+  }
 });
 
 export const ResourceSchema = z.discriminatedUnion('kind', [UserSchema, TargetSchema, RoleSchema, CredentialSchema]);

@@ -17,6 +17,9 @@ import { runTargetMenu } from './target-menu.js';
 import { reachableTargetList } from '../policy/reachable-targets.js';
 import { ConnectionChannels } from './connection-channels.js';
 import { background } from '../runtime/background.js';
+import { ClientAgent } from './client-agent.js';
+import { RemoteForwards } from './remote-forward.js';
+import { randomBytes } from 'node:crypto';
 
 export interface ClientAddress { ip: string; port: number; src: string; localAddress: string; localPort: number }
 
@@ -90,13 +93,21 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     });
 
     const upstreams = new Map<string, Promise<Client>>();
+    // Set once the client asks to forward its agent (`ssh -A`): only then is it used.
+    let agent: ClientAgent | null = null;
+    const connectionId = randomBytes(4).toString('hex');
     const proxied: ProxiedConnection = {
       deps, sessions, who, src,
-      upstream(target, targetLogin) {
-        const key = `${target.name}@${targetLogin}`;
+      offerAgent() {
+        agent ??= new ClientAgent(client);
+      },
+      upstream(target, targetLogin, grants) {
+        // Logins that relay different things do not share a connection to the target.
+        const key = `${target.name}@${targetLogin}${grants.relayAgent ? '+agent' : ''}${grants.remoteForward ? '+remote' : ''}`;
         let pending = upstreams.get(key);
         if (!pending) {
-          pending = deps.upstream.openSession(target, targetLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
+          const sessionLogin = { user, src, connection: connectionId, agent, ...grants };
+          pending = deps.upstream.openSession(target, targetLogin, sessionLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
             .then(({ client: upstreamClient }) => {
               const forget = channels.whenClosed(() => upstreamClient.end());
               upstreamClient.on('close', () => {
@@ -129,8 +140,16 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)));
     });
 
-    // Remote forwarding (`ssh -R`) and other global requests are refused (SPEC §2.3).
-    client.on('request', (_accept: unknown, reject: (() => void) | undefined, name: string, info: { bindAddr?: string; bindPort?: number }) => {
+    // Remote forwarding (`ssh -R`) binds on the target of a proxied session where its rule
+    // says remoteForward: true; with no target, and for every other global request, refused (SPEC §2.3).
+    const remoteForwards = login.target ? new RemoteForwards({ ...proxied, channels }, client, login.target, login.login) : null;
+    type Reply = ((port?: number) => void) | undefined;
+    client.on('request', (accept: Reply, reject: Reply, name: string, info: { bindAddr?: string; bindPort?: number }) => {
+      if (remoteForwards && typeof info.bindAddr === 'string' && typeof info.bindPort === 'number') {
+        const request = { bindAddr: info.bindAddr, bindPort: info.bindPort };
+        if (name === 'tcpip-forward') return background(logger, 'remote forward', remoteForwards.listen(request, accept, reject).catch((error: unknown) => { reject?.(); throw error; }));
+        if (name === 'cancel-tcpip-forward') return remoteForwards.cancel(request, accept, reject);
+      }
       reject?.();
       if (name === 'tcpip-forward') {
         audit.note({

@@ -28,11 +28,16 @@ export interface ProxiedConnection {
   who: Requester;
   src: string;
   /** The upstream SSH connection of this client connection, opened on first use. */
-  upstream(target: Target, login: string): Promise<Client>;
+  upstream(target: Target, login: string, grants: UpstreamGrants): Promise<Client>;
+  /** The client asked to forward its agent: the gateway may now use it (SPEC §12). */
+  offerAgent(): void;
 }
 
+/** What a rule lets the upstream login relay. */
+export interface UpstreamGrants { relayAgent: boolean; remoteForward: boolean }
+
 type Start = { kind: 'shell' } | { kind: 'exec'; command: string } | { kind: 'sftp' };
-interface ForwardingRefusal { access: 'agentForwarding' | 'x11'; what: string; reason: string }
+interface ForwardingRefusal { access: 'x11'; what: string; reason: string }
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
@@ -50,9 +55,9 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   });
   session.on('signal', (accept: Accept<void>, _reject: Reject, info: { name: string }) => { relay?.signal(info.name); accept?.(); });
 
-  // Agent and X11 forwarding to targets are not relayed by this version. OpenSSH asks for an
-  // agent without wanting a reply (and says nothing of a refused X11 request but that it
-  // failed), so the user is told why once the session's channel is open.
+  // X11 forwarding to targets is not relayed by this version. OpenSSH says nothing of a
+  // refused X11 request but that it failed, so the user is told why once the session's
+  // channel is open.
   const notices: string[] = [];
   const refused = new Set<ForwardingRefusal['access']>();
   const refuseForwarding = (refusal: ForwardingRefusal) => (_accept: unknown, reject: Reject) => {
@@ -67,14 +72,21 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
       destination: explicitLogin ? `${explicitLogin}@${targetName}` : targetName, login: explicitLogin, reason: refusal.reason,
     });
   };
-  session.on('auth-agent', refuseForwarding({ access: 'agentForwarding', what: 'an agent', reason: 'agent forwarding is not relayed to targets' }));
+  // The agent is taken now and judged once the session starts, when the rule is known: a
+  // `type: agent` target logs in with it, and it is relayed only where the rule says so.
+  let agentAsked = false;
+  session.on('auth-agent', (accept: Accept<void>) => {
+    agentAsked = true;
+    context.offerAgent();
+    accept?.();
+  });
   session.on('x11', refuseForwarding({ access: 'x11', what: 'X11', reason: 'X11 forwarding is not relayed to targets' }));
 
   const begin = (accept: Accept<ServerChannel>, start: Start) => {
     const channel = accept?.();
     if (!channel) return;
     for (const notice of notices.splice(0)) channel.stderr.write(notice + (pty ? '\r\n' : '\n'));
-    background(context.deps.logger, 'proxied session', startProxied(context, channel, start, targetName, explicitLogin, pty, env).then((started) => { relay = started; }, (error) => {
+    background(context.deps.logger, 'proxied session', startProxied(context, channel, start, targetName, explicitLogin, pty, env, agentAsked).then((started) => { relay = started; }, (error) => {
       context.deps.logger.error('proxied session failed', { src: context.src, error });
       refuse(channel, 'jumpgate: internal error');
     }));
@@ -96,7 +108,7 @@ export function refuse(channel: ServerChannel, message: string): void {
 /** Checks access, opens the target's channel and relays it; null when refused. */
 export async function startProxied(
   context: ProxiedConnection, channel: ServerChannel, start: Start, targetName: string, explicitLogin: string | null,
-  pty: PseudoTtyInfo | null, env: Record<string, string>,
+  pty: PseudoTtyInfo | null, env: Record<string, string>, agentAsked = false,
 ): Promise<SessionRelay | null> {
   const { deps, who, src } = context;
   const scp = start.kind === 'exec' ? parseScpCommand(start.command) : null;
@@ -109,9 +121,23 @@ export async function startProxied(
   }
   const { target, login, rule, ruleName } = decision;
 
+  if (!agentAsked && target.credential && (await deps.stores.credentials.get(target.credential))?.type === 'agent') {
+    const reason = `${target.name} logs in with your own key: connect with ssh -A`;
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: 'no agent forwarded for a type: agent credential' });
+    refuse(channel, `jumpgate: ${reason}`);
+    return null;
+  }
+  const relayAgent = agentAsked && rule.agentForwarding;
+  if (agentAsked && !rule.agentForwarding) {
+    // OpenSSH asks for agent forwarding without wanting a reply: the session's stderr is
+    // where the user learns it was refused.
+    const reason = `${ruleName} does not allow agent forwarding`;
+    channel.stderr.write(`jumpgate: ${who.userName} may not forward an agent to ${target.name} (${reason})${pty ? '\r\n' : '\n'}`);
+    deps.audit.note({ type: 'access.denied', user: who.userName, src, access: 'agentForwarding', target: target.name, destination: `${login}@${target.name}`, login, reason });
+  }
   let client: Client;
   try {
-    client = await context.upstream(target, login);
+    client = await context.upstream(target, login, { relayAgent, remoteForward: rule.remoteForward });
   } catch (error) {
     refuse(channel, error instanceof TargetUnreachable ? `jumpgate: ${error.message}` : `jumpgate: ${target.name}: ${(error as Error).message}`);
     return null;

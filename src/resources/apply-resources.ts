@@ -46,7 +46,7 @@ export async function applyResources(deps: ApplyDeps, parsed: readonly ParsedRes
       continue;
     }
     try {
-      toWrite.push({ entry, stored: sealCredentialSpec(deps.vault(), entry.resource, baseDir) });
+      toWrite.push({ entry, stored: sealCredentialSpec(deps.vault(), entry.resource, baseDir, credentials.find((c) => c.name === entry.resource.name)) });
     } catch (error) {
       errors.push({ file: entry.file, line: entry.line, message: `Credential ${entry.resource.name}: ${(error as Error).message}` });
     }
@@ -93,8 +93,15 @@ function sameResource(before: unknown, after: Resource | StoredCredential): bool
   return isDeepStrictEqual(before, after);
 }
 
-function sealCredentialSpec(vault: Vault, spec: CredentialSpec, baseDir: string): StoredCredential {
-  if (!spec.secretFile) throw new Error('secretFile is required (or use: jumpgate credential set)');
+function sealCredentialSpec(vault: Vault, spec: CredentialSpec, baseDir: string, before: StoredCredential | undefined): StoredCredential {
+  const updatedAt = new Date().toISOString();
+  if (spec.type === 'certificate' || spec.type === 'agent') return { kind: 'Credential', name: spec.name, type: spec.type, updatedAt };
+  const rotation = spec.rotateEvery ? { rotateEvery: spec.rotateEvery, ...(before?.rotatedAt ? { rotatedAt: before.rotatedAt } : {}) } : {};
+  if (!spec.secretFile) {
+    // A schedule added to a stored key (set with `credential set`, or rotated since) keeps that key.
+    if (before && before.type === spec.type && before.sealed) return { ...before, rotateEvery: spec.rotateEvery, updatedAt };
+    throw new Error('secretFile is required (or use: jumpgate credential set)');
+  }
   const file = path.resolve(baseDir, spec.secretFile);
   let secret: Buffer;
   try {
@@ -103,5 +110,5 @@ function sealCredentialSpec(vault: Vault, spec: CredentialSpec, baseDir: string)
     throw new Error(`cannot read secretFile ${spec.secretFile}: ${reasonOf(error)}`);
   }
   const passphrase = spec.passphraseFile ? readFileSync(path.resolve(baseDir, spec.passphraseFile), 'utf8').trim() : undefined;
-  return credentialFromSecret(vault, spec.name, spec.type, secret, passphrase);
+  return { ...credentialFromSecret(vault, spec.name, spec.type, secret, passphrase), ...rotation };
 }

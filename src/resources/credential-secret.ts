@@ -2,13 +2,14 @@ import type { Vault } from '../vault/vault.js';
 import { Secret } from '../vault/secret.js';
 import type { StoredCredential } from '../domain/credential.js';
 import { parseSshKey } from '../domain/ssh-public-key.js';
+import type { SecretCredentialType } from '../domain/resources.js';
 
 /**
  * Seals a secret for storage. A private key is checked to parse (with its passphrase)
  * so a broken key fails at apply time, not at the first connection; its public half is
  * kept in clear so operators can install it on targets.
  */
-export function credentialFromSecret(vault: Vault, name: string, type: 'password' | 'privateKey', secret: Buffer, passphrase?: string): StoredCredential {
+export function credentialFromSecret(vault: Vault, name: string, type: SecretCredentialType, secret: Buffer, passphrase?: string): StoredCredential {
   let publicKey: string | undefined;
   if (type === 'privateKey') {
     const key = parseSshKey(secret, passphrase);
@@ -23,13 +24,16 @@ export function credentialFromSecret(vault: Vault, name: string, type: 'password
 }
 
 export interface OpenedCredential {
-  type: 'password' | 'privateKey';
+  type: SecretCredentialType;
   secret: Secret<string>;
   passphrase?: Secret<string>;
 }
 
 /** Opens a stored credential for use; the values stay wrapped so they never print. */
 export function openCredential(vault: Vault, stored: StoredCredential): OpenedCredential {
+  if ((stored.type !== 'password' && stored.type !== 'privateKey') || stored.sealed === undefined) {
+    throw new Error(`credential ${stored.name} holds no secret (type ${stored.type})`);
+  }
   const payload = JSON.parse(vault.open(stored.name, stored.sealed).reveal().toString('utf8')) as { secret: string; passphrase?: string };
   return {
     type: stored.type,

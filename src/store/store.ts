@@ -171,7 +171,7 @@ export interface FactorStore {
 }
 
 /** Where a value sealed under the vault key lives. */
-export type SealedSecretOwner = { kind: 'credential'; name: string } | { kind: 'totp'; user: string };
+export type SealedSecretOwner = { kind: 'credential'; name: string } | { kind: 'totp'; user: string } | { kind: 'gatewayKey'; name: string };
 
 export interface SealedSecret { owner: SealedSecretOwner; sealed: string }
 
@@ -183,6 +183,29 @@ export interface SealedSecretStore {
    * `sealed`; false, and nothing written, when any of them changed meanwhile.
    */
   replace(changes: ReadonlyArray<SealedSecret & { next: string }>): Promise<boolean>;
+}
+
+/** A private key the gateway itself holds (its target CA), sealed under the vault key. */
+export interface GatewayKey { name: string; sealed: string; publicKey: string; createdAt: string }
+
+export interface GatewayKeyStore {
+  get(name: string): Promise<GatewayKey | null>;
+  /**
+   * Records `key` unless a key of that name exists, as one atomic step, and returns the key
+   * on record: processes and nodes creating the key at once all end up using one.
+   */
+  create(key: GatewayKey): Promise<GatewayKey>;
+}
+
+/** Who runs a job that must run on one node at a time (scheduled credential rotation). */
+export interface LeaseStore {
+  /**
+   * Takes the lease `name` for `holder` until `now + ttlMs` when it is free, expired, or
+   * already `holder`'s (then it is renewed), as one atomic step; false when another holds it.
+   */
+  acquire(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` still holds it. */
+  release(name: string, holder: string): Promise<void>;
 }
 
 export interface Ban { address: string; until: string; reason: string; createdAt: string }
@@ -237,5 +260,7 @@ export interface Stores extends ResourceWriter {
   nodes: NodeStore;
   recordings: RecordingStore;
   userKeys: UserKeyListStore;
+  gatewayKeys: GatewayKeyStore;
+  leases: LeaseStore;
   close(): Promise<void>;
 }

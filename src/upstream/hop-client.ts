@@ -4,9 +4,9 @@
  * channel of the previous hop for the next (ssh2: `forwardOut`, then `connect({ sock })`).
  */
 import type { Duplex } from 'node:stream';
-import ssh2, { type Client, type ConnectConfig } from 'ssh2';
+import ssh2, { type AgentAuthMethod, type BaseAgent, type Client, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import type { Target } from '../domain/resources.js';
-import type { OpenedCredential } from '../resources/credential-secret.js';
+import { certificateLoginKey, type LoginCredential } from './login-credential.js';
 import { fingerprint } from '../domain/ssh-public-key.js';
 import type { Ssh2Algorithms } from '../gateway/algorithms.js';
 import { formatDuration } from '../config/duration.js';
@@ -16,11 +16,13 @@ export interface PresentedKey { fingerprint: string; type: string }
 
 export interface HopLogin {
   target: Target;
-  credential: OpenedCredential | null;
+  credential: LoginCredential | null;
   timeoutMs: number;
   /** `ssh.algorithms`: the gateway's own connections offer what its server side offers. */
   algorithms: Ssh2Algorithms;
   keepalive: Keepalive;
+  /** The person's agent, relayed into the target's sessions (`agentForwarding: true`). */
+  relayAgent?: BaseAgent;
   /** Decides whether the presented host key is acceptable (pinned or TOFU). */
   verifyHostKey(presented: PresentedKey): Promise<HostKeyVerdict>;
 }
@@ -119,6 +121,19 @@ export function connectHop(sock: Duplex, login: HopLogin): Promise<{ client: Cli
       if (credential.passphrase) config.passphrase = credential.passphrase.reveal();
     } else if (credential?.type === 'password') {
       config.password = credential.secret.reveal();
+    } else if (credential?.type === 'certificate') {
+      const method: PublicKeyAuthMethod = { type: 'publickey', username: target.login ?? '', key: certificateLoginKey(credential.key, credential.certificate) };
+      config.authHandler = [method];
+    } else if (credential?.type === 'agent') {
+      config.agent = credential.agent;
+      const method: AgentAuthMethod = { type: 'agent', username: target.login ?? '', agent: credential.agent };
+      config.authHandler = [method];
+    }
+    if (login.relayAgent) {
+      // ssh2 then asks for agent forwarding on every session channel and answers the
+      // target's agent channels from this agent: only where the rule relays it.
+      config.agent = login.relayAgent;
+      config.agentForward = true;
     }
     try {
       client.connect(config);

@@ -16,6 +16,10 @@ import type { Ssh2Algorithms } from '../gateway/algorithms.js';
 import type { Route } from '../inventory/route.js';
 import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 import { openCredential } from '../resources/credential-secret.js';
+import type { StoredCredential } from '../domain/credential.js';
+import type { TargetCa, CertificatePermission } from '../ca/target-ca.js';
+import type { BaseAgent } from 'ssh2';
+import type { LoginCredential } from './login-credential.js';
 import { connectHop, forwardThrough, HopError, HopLost, type Keepalive, type PresentedKey } from './hop-client.js';
 import { checkHostKey } from './host-key-check.js';
 import { dialTcp, DialError, formatHostPort } from './dial-tcp.js';
@@ -45,7 +49,29 @@ export interface UpstreamDeps {
   lookup?: Lookup;
   /** Told how long each dial attempt took (metrics). */
   observeDial?(seconds: number, outcome: 'ok' | 'failed'): void;
+  /** Signs the per-login certificates of `type: certificate` credentials. */
+  targetCa: TargetCa;
 }
+
+/** Who a proxied session's login to its target is for, and what it may carry. */
+export interface SessionLogin {
+  user: string;
+  src: string;
+  /** Names the client connection in certificate key ids. */
+  connection: string;
+  /** The user's forwarded agent (`ssh -A`), or null when they forwarded none. */
+  agent: BaseAgent | null;
+  /** The rule relays the agent into the session (`agentForwarding: true`). */
+  relayAgent: boolean;
+  /** The rule allows `ssh -R` (`remoteForward: true`). */
+  remoteForward: boolean;
+}
+
+/** A login of the gateway's own on a target: its client, and `release` once it closed. */
+export interface UpstreamLogin { client: Client; hostKey: PresentedKey; release(): void }
+
+/** Who a login is made for: a person's session, or everyone (a shared hop, `target test`). */
+type LoginFor = { kind: 'session'; session: SessionLogin } | { kind: 'shared'; label: string };
 
 /** Told of every failed attempt, also when a later address succeeds (SPEC §6 upstream.failure). */
 export type FailureReport = (target: Target, failure: DialAttemptFailure) => void;
@@ -112,21 +138,45 @@ export class UpstreamPool {
    * credential, through its (shared) hops: the upstream of proxied sessions. Not shared:
    * each client connection gets its own, so targets see one login per user connection.
    */
-  async openSession(target: Target, login: string, report: FailureReport): Promise<{ client: Client; hostKey: PresentedKey; release(): void }> {
+  async openSession(target: Target, login: string, who: SessionLogin, report: FailureReport): Promise<UpstreamLogin> {
+    const relayAgent = who.relayAgent && who.agent ? who.agent : undefined;
+    return this.openLogin(target, login, report, async (step) => {
+      const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
+      if (!stored) throw new Error(target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+      return this.credentialFor(stored, step, login, { kind: 'session', session: who });
+    }, relayAgent);
+  }
+
+  /**
+   * A fresh SSH connection to the target as its own login with `credential` (not the stored
+   * one), through its hops as usual: `credential rotate` checks a new key with it, and
+   * edits authorized_keys with the stored one before the switch.
+   */
+  async openWith(target: Target, credential: LoginCredential, report: FailureReport): Promise<UpstreamLogin> {
+    if (!target.login) throw new TargetUnreachable(target.name, [{ hop: target.name, address: target.name, why: 'no login (set login on the target)' }]);
+    return this.openLogin(target, target.login, report, async () => credential);
+  }
+
+  private async openLogin(
+    target: Target, login: string, report: FailureReport, credentialFor: (step: Target) => Promise<LoginCredential>, relayAgent?: BaseAgent,
+  ): Promise<UpstreamLogin> {
     const hops = await this.hopsFor(target, report);
     const last = hops.length > 0 ? await this.connection(hops, hops.length - 1, report, target) : null;
     if (last) this.retain(last);
     try {
       const { stream: sock, address } = await this.tryAddresses(report, target, target, target.port, last);
-      const stored = target.credential ? await this.deps.stores.credentials.get(target.credential) : null;
-      if (!stored) {
+      let credential: LoginCredential;
+      try {
+        credential = await credentialFor(target);
+      } catch (error) {
         sock.destroy();
-        throw this.failed(report, target, target, address, target.credential ? `credential ${target.credential} does not exist` : 'no credential to log in with (set credential on the target)');
+        throw this.failed(report, target, target, address, (error as Error).message);
       }
       try {
         const session = await connectHop(sock, {
           target: { ...target, login },
-          credential: openCredential(this.deps.vault(), stored),
+          credential,
+          relayAgent,
           timeoutMs: this.timeoutOf(target),
           algorithms: this.deps.algorithms,
           keepalive: this.deps.keepalive,
@@ -185,6 +235,36 @@ export class UpstreamPool {
     throw new TargetUnreachable(target.name, [failure]);
   }
 
+  /**
+   * Opens a stored secret, or makes the login's own: a certificate signed for this login,
+   * or the user's forwarded agent. A shared hop connection serves everyone, so it can log
+   * in with a certificate but never with one person's agent.
+   */
+  private async credentialFor(stored: StoredCredential, step: Target, login: string, loginFor: LoginFor): Promise<LoginCredential> {
+    switch (stored.type) {
+      case 'password':
+      case 'privateKey':
+        return openCredential(this.deps.vault(), stored);
+      case 'certificate': {
+        const session = loginFor.kind === 'session' ? loginFor.session : null;
+        const permissions: CertificatePermission[] = session
+          ? ['permit-pty', ...(session.relayAgent ? ['permit-agent-forwarding' as const] : []), ...(session.remoteForward ? ['permit-port-forwarding' as const] : [])]
+          : ['permit-port-forwarding'];
+        const issued = await this.deps.targetCa.issue({
+          target: step.name, login, user: session?.user ?? null, src: session?.src ?? null,
+          session: loginFor.kind === 'session' ? `connection ${loginFor.session.connection}` : `hop ${loginFor.label}`, permissions,
+        });
+        return { type: 'certificate', key: issued.key, certificate: issued.certificate };
+      }
+      case 'agent': {
+        if (loginFor.kind !== 'session') throw new Error(`credential ${stored.name} is the user's own agent: it logs in proxied sessions only, not hops or target test`);
+        const { agent } = loginFor.session;
+        if (!agent) throw new Error(`${step.name} logs in with your own key: connect with ssh -A`);
+        return { type: 'agent', agent };
+      }
+    }
+  }
+
   private timeoutOf(target: Target): number {
     return this.deps.defaultTimeoutMs(target);
   }
@@ -219,11 +299,19 @@ export class UpstreamPool {
       };
       if (hop.credential && !credential) throw refuse(`credential ${hop.credential} does not exist`);
       if (!credential && hop !== destination) throw refuse('no credential to log into this hop (set credential and login)');
+      // Never a default user such as root: the operator says whom the gateway logs in as.
+      if (credential && !hop.login) throw refuse(`${hop.name} has a credential but no login (set login on the target)`);
+      let login: LoginCredential | null = null;
+      try {
+        login = credential && hop.login ? await this.credentialFor(credential, hop, hop.login, { kind: 'shared', label: key }) : null;
+      } catch (error) {
+        throw refuse((error as Error).message);
+      }
       let session;
       try {
         session = await connectHop(sock, {
           target: hop,
-          credential: credential ? openCredential(this.deps.vault(), credential) : null,
+          credential: login,
           timeoutMs: this.timeoutOf(hop),
           algorithms: this.deps.algorithms,
           keepalive: this.deps.keepalive,

@@ -10,6 +10,8 @@ import { openSqliteStores } from '../store/sqlite/sqlite-stores.js';
 import type { SealedSecretStore, Stores } from '../store/store.js';
 import type { StoredCredential } from '../domain/credential.js';
 import { totpVaultName } from '../auth/totp.js';
+import { loadGatewayKey } from '../ca/gateway-key.js';
+import { TARGET_CA_KEY } from '../ca/target-ca.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'jumpgate-rotate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +35,21 @@ async function fixture(): Promise<{ stores: Stores; keyFile: string; firstKey: B
 const keysIn = (keyFile: string): Buffer[] => parseKeyFile(readFileSync(keyFile, 'utf8'));
 
 describe('rotateVault', () => {
+  test("re-seals the target CA's key: the same CA afterwards, opened with the new key only", async () => {
+    const { stores, keyFile, firstKey } = await fixture();
+    const deps = { gatewayKeys: stores.gatewayKeys, vault: () => new Vault(keysIn(keyFile)) };
+    const before = await loadGatewayKey(deps, TARGET_CA_KEY, 'jumpgate target CA');
+    assert.equal(before.created, true);
+    const result = await rotateVault(keyFile, stores);
+    assert.equal(result.resealed, 3, 'the credential, the TOTP secret and the CA key');
+    assert.equal(sealedKeyId((await stores.gatewayKeys.get(TARGET_CA_KEY))!.sealed), keyId(keysIn(keyFile)[0]));
+    assert.ok(!keysIn(keyFile).some((k) => k.equals(firstKey)));
+    const after = await loadGatewayKey(deps, TARGET_CA_KEY, 'jumpgate target CA');
+    assert.equal(after.created, false);
+    assert.equal(after.publicLine, before.publicLine, 'the CA is the same key: targets keep trusting it');
+    await stores.close();
+  });
+
   test('re-seals credentials and TOTP secrets under the new key and drops the old one', async () => {
     const { stores, keyFile, firstKey } = await fixture();
     const result = await rotateVault(keyFile, stores);
@@ -43,7 +60,7 @@ describe('rotateVault', () => {
 
     const vault = new Vault(keys);
     const credential = await stores.credentials.get('db-key');
-    assert.equal(vault.open('db-key', credential!.sealed).reveal().toString(), 'hunter2');
+    assert.equal(vault.open('db-key', credential!.sealed!).reveal().toString(), 'hunter2');
     assert.equal(credential!.type, 'password', 'the rest of the credential is kept');
     const factors = await stores.factors.get('alice');
     assert.equal(vault.open(totpVaultName('alice'), factors!.totpSealed!).reveal().toString(), 'JBSWY3DPEHPK3PXP');
@@ -82,7 +99,7 @@ describe('rotateVault', () => {
     assert.ok(keys.some((k) => k.equals(firstKey)), 'the old key was dropped');
     // Everything still opens with the key file as it is.
     const vault = new Vault(keys);
-    assert.equal(vault.open('db-key', (await stores.credentials.get('db-key'))!.sealed).reveal().toString(), 'hunter2');
+    assert.equal(vault.open('db-key', (await stores.credentials.get('db-key'))!.sealed!).reveal().toString(), 'hunter2');
     await stores.close();
   });
 

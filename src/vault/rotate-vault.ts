@@ -1,11 +1,12 @@
 /**
- * `jumpgate vault rotate`: every value sealed under the vault key (credentials and TOTP
- * secrets) re-sealed under a new key, with no moment at which one cannot be opened.
+ * `jumpgate vault rotate`: every value sealed under the vault key (credentials, TOTP
+ * secrets and the gateway's target CA key) re-sealed under a new key, with no moment at which one cannot be opened.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { SealedSecretOwner, SealedSecretStore } from '../store/store.js';
 import { totpVaultName } from '../auth/totp.js';
+import { gatewayKeyVaultName } from '../ca/gateway-key.js';
 import { keyId, sealedKeyId, Vault, VaultError, VAULT_KEY_ENV, parseKeyFile } from './vault.js';
 
 /**
@@ -24,7 +25,11 @@ function writeKeyFile(file: string, keys: Buffer[]): void {
 
 /** The name a secret is sealed under: bound as associated data, so it cannot be moved. */
 function vaultName(owner: SealedSecretOwner): string {
-  return owner.kind === 'credential' ? owner.name : totpVaultName(owner.user);
+  switch (owner.kind) {
+    case 'credential': return owner.name;
+    case 'totp': return totpVaultName(owner.user);
+    case 'gatewayKey': return gatewayKeyVaultName(owner.name);
+  }
 }
 
 export async function rotateVault(keyFile: string, stores: { sealedSecrets: SealedSecretStore }): Promise<{ oldKey: string; newKey: string; resealed: number }> {

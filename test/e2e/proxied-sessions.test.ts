@@ -268,7 +268,7 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
     assert.equal(r.code, 1, describeRun(r));
   });
 
-  test('agent forwarding (ssh -A) is refused with a message and an access.denied event; the session runs without it', { timeout: 60_000 }, async () => {
+  test('agent forwarding (ssh -A) where no rule allows it is refused with a message and an access.denied event; the session runs without it', { timeout: 60_000 }, async () => {
     const socket = path.join(w.gateway.workDir, `agent-${process.pid}.sock`);
     const agent = spawnTracked('ssh-agent', ['-D', '-a', socket]);
     try {
@@ -277,12 +277,12 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
       // IdentityAgent none (the test config) would unset SSH_AUTH_SOCK, and ssh forwards no agent it cannot reach.
       const r = await w.alice.run(['-A', '-o', `IdentityAgent=${socket}`, '-p', String(w.gateway.port), 'alice+db1@127.0.0.1', 'echo "agent:[$SSH_AUTH_SOCK]"']);
       assert.equal(r.code, 0, describeRun(r));
-      assert.match(r.stderr, /^jumpgate: alice may not forward an agent to db1 \(agent forwarding is not relayed to targets\)\r?$/m, describeRun(r));
+      assert.match(r.stderr, /^jumpgate: alice may not forward an agent to db1 \(role dba, rule 1 does not allow agent forwarding\)\r?$/m, describeRun(r));
       assert.match(r.stdout, /^agent:\[\]$/m, 'the target got an agent');
       const denied = await w.gateway.waitForAuditEvent((e) => fresh(e) && e.type === 'access.denied' && e.access === 'agentForwarding');
       assert.equal(denied.user, 'alice');
       assert.equal(denied.target, 'db1');
-      assert.equal(denied.reason, 'agent forwarding is not relayed to targets');
+      assert.equal(denied.reason, 'role dba, rule 1 does not allow agent forwarding');
 
       // Positive control: the same agent at hand, without -A: no message and no refusal.
       const quiet = newSince(w.gateway);

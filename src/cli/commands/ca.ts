@@ -3,6 +3,8 @@
  * keys. What `trust` and `revoke` add is kept in the store, so every node sharing it uses
  * them from the next login (SPEC §10); the files that `ssh.trustedUserCAKeys` and
  * `ssh.revokedKeys` name are read too, at each login when they change.
+ * `ca target-key`: the public key of the CA that signs the gateway's own logins to
+ * targets (SPEC §12).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -14,6 +16,7 @@ import { dataPath } from '../../config/load-settings.js';
 import type { UserKeyEntry } from '../../store/store.js';
 import { parseKeyLine } from '../../auth/revoked-keys.js';
 import { keyFingerprint, parseCertificate } from '../../auth/openssh-certificate.js';
+import { createTargetCa } from '../../main.js';
 
 interface KeyEntry { line: string; blob: Buffer; fingerprint: string; note: string }
 
@@ -103,7 +106,7 @@ function listFile(file: string, list: ListedKey['list']): ListedKey[] {
 }
 
 export function registerCa(program: Command): void {
-  const ca = program.command('ca').description('OpenSSH user certificates: trusted CA keys and revoked keys');
+  const ca = program.command('ca').description("OpenSSH user certificates: trusted CA keys, revoked keys, and jumpgate's target CA");
   ca.command('trust')
     .description('trust a CA public key to sign user certificates (kept in the store, for every node; joins ssh.trustedUserCAKeys)')
     .argument('<file>', 'the CA public key file (.pub), or - for stdin')
@@ -112,6 +115,14 @@ export function registerCa(program: Command): void {
     .description('revoke a public key, a certificate (its key) or a CA key (kept in the store, for every node; joins ssh.revokedKeys)')
     .argument('<file>', 'a public key or certificate file (.pub), or - for stdin')
     .action(async (file: string, _options, command: Command) => addKeys(command, file, 'revoke'));
+  ca.command('target-key')
+    .description("the public key of jumpgate's target CA, for TrustedUserCAKeys on targets with type: certificate credentials (made on first use)")
+    .action(async (_options, command: Command) => {
+      await withRuntime(command, async (runtime) => {
+        const publicKey = await createTargetCa(runtime, cliActor()).publicKeyLine();
+        print(formatOf(command), { publicKey }, () => `${publicKey}\n`);
+      });
+    });
   ca.command('list')
     .description('the trusted CA keys and the revoked keys')
     .action(async (_options, command: Command) => {

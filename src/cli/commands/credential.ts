@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { withRuntime, cliActor } from '../context.js';
-import { UsageError } from '../cli-errors.js';
+import { withRuntime, cliActor, formatOf } from '../context.js';
+import { Refused, UsageError } from '../cli-errors.js';
+import { print } from '../output.js';
+import { printable } from '../../log/printable.js';
+import { createUpstream } from '../../main.js';
+import { ms } from '../../config/load-settings.js';
+import { rotateCredential } from '../../rotation/rotate-credential.js';
+import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
 import { credentialFromSecret } from '../../resources/credential-secret.js';
 import { dataPath } from '../../config/load-settings.js';
 import { RESOURCE_NAME } from '../../domain/resources.js';
@@ -39,6 +45,35 @@ export function registerCredential(program: Command): void {
         await audit.recordChange([{ type: 'config.change', user: cliActor(), src: null, action: existed ? 'update' : 'create', kind: 'Credential', name }],
           (changeAudit) => stores.applyChanges([{ op: 'put', resource: stored }], changeAudit));
         process.stdout.write(`credential/${name} ${existed ? 'updated' : 'created'}${stored.publicKey ? `; public key: ${stored.publicKey}` : ''}\n`);
+      });
+    });
+  registerRotate(credential);
+}
+
+/** `credential rotate NAME`: see src/rotation/rotate-credential.ts. */
+function registerRotate(credential: Command): void {
+  credential.command('rotate')
+    .description('a new key pair for a privateKey credential: installed on every target that uses it and verified before the old key is removed')
+    .argument('<name>')
+    .action(async (name: string, _options, command: Command) => {
+      await withRuntime(command, async (runtime) => {
+        const upstream = createUpstream(runtime);
+        let result;
+        try {
+          result = await rotateCredential({
+            stores: runtime.stores, audit: runtime.audit, vault: runtime.vault, upstream, actor: cliActor(),
+            holder: `${runtime.node} pid ${process.pid}`, commandTimeoutMs: ms(runtime.settings.upstream.connectTimeout),
+            report: (failed, failure) => auditUpstreamFailure(runtime, cliActor(), null, failed.name, failure),
+          }, name);
+        } finally {
+          await upstream.closeAll();
+        }
+        if (!result.ok) {
+          throw new Refused(result.target
+            ? `credential ${name} not rotated: ${result.target}: ${printable(result.why)}`
+            : printable(result.why));
+        }
+        print(formatOf(command), result, () => `credential/${name} rotated on ${result.targets.length} target(s)${result.targets.length ? ` (${result.targets.join(', ')})` : ''}: ${result.oldKey} -> ${result.newKey}\n`);
       });
     });
 }

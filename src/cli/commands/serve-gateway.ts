@@ -13,6 +13,9 @@ import { AlertEngine } from '../../audit/alerts.js';
 import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
+import { ms } from '../../config/load-settings.js';
+import { RotationSchedule } from '../../rotation/rotation-schedule.js';
+import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
 
 export interface GatewayProcess {
   gateway: Gateway;
@@ -38,11 +41,18 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
   const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
   const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive }, hostKeys.map((k) => k.privateKey));
+  // Every process runs the schedule; a lease in the store lets one rotation through at a time.
+  const rotations = new RotationSchedule({
+    stores, audit: runtime.audit, vault: runtime.vault, upstream, logger, holder: `${runtime.node} pid ${process.pid}`,
+    commandTimeoutMs: ms(settings.upstream.connectTimeout),
+    report: (failed, failure) => auditUpstreamFailure(runtime, null, null, failed.name, failure),
+  });
   const bound = await gateway.listen(options.listen).catch(async (error: unknown) => {
     await gateway.close('shutdown');
     await upstream.closeAll();
     throw listenFailure(error, options.listenSource);
   });
+  rotations.start();
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
   const httpListen = options.http;
   // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
@@ -59,6 +69,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
     async close() {
       http?.close();
       await gateway.close('shutdown');
+      await rotations.stop();
       await upstream.closeAll();
     },
   };

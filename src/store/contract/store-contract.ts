@@ -15,6 +15,7 @@ import { sessionStoreContract } from './session-store.contract.js';
 import { nodeStoreContract } from './node-store.contract.js';
 import { recordingStoreContract } from './recording-store.contract.js';
 import { userKeyStoreContract } from './user-key-store.contract.js';
+import { gatewayKeyAndLeaseContract } from './gateway-key-and-lease.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -28,5 +29,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     nodeStoreContract(harness);
     recordingStoreContract(harness);
     userKeyStoreContract(harness);
+    gatewayKeyAndLeaseContract(harness);
   });
 }

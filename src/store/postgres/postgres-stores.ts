@@ -13,6 +13,8 @@ import { PostgresBanStore } from './postgres-ban-store.js';
 import { PostgresNodeStore } from './postgres-node-store.js';
 import { PostgresRecordingStore } from './postgres-recording-store.js';
 import { PostgresUserKeyStore } from './postgres-user-key-store.js';
+import { PostgresGatewayKeyStore } from './postgres-gateway-key-store.js';
+import { PostgresLeaseStore } from './postgres-lease-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -47,6 +49,8 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     nodes: new PostgresNodeStore(pool),
     recordings: new PostgresRecordingStore(pool),
     userKeys: new PostgresUserKeyStore(pool),
+    gatewayKeys: new PostgresGatewayKeyStore(pool),
+    leases: new PostgresLeaseStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

@@ -11,6 +11,8 @@ import { SqliteBanStore } from './sqlite-ban-store.js';
 import { SqliteNodeStore } from './sqlite-node-store.js';
 import { SqliteRecordingStore } from './sqlite-recording-store.js';
 import { SqliteUserKeyStore } from './sqlite-user-key-store.js';
+import { SqliteGatewayKeyStore } from './sqlite-gateway-key-store.js';
+import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -50,6 +52,8 @@ export function openSqliteStores(file: string): Stores {
     nodes: new SqliteNodeStore(db),
     recordings: new SqliteRecordingStore(db),
     userKeys: new SqliteUserKeyStore(db),
+    gatewayKeys: new SqliteGatewayKeyStore(db),
+    leases: new SqliteLeaseStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

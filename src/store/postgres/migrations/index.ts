@@ -7,6 +7,7 @@ import * as auditNode from './005-audit-node.js';
 import * as withdrawLegacyRecoveryCodes from './006-withdraw-legacy-recovery-codes.js';
 import * as auditChainHead from './007-audit-chain-head.js';
 import * as nodesAndRecordings from './008-nodes-and-recordings.js';
+import * as gatewayKeysAndLeases from './009-gateway-keys-and-leases.js';
 
 /** The SQLite store's migrations (sqlite/migrations/), version for version, in PostgreSQL's SQL. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'withdraw legacy recovery codes', up: withdrawLegacyRecoveryCodes.up },
   { version: 7, name: 'audit chain head', up: auditChainHead.up },
   { version: 8, name: 'nodes and recordings', up: nodesAndRecordings.up },
+  { version: 9, name: 'gateway keys and leases', up: gatewayKeysAndLeases.up },
 ];
