@@ -32,4 +32,9 @@ audit:
   spoolMaxSize: 64MB                # per sink: events waiting while its receiver is down
   sinks: []                         # e.g. {name: siem, type: syslog, transport: tcp, address: "127.0.0.1:6514"}
   alerts: []                        # e.g. {name: brute, on: auth.failure, count: 10, window: 1m, notify: [siem]}
+rdp:
+  listen: ""                        # the RD Gateway (HTTPS), e.g. 0.0.0.0:8443; "" disables
+  tls: {cert: tls/rdp.crt, key: tls/rdp.key}   # init writes a self-signed pair; any cert/key pair may replace it
+  tokenTTL: 5m                      # how long a gateway access token from rdp-file stays valid (used once)
+  publicAddress: null               # host:port written into .rdp files as the gateway (default: the listen address)
 `;
