@@ -28,6 +28,8 @@ export type AuditBody =
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
+  /** A gateway access token issued (`rdp-file`): for whom (`user`), by whom, to which target, until when. Never the token. */
+  | { type: 'rdp.token.issue'; by: string; target: string; expires: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];

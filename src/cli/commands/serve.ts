@@ -14,6 +14,7 @@ import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
+import { createRdGateway } from '../../rdp/rd-gateway.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -60,12 +61,16 @@ export function registerServe(program: Command): void {
       const httpAddress = http?.address();
       if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
       for (const address of bound) logger.info(`ssh listening on ${address}`);
+      // The RD Gateway shares the SSH side's sessions: one per-user limit, one kill path, one shutdown.
+      const rdGateway = settings.rdp.listen ? createRdGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, gateway.sessions) : null;
+      if (rdGateway) logger.info(`rdp gateway listening on ${await rdGateway.listen(settings.rdp.listen)}`);
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
 
       const signal = await stopSignal;
       logger.info('stopping: ending open sessions', { signal });
       http?.close();
       await gateway.close('shutdown');
+      await rdGateway?.close();
       await upstream.closeAll();
       await sinks.stop();
       await runtime.close();
