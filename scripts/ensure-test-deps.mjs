@@ -29,6 +29,9 @@ const REQUIRED = [
   // Any major version: its bin directory is named after it. Installing starts no cluster here
   // (containers have no init system), and the tests never use the package's own.
   ['/usr/lib/postgresql/*/bin/initdb', 'postgresql'],
+  // The RD Gateway tests: xrdp as the target, FreeRDP 2 as the client on an Xvfb display,
+  // ImageMagick to look at what the client shows.
+  ['/usr/sbin/xrdp', 'xrdp'], ['xfreerdp', 'freerdp2-x11'], ['Xvfb', 'xvfb'], ['import', 'imagemagick'], ['convert', 'imagemagick'],
 ];
 
 function isExecutable(file) {
