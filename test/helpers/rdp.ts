@@ -43,9 +43,8 @@ export async function startXrdp(host: string, port: number, netns?: Namespace): 
   const iniFile = path.join(dir, 'xrdp.ini');
   fs.writeFileSync(iniFile, ini);
   // A private /run: xrdp refuses to start when a system xrdp's pid file exists.
-  const command = ['unshare', '-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && exec xrdp -n -c "$0"', iniFile];
-  const [program, ...args] = netns ? ['ip', 'netns', 'exec', netns.name, ...command] : command;
-  const proc = spawnTracked(program, args, { cwd: dir });
+  const args = ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs /run && exec xrdp -n -c "$0"', iniFile];
+  const proc = netns ? netns.spawn('unshare', args, { cwd: dir }) : spawnTracked('unshare', args, { cwd: dir });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (fs.existsSync(logFile) && /listening to port|Listening on|xrdp_listen_main_loop/i.test(fs.readFileSync(logFile, 'utf8'))) return { proc, host, port, logFile };
@@ -68,6 +67,6 @@ export function xfreerdp(args: readonly string[], options: FreerdpOptions): Prom
   const home = makeTempDir('freerdp-home');
   const full = [...args, '/log-filters:com.freerdp.core.gateway.rdg:DEBUG'];
   const env = { ...process.env, DISPLAY: options.display, HOME: home };
-  const [program, programArgs] = options.netns ? ['ip', ['netns', 'exec', options.netns.name, 'xfreerdp', ...full]] as const : ['xfreerdp', full] as const;
-  return spawnTracked(program, programArgs, { env, timeoutMs: options.timeoutMs ?? 60_000 }).exited;
+  const spawnOptions = { env, timeoutMs: options.timeoutMs ?? 60_000 };
+  return (options.netns ? options.netns.spawn('xfreerdp', full, spawnOptions) : spawnTracked('xfreerdp', full, spawnOptions)).exited;
 }
