@@ -19,8 +19,11 @@ export interface World {
   key: string;
   target: { port: number };
   reference: { port: number; pid: number };
-  gateway: { port: number; pid: number; dataDir: string };
-  sink: { port: number; server: Server };
+  gateway: { port: number; pid: number; dataDir: string; rdpPort: number };
+  /** `received`: bytes the sink has read so far, on every connection. */
+  sink: { port: number; server: Server; received(): number };
+  /** Runs the jumpgate CLI on the gateway's data dir; its stdout. */
+  jumpgate(args: string[]): string;
   /** An ssh_config with hosts `target`, `ref`, `gate` and `gate-session`, for a cipher. */
   sshConfig(cipher: string): string;
   stop(): Promise<void>;
@@ -75,12 +78,13 @@ export async function startWorld(log: (line: string) => void): Promise<World> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key, '-C', 'bench']);
   const publicKey = readFileSync(`${key}.pub`, 'utf8');
 
-  const [targetPort, referencePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  const [targetPort, referencePort, gatewayPort, rdpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   log('starting OpenSSH target and reference jump host');
   startSshd(dir, 'target', targetPort, publicKey);
   const reference = startSshd(dir, 'reference', referencePort, publicKey);
   // The sink: a TCP service that discards what it receives (for `ssh -W` and the load generator).
-  const sink = createServer((socket) => { socket.on('data', () => {}); socket.on('error', () => {}); });
+  let sinkReceived = 0;
+  const sink = createServer((socket) => { socket.on('data', (chunk: Buffer) => { sinkReceived += chunk.length; }); socket.on('error', () => {}); });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
   const sinkPort = (sink.address() as { port: number }).port;
 
@@ -93,7 +97,8 @@ export async function startWorld(log: (line: string) => void): Promise<World> {
   writeFileSync(settingsFile, readFileSync(settingsFile, 'utf8')
     .replace(/maxStartups: \{total: 100, perSource: 10\}/, 'maxStartups: {total: 2000, perSource: 2000}')
     .replace(/maxConnections: 10000 /, 'maxConnections: 30000 ')
-    .replace(/sessions: \{idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10\}/, 'sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 100000}'));
+    .replace(/sessions: \{idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 10\}/, 'sessions: {idleTimeout: 30m, maxSessionDuration: 12h, maxSessionsPerUser: 100000}')
+    .replace(/^  listen: ""( +# the RD Gateway)/m, `  listen: "127.0.0.1:${rdpPort}"$1`));
   writeFileSync(path.join(dir, 'credential-key'), readFileSync(key));
   writeFileSync(path.join(dir, 'resources.yaml'), `
 kind: User
@@ -118,6 +123,11 @@ name: sink
 host: 127.0.0.1
 port: ${sinkPort}
 ---
+kind: Target
+name: rdp-sink
+host: 127.0.0.1
+rdpPort: ${sinkPort}
+---
 kind: Role
 name: bench
 allow:
@@ -125,6 +135,8 @@ allow:
     access: [jump, forward, session]
     ports: [22, ${targetPort}, ${sinkPort}]
     logins: [${login}]
+  - targets: [rdp-sink]
+    access: [rdp]
 `);
   jumpgate(['apply', '-f', path.join(dir, 'resources.yaml')]);
   // The gateway's log is kept in bench/tmp/ for when a run fails.
@@ -133,7 +145,7 @@ allow:
   const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${gatewayPort}`, '--http', ''],
     { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
   children.push(gate);
-  await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort)]);
+  await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort), waitForPort(rdpPort)]);
 
   const sshConfig = (cipher: string) => {
     const file = path.join(dir, `ssh_config.${cipher}`);
@@ -172,8 +184,9 @@ Host *
     dir, login, key,
     target: { port: targetPort },
     reference: { port: referencePort, pid: reference.pid! },
-    gateway: { port: gatewayPort, pid: gate.pid!, dataDir },
-    sink: { port: sinkPort, server: sink },
+    gateway: { port: gatewayPort, pid: gate.pid!, dataDir, rdpPort },
+    sink: { port: sinkPort, server: sink, received: () => sinkReceived },
+    jumpgate: (args) => jumpgate(args).toString(),
     sshConfig,
     async stop() {
       for (const child of children.splice(0)) child.kill('SIGTERM');
