@@ -35,7 +35,8 @@ const MAX_CONNECTION_ID = 64;
 /** The seed the legacy OUT response starts with (MS-TSGU §3.3.5.1: the client skips it). */
 const SEED_LENGTH = 10;
 
-interface WaitingOut { socket: TLSSocket; ip: string; src: string; since: number }
+/** A legacy OUT half: `opened` tells its connection that the tunnel it carries is open. */
+interface WaitingOut { socket: TLSSocket; ip: string; src: string; since: number; opened: () => void }
 
 export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): RdGateway {
   const { settings, logger } = deps;
@@ -131,7 +132,7 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
     if (head.method === 'RDG_OUT_DATA') {
       if (!connectionId || connectionId.length > MAX_CONNECTION_ID) return respond(socket, 400, 'RDG-Connection-Id missing');
       if (waiting.get(connectionId, Date.now())) return respond(socket, 409, 'RDG-Connection-Id in use');
-      waiting.set(connectionId, { socket, ...client, since: Date.now() }, Date.now());
+      waiting.set(connectionId, { socket, ...client, since: Date.now(), opened }, Date.now());
       socket.once('close', () => { if (waiting.get(connectionId, Date.now())?.socket === socket) waiting.delete(connectionId); });
       socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n');
       socket.write(randomBytes(SEED_LENGTH));
@@ -157,7 +158,8 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
       if (framing.kind !== 'chunked') return respond(socket, 400, 'RDG_IN_DATA needs a chunked body');
       waiting.delete(connectionId);
       const transport = new LegacyTransport(out.socket, socket);
-      const tunnel = new TunnelSession(deps, sessions, transport, client, opened);
+      // Both connections of the pair stop counting as unauthenticated once the channel is open.
+      const tunnel = new TunnelSession(deps, sessions, transport, client, () => { opened(); out.opened(); });
       out.socket.once('close', () => socket.destroy());
       transport.attach(tunnel, rest);
       socket.resume();

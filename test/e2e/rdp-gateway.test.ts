@@ -260,4 +260,27 @@ describe('RD Gateway with xrdp and FreeRDP 2', { timeout: 600_000 }, () => {
     const exit = await client.exited;
     assert.equal(exit.timedOut, false, 'the client noticed the end');
   });
+
+  test('a session with no traffic ends as idle after sessions.idleTimeout, and a legacy tunnel outlives ssh.loginGraceTime', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const rdpPort = await freePort();
+    const gateway = await startGateway({
+      settings: settingsWith([[['rdp', 'listen'], `127.0.0.1:${rdpPort}`], [['sessions', 'idleTimeout'], '8s'], [['ssh', 'loginGraceTime'], '3s']]),
+    });
+    try {
+      await waitForPort('127.0.0.1', rdpPort);
+      await gateway.apply(`kind: User\nname: alice\nroles: [rdp]\n---\nkind: Target\nname: win1\nhost: 127.0.0.1\nrdpPort: ${world.xrdp.port}\n`
+        + '---\nkind: Role\nname: rdp\nallow:\n  - targets: [win1]\n    access: [rdp]\n');
+      const issued = await gateway.jumpgate(['rdp-file', 'alice', 'win1']);
+      const token = /^gatewayaccesstoken:s:(\S+)\r$/m.exec(issued.stdout)![1];
+      // The login screen, then nothing: no input, and xrdp sends nothing once it has drawn it.
+      const client = spawnTracked('xfreerdp', ['/v:win1', `/g:127.0.0.1:${rdpPort}`, '/gt:http,no-websockets', `/gat:${token}`, '/cert:ignore', '/u:x'],
+        { env: { ...process.env, DISPLAY: world.display, HOME: fs.mkdtempSync(path.join(gateway.workDir, 'home-')) }, timeoutMs: 90_000 });
+      const end = await gateway.waitForAuditEvent((e) => e.type === 'session.end' && e.kind === 'rdp', 60_000);
+      assert.equal(end.reason, 'idle');
+      assert.ok((end.duration_ms as number) >= 8000, `ended after ${end.duration_ms as number} ms: past the 3 s login grace time, at the idle timeout`);
+      assert.equal((await client.exited).timedOut, false, 'the client noticed the end');
+    } finally {
+      await gateway.stop();
+    }
+  });
 });
