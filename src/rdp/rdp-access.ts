@@ -2,11 +2,12 @@
  * Decides an RD Gateway channel (SPEC §11) against the store as it is now: the token's user
  * (re-read, so a disabled user or a revoked role stops unused tokens), the token's target,
  * the resource the client asked for, and the client's address. `jumpgate rdp-file` asks
- * the same question (without a source) before it issues a token.
+ * the same question (without a source) before it issues a token, and `policy check
+ * --access rdp` asks it too.
  */
 import type { Stores } from '../store/store.js';
 import type { Target, User } from '../domain/resources.js';
-import { decide, describeGrant, rdpPortOf, RDP_DEFAULT_PORT } from '../policy/decide.js';
+import { decide, describeGrant, rdpPortOf, RDP_DEFAULT_PORT, type RuleRef } from '../policy/decide.js';
 import { resolveDestination, targetNamed } from '../inventory/resolve-destination.js';
 import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 
@@ -14,7 +15,7 @@ import { hopChain, type HopChain } from '../inventory/hop-chain.js';
 export interface RdpRoute { target: Target; port: number; chain: HopChain }
 
 export type RdpDecision =
-  | { allowed: true; user: User; route: RdpRoute; rule: string }
+  | { allowed: true; user: User; route: RdpRoute; grant: RuleRef; rule: string }
   | { allowed: false; reason: string; target: string | null };
 
 export interface RdpRequest {
@@ -47,5 +48,5 @@ export async function decideRdp(stores: Pick<Stores, 'users' | 'roles' | 'target
   const decision = decide({ user, roles, target, access: 'rdp', port, sourceIp: request.sourceIp, mfaVerified: true });
   if (decision.outcome !== 'allow') return { allowed: false, reason: decision.outcome === 'deny' ? decision.reason : 'the rule needs a second factor', target: target.name };
   const byName = new Map(targets.map((t) => [t.name, t]));
-  return { allowed: true, user, route: { target, port, chain: hopChain(target, (name) => byName.get(name)) }, rule: describeGrant(decision.grant) };
+  return { allowed: true, user, route: { target, port, chain: hopChain(target, (name) => byName.get(name)) }, grant: decision.grant, rule: describeGrant(decision.grant) };
 }

@@ -213,6 +213,10 @@ describe('RD Gateway with xrdp and FreeRDP 2', { timeout: 600_000 }, () => {
     assert.equal(refused.code, 1);
     assert.equal(refused.stderr, 'jumpgate: alice may not reach web1 over RDP (no rule grants rdp access to web1)\n');
     assert.equal(refused.stdout, '');
+    const check = await world.gateway.jumpgate(['policy', 'check', 'alice', 'web1', '--access', 'rdp']);
+    assert.deepEqual([check.code, check.stdout], [1, 'deny: no rule grants rdp access to web1\n']);
+    const allowed = await world.gateway.jumpgate(['policy', 'check', 'alice', 'win1', '--access', 'rdp']);
+    assert.deepEqual([allowed.code, allowed.stdout], [0, 'allow: role rdp-users, rule 1 (targets win1,win2; access rdp)\n']);
 
     const token = await tokenFor('bob', 'win1');
     await world.gateway.apply('kind: User\nname: bob\nroles: []\n');
