@@ -47,8 +47,8 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
   let unopened = 0;
 
   const server: TlsServer = createTlsServer({
-    cert: readFileSync(dataPath(deps.dataDir, tls.cert)),
-    key: readFileSync(dataPath(deps.dataDir, tls.key)),
+    cert: readTlsFile('rdp.tls.cert', dataPath(deps.dataDir, tls.cert)),
+    key: readTlsFile('rdp.tls.key', dataPath(deps.dataDir, tls.key)),
     minVersion: 'TLSv1.2',
     ALPNProtocols: ['http/1.1'],
   });
@@ -185,6 +185,14 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+function readTlsFile(setting: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new Error(`${setting}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); jumpgate init writes a self-signed pair`, { cause: error });
+  }
 }
 
 function respond(socket: TLSSocket, status: number, reason: string): void {
