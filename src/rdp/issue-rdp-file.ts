@@ -17,11 +17,11 @@ export type RdpFileOutcome =
 
 export async function issueRdpFile(
   runtime: Pick<Runtime, 'stores' | 'settings' | 'vault' | 'audit'>, ownAddresses: ReadonlySet<string>,
-  request: { user: string; target: string; actor: string; sourceIp?: string },
+  request: { user: string; target: string; actor: string; sourceIp?: string; mfaVerified: boolean },
 ): Promise<RdpFileOutcome> {
   const gateway = gatewayAddress(runtime.settings.rdp);
   if (!gateway) return { issued: false, reason: 'the RD Gateway is off (rdp.listen is empty); set rdp.listen, and rdp.publicAddress for clients elsewhere' };
-  const decision = await decideRdp(runtime.stores, ownAddresses, { user: request.user, target: request.target, host: null, port: 3389, sourceIp: request.sourceIp });
+  const decision = await decideRdp(runtime.stores, ownAddresses, { user: request.user, target: request.target, host: null, port: 3389, sourceIp: request.sourceIp, mfaVerified: request.mfaVerified });
   if (!decision.allowed) return { issued: false, reason: `${request.user} may not reach ${request.target} over RDP (${decision.reason})` };
   const now = new Date();
   const [key] = runtime.vault().signingKeys(TOKEN_PURPOSE);

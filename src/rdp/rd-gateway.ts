@@ -51,7 +51,10 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
     key: readTlsFile('rdp.tls.key', dataPath(deps.dataDir, tls.key)),
     minVersion: 'TLSv1.2',
     ALPNProtocols: ['http/1.1'],
+    handshakeTimeout: setupMs,
   });
+  // Connections still in their TLS handshake count too: a flood of them stops at the cap.
+  server.maxConnections = settings.ssh.maxConnections;
 
   server.on('secureConnection', (socket: TLSSocket) => background(logger, 'admitting an RD Gateway connection', admit(socket)));
   server.on('tlsClientError', (error: Error, socket) => {
@@ -67,7 +70,9 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
       socket.destroy();
       return;
     }
-    if (sockets.size >= settings.ssh.maxConnections || unopened >= settings.ssh.maxStartups.total || await deps.stores.bans.active(ip, new Date())) {
+    // A ban that cannot be read is a refusal: the gateway fails closed.
+    const banned = await deps.stores.bans.active(ip, new Date()).then((ban) => ban !== null, () => true);
+    if (banned || unopened >= settings.ssh.maxStartups.total || socket.destroyed) {
       logger.debug('rdp gateway connection refused', { src });
       socket.destroy();
       return;
@@ -103,8 +108,8 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
       try {
         parsed = parseRequestHead(buffered);
       } catch (error) {
-        const status = error instanceof HttpHeadError ? error.status : 400;
-        respond(socket, status, error instanceof Error ? error.message : 'bad request');
+        socket.removeListener('data', onData);
+        respond(socket, error instanceof HttpHeadError ? error.status : 400, error instanceof Error ? error.message : 'bad request');
         return;
       }
       if (!parsed) return;
@@ -116,7 +121,8 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
     socket.resume();
   }
 
-  function route(socket: TLSSocket, client: { ip: string; src: string }, head: RequestHead, rest: Buffer, opened: () => void): void {
+  /** `answeredEmptyIn`: this connection already had its one body-less RDG_IN_DATA answered. */
+  function route(socket: TLSSocket, client: { ip: string; src: string }, head: RequestHead, rest: Buffer, opened: () => void, answeredEmptyIn = false): void {
     const connectionId = head.headers.get('rdg-connection-id') ?? '';
     if (head.method === 'RDG_OUT_DATA' && headerHasToken(head, 'upgrade', 'websocket')) {
       const key = head.headers.get('sec-websocket-key') ?? '';
@@ -149,10 +155,11 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
         return respond(socket, 400, (error as Error).message);
       }
       if (framing.kind === 'length' && framing.length === 0) {
-        // FreeRDP first sends the request without a body, then again with the chunked body.
+        // FreeRDP first sends the request without a body, then again with the chunked body. Once.
+        if (answeredEmptyIn) return respond(socket, 400, 'RDG_IN_DATA without a body, again');
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
         if (rest.length > 0) socket.unshift(rest);
-        readHead(socket, (next, after) => route(socket, client, next, after, opened));
+        readHead(socket, (next, after) => route(socket, client, next, after, opened, true));
         return;
       }
       if (framing.kind !== 'chunked') return respond(socket, 400, 'RDG_IN_DATA needs a chunked body');

@@ -27,6 +27,12 @@ export interface RdpRequest {
   port: number;
   /** The client's address; undefined skips source checks (issuing a token from the command line). */
   sourceIp?: string;
+  /**
+   * Whether the person passed a second factor. Checked when a token is issued (a console asks
+   * for the code; the command line is the operator's act and passes true); at connect time
+   * the token stands for it (SPEC §11).
+   */
+  mfaVerified: boolean;
 }
 
 export async function decideRdp(stores: Pick<Stores, 'users' | 'roles' | 'targets'>, ownAddresses: ReadonlySet<string>, request: RdpRequest): Promise<RdpDecision> {
@@ -44,9 +50,9 @@ export async function decideRdp(stores: Pick<Stores, 'users' | 'roles' | 'target
   // A request for the target at the standard port goes to its RDP service (SPEC §11).
   const port = request.port === RDP_DEFAULT_PORT ? rdpPortOf(target) : request.port;
   const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((role) => role !== null);
-  // A second factor is checked when the token is issued (SPEC §11), so it counts as passed here.
-  const decision = decide({ user, roles, target, access: 'rdp', port, sourceIp: request.sourceIp, mfaVerified: true });
-  if (decision.outcome !== 'allow') return { allowed: false, reason: decision.outcome === 'deny' ? decision.reason : 'the rule needs a second factor', target: target.name };
+  const decision = decide({ user, roles, target, access: 'rdp', port, sourceIp: request.sourceIp, mfaVerified: request.mfaVerified });
+  if (decision.outcome === 'need') return { allowed: false, reason: `${describeGrant(decision.grant)} needs a second factor (TOTP)`, target: target.name };
+  if (decision.outcome === 'deny') return { allowed: false, reason: decision.reason, target: target.name };
   const byName = new Map(targets.map((t) => [t.name, t]));
   return { allowed: true, user, route: { target, port, chain: hopChain(target, (name) => byName.get(name)) }, grant: decision.grant, rule: describeGrant(decision.grant) };
 }

@@ -15,6 +15,9 @@ export interface TunnelInput {
   clientGone(error?: string): void;
 }
 
+/** What may wait unread in a client socket before the gateway stops answering its pings. */
+const MAX_UNREAD_BYTES = 1024 * 1024;
+
 export class WebsocketTransport implements TunnelTransport {
   private readonly decoder = new FrameDecoder();
   private closeSent = false;
@@ -27,7 +30,11 @@ export class WebsocketTransport implements TunnelTransport {
       try {
         for (const event of this.decoder.push(bytes)) {
           if (event.kind === 'data') input.receive(event.bytes);
-          else if (event.kind === 'ping') this.socket.write(pongFrame(event.payload));
+          else if (event.kind === 'ping') {
+            // A client that sends pings and reads nothing would make the pongs pile up.
+            if (this.socket.writableLength > MAX_UNREAD_BYTES) return input.clientGone('the client does not read what the gateway sends');
+            this.socket.write(pongFrame(event.payload));
+          }
           else if (event.kind === 'close') {
             this.sendClose(1000);
             input.clientGone();

@@ -99,13 +99,29 @@ export class TunnelSession {
       case 'none': return;
       case 'send': this.transport.send(step.packet); return;
       case 'data': this.toTarget(step.data); return;
-      case 'check-cookie': background(this.deps.logger, 'checking a gateway access token', this.checkCookie(step.cookie)); return;
-      case 'open-channel': background(this.deps.logger, 'opening an RDP channel', this.openChannel(step.host, step.port)); return;
+      case 'check-cookie': this.decideThen('checking a gateway access token', this.checkCookie(step.cookie)); return;
+      case 'open-channel': this.decideThen('opening an RDP channel', this.openChannel(step.host, step.port)); return;
       case 'end':
         if (step.packet) this.transport.send(step.packet);
         if (step.refusal !== undefined) this.deps.logger.info('rdp tunnel refused', { src: this.client.src, user: this.claims?.user ?? null, why: step.reason, code: hresultName(step.refusal) });
         this.finish(step.reason);
     }
+  }
+
+  /**
+   * Runs a decision nobody awaits. One that fails (the store or the vault cannot be read)
+   * refuses the step with the protocol's internal error: the tunnel fails closed, and never
+   * waits for an answer that will not come.
+   */
+  private decideThen(what: string, work: Promise<void>): void {
+    background(this.deps.logger, what, work.catch((error: unknown) => {
+      if (this.ended) throw error;
+      const state = this.machine.state;
+      if (state === 'checking-cookie') this.act(this.machine.cookieChecked(false, 'the gateway cannot check tokens now'));
+      else if (state === 'opening-channel') this.act(this.machine.channelRefused(HRESULT.E_PROXY_INTERNALERROR, 'the gateway cannot decide now'));
+      else this.finish('internal error');
+      throw error;
+    }));
   }
 
   private async checkCookie(cookie: string): Promise<void> {
@@ -115,13 +131,7 @@ export class TunnelSession {
     };
     const check = checkToken(cookie, this.deps.vault().signingKeys(TOKEN_PURPOSE));
     if (!check.valid) return refuse(`gateway access token ${check.reason === 'malformed' ? 'is not one jumpgate issued' : check.reason === 'expired' ? 'expired' : 'has a bad signature'}`, check.claims);
-    let claim;
-    try {
-      claim = await this.deps.stores.rdpTokens.claim(tokenIdHash(check.claims.id), new Date());
-    } catch (error) {
-      this.deps.logger.error('cannot claim a gateway access token', { error });
-      return refuse('the gateway cannot check the token now', check.claims);
-    }
+    const claim = await this.deps.stores.rdpTokens.claim(tokenIdHash(check.claims.id), new Date());
     if (this.ended) return;
     if (!claim.claimed) return refuse(`gateway access token ${claim.reason === 'used' ? 'already used' : claim.reason === 'expired' ? 'expired' : 'unknown'}`, check.claims);
     this.claims = check.claims;
@@ -135,7 +145,8 @@ export class TunnelSession {
       this.denied(claims.user, target, asked, reason);
       this.act(this.machine.channelRefused(error, reason));
     };
-    const decision = await decideRdp(this.deps.stores, this.deps.ownAddresses, { user: claims.user, target: claims.target, host, port, sourceIp: this.client.ip });
+    // The second factor, where a rule asks for one, was checked when the token was issued (SPEC §11).
+    const decision = await decideRdp(this.deps.stores, this.deps.ownAddresses, { user: claims.user, target: claims.target, host, port, sourceIp: this.client.ip, mfaVerified: true });
     if (this.ended) return;
     if (!decision.allowed) return refuse(HRESULT.E_PROXY_RAP_ACCESSDENIED, decision.reason, decision.target);
     const { route, rule } = decision;

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { run, spawnTracked, type RunResult, type TrackedProcess } from '../helpers/processes.js';
@@ -113,6 +114,22 @@ describe('RD Gateway with xrdp and FreeRDP 2', { timeout: 600_000 }, () => {
     world.gateway.waitForAuditEvent((e, i) => i >= from && e.type === 'access.denied' && e.access === 'rdp' && e.user === user);
 
   let usedToken = '';
+
+  /** Sends raw bytes to the gateway over TLS and collects what it answers until it closes (or 10 s pass). */
+  async function rawExchange(bytes: Buffer | string): Promise<string> {
+    const [host, port] = world.gate.split(':');
+    const socket = tlsConnect({ host, port: Number(port), rejectUnauthorized: false });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject); });
+    socket.write(bytes);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { socket.destroy(); resolve(); }, 10_000);
+      socket.on('close', () => { clearTimeout(timer); resolve(); });
+      socket.on('error', () => {});
+    });
+    return Buffer.concat(received).toString('latin1');
+  }
 
   test('the websocket transport reaches xrdp, and the session is audited with bytes both ways', { timeout: TEST_TIMEOUT_MS }, async () => {
     const from = mark();
@@ -233,6 +250,24 @@ describe('RD Gateway with xrdp and FreeRDP 2', { timeout: 600_000 }, () => {
     assert.notEqual(result.code, 0);
     assert.match(output(result), new RegExp(RAP_DENIED));
     assert.equal((await denial(from, 'carol')).reason, 'no rule grants access from 127.0.0.1');
+  });
+
+  test('hostile requests get an HTTP error or a closed connection, and the gateway serves the next client', { timeout: TEST_TIMEOUT_MS }, async () => {
+    assert.match(await rawExchange('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 404 Not Found\r\n[\s\S]*jumpgate RD Gateway: not an RD Gateway request\n$/);
+    assert.match(await rawExchange('RDG_OUT_DATA / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 505 /);
+    assert.match(await rawExchange(`RDG_OUT_DATA / HTTP/1.1\r\n${'X-A: b\r\n'.repeat(2000)}\r\n`), /^HTTP\/1\.1 431 /);
+    assert.match(await rawExchange('RDG_IN_DATA / HTTP/1.1\r\nRDG-Connection-Id: {nobody}\r\nTransfer-Encoding: chunked\r\n\r\n'), /^HTTP\/1\.1 404 /);
+    // An upgraded tunnel whose first packet claims 2 GiB: the connection ends, nothing is buffered for it.
+    const upgrade = 'RDG_OUT_DATA / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const bogus = Buffer.from([0x82, 0x88, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80]);
+    const answer = await rawExchange(Buffer.concat([Buffer.from(upgrade), bogus]));
+    assert.match(answer, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.ok(answer.endsWith('\x88\x02\x03\xe8'), 'a websocket close frame ends it');
+
+    const from = mark();
+    const result = await connect(await tokenFor('alice', 'win1'));
+    assert.equal(result.code, 0, output(result));
+    await sessionEvents(from, 'alice');
   });
 
   test('the login screen shows through the gateway, and sessions kill ends the session', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -83,7 +83,7 @@ async function checkRdp(stores: Stores, userName: string, name: string, options:
   const target = targetNamed(await stores.targets.list(), name);
   if (!target) throw new Refused(`no target named ${name}`);
   const port = options.port !== undefined ? Number(options.port) : 3389;
-  const decision = await decideRdp(stores, localAddresses(), { user: userName, target: target.name, host: target.name, port, sourceIp: options.from });
+  const decision = await decideRdp(stores, localAddresses(), { user: userName, target: target.name, host: target.name, port, sourceIp: options.from, mfaVerified: options.mfa === true });
   return decision.allowed ? { outcome: 'allow', grant: decision.grant, routes: [] } : { outcome: 'deny', reason: decision.reason, routes: [] };
 }
 

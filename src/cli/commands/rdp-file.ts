@@ -13,7 +13,8 @@ export function registerRdpFile(program: Command): void {
     .option('--file <file>', 'write the .rdp file here (0600) instead of printing it')
     .action(async (user: string, target: string, options: { file?: string }, command: Command) => {
       await withRuntime(command, async (runtime) => {
-        const outcome = await issueRdpFile(runtime, localAddresses(), { user, target, actor: cliActor() });
+        // The operator's act: no second factor is asked of the user here (SPEC §11).
+        const outcome = await issueRdpFile(runtime, localAddresses(), { user, target, actor: cliActor(), mfaVerified: true });
         if (!outcome.issued) throw new Refused(outcome.reason);
         if (options.file === undefined) {
           process.stdout.write(outcome.text);
