@@ -7,6 +7,8 @@
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import * as client from '../test/helpers/tsgu-client.js';
 import { PacketReader } from '../src/rdp/tsgu-packets.js';
+import { applyMask } from '../src/rdp/websocket-frames.js';
+import { randomBytes } from 'node:crypto';
 
 const DATA_PAYLOAD = 0xffff;
 
@@ -40,7 +42,7 @@ export async function uploadThroughGateway(gatewayPort: number, token: string, r
   socket.end();
 }
 
-/** A masked client frame; the zero mask leaves the payload as it is (RFC 6455 allows any key). */
+/** A masked client frame with a random key, as FreeRDP sends (so the gateway unmasks real work). */
 function frame(packet: Buffer): Buffer {
   const length = packet.length;
   const head = length < 126 ? Buffer.from([0x82, 0x80 | length]) : length < 0x10000 ? Buffer.alloc(4) : Buffer.alloc(10);
@@ -50,7 +52,10 @@ function frame(packet: Buffer): Buffer {
     if (length < 0x10000) head.writeUInt16BE(length, 2);
     else head.writeBigUInt64BE(BigInt(length), 2);
   }
-  return Buffer.concat([head, Buffer.alloc(4), packet]);
+  const mask = randomBytes(4);
+  const masked = Buffer.allocUnsafeSlow(packet.length);
+  packet.copy(masked);
+  return Buffer.concat([head, mask, applyMask(masked, mask)]);
 }
 
 /** The gateway's packets, from its unmasked frames after the 101 response. */
