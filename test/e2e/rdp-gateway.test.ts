@@ -322,4 +322,27 @@ describe('RD Gateway with xrdp and FreeRDP 2', { timeout: 600_000 }, () => {
       await gateway.stop();
     }
   });
+
+  test('stopping serve ends an open RDP session as shutdown and exits 0', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const rdpPort = await freePort();
+    const gateway = await startGateway({ settings: settingsWith([[['rdp', 'listen'], `127.0.0.1:${rdpPort}`]]) });
+    let stopped = false;
+    try {
+      await waitForPort('127.0.0.1', rdpPort);
+      await gateway.apply(`kind: User\nname: alice\nroles: [rdp]\n---\nkind: Target\nname: win1\nhost: 127.0.0.1\nrdpPort: ${world.xrdp.port}\n`
+        + '---\nkind: Role\nname: rdp\nallow:\n  - targets: [win1]\n    access: [rdp]\n');
+      const issued = await gateway.jumpgate(['rdp-file', 'alice', 'win1']);
+      const token = /^gatewayaccesstoken:s:(\S+)\r$/m.exec(issued.stdout)![1];
+      const client = spawnTracked('xfreerdp', ['/v:win1', `/g:127.0.0.1:${rdpPort}`, '/gt:http', `/gat:${token}`, '/cert:ignore', '/u:x'],
+        { env: { ...process.env, DISPLAY: world.display, HOME: fs.mkdtempSync(path.join(gateway.workDir, 'home-')) }, timeoutMs: 90_000 });
+      const start = await gateway.waitForAuditEvent((e) => e.type === 'session.start' && e.kind === 'rdp');
+      await gateway.stop();
+      stopped = true;
+      const end = gateway.auditEvents().find((e) => e.type === 'session.end' && e.session === start.session);
+      assert.equal(end?.reason, 'shutdown');
+      assert.equal((await client.exited).timedOut, false, 'the client noticed the end');
+    } finally {
+      if (!stopped) await gateway.stop();
+    }
+  });
 });
