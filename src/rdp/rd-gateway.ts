@@ -44,7 +44,9 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
   const setupMs = ms(settings.ssh.loginGraceTime);
   const waiting = new BoundedRecentMap<WaitingOut>(MAX_WAITING_PAIRS, (out, now) => now - out.since > setupMs);
   const sockets = new Set<TLSSocket>();
+  /** Connections whose tunnel is not open yet, in all and per source address (ssh.maxStartups). */
   let unopened = 0;
+  const unopenedBySource = new Map<string, number>();
 
   const server: TlsServer = createTlsServer({
     cert: readTlsFile('rdp.tls.cert', dataPath(deps.dataDir, tls.cert)),
@@ -72,29 +74,31 @@ export function createRdGateway(deps: RdGatewayDeps, sessions: LiveSessions): Rd
     }
     // A ban that cannot be read is a refusal: the gateway fails closed.
     const banned = await deps.stores.bans.active(ip, new Date()).then((ban) => ban !== null, () => true);
-    if (banned || unopened >= settings.ssh.maxStartups.total || socket.destroyed) {
+    const { total, perSource } = settings.ssh.maxStartups;
+    if (banned || unopened >= total || (unopenedBySource.get(ip) ?? 0) >= perSource || socket.destroyed) {
       logger.debug('rdp gateway connection refused', { src });
       socket.destroy();
       return;
     }
     sockets.add(socket);
     unopened += 1;
+    unopenedBySource.set(ip, (unopenedBySource.get(ip) ?? 0) + 1);
     let opened = false;
+    /** The tunnel opened, or the connection closed first: either way it stops counting as unopened. */
     const markOpen = () => {
       if (opened) return;
       opened = true;
       unopened -= 1;
+      const left = (unopenedBySource.get(ip) ?? 1) - 1;
+      if (left > 0) unopenedBySource.set(ip, left);
+      else unopenedBySource.delete(ip);
       clearTimeout(deadline);
     };
     // The tunnel must be open within ssh.loginGraceTime, as an SSH login must.
     const deadline = setTimeout(() => socket.destroy(), setupMs);
     socket.on('close', () => {
       sockets.delete(socket);
-      if (!opened) {
-        opened = true;
-        unopened -= 1;
-        clearTimeout(deadline);
-      }
+      markOpen();
     });
     readHead(socket, (head, rest) => route(socket, { ip, src }, head, rest, markOpen));
   }
