@@ -74,8 +74,9 @@ export class TunnelSession {
         if (this.ended) return;
       }
     } catch (error) {
-      if (!(error instanceof PacketError)) throw error;
-      this.finish(`bad packet: ${error.message}`);
+      // Whatever went wrong, it ends this tunnel only, never the gateway's other connections.
+      if (!(error instanceof PacketError)) this.deps.logger.error('rdp tunnel failed', { src: this.client.src, error });
+      this.finish(error instanceof PacketError ? `bad packet: ${error.message}` : 'internal error');
     }
   }
 
