@@ -10,6 +10,7 @@ import { openStores, StoreOpenError } from '../../store/open-stores.js';
 import { redactStoreUrl } from '../../store/store-url.js';
 import { loadVault } from '../../vault/vault.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
+import { rdpFindings } from '../../rdp/rdp-doctor.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Finding { level: Level; what: string; fix?: string }
@@ -76,6 +77,7 @@ export function registerDoctor(program: Command): void {
             findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
           }
           for (const problem of certificateTrustProblems(dataDir, settings.ssh)) findings.push({ level: 'fail', what: problem, fix: 'correct ssh.trustedUserCAKeys / ssh.revokedKeys' });
+          findings.push(...rdpFindings(dataDir, settings));
           findings.push(...hardening(settings));
         }
       }
