@@ -2,7 +2,7 @@
  * `npm run bench`: jumpgate against OpenSSH on the same machine, measured side by side
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
  * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
- * runs some groups of rows (setup, kex, throughput, handshakes, memory, workers, postgres).
+ * runs some groups of rows (setup, kex, throughput, rdp, handshakes, memory, workers, postgres).
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ import { summarize, type Summary } from './stats.js';
 import { timeShell } from './run-command.js';
 import { openMany, closeAll, openSession, readKey, type Endpoint } from './load-generator.js';
 import { rssBytes, pssBytes, cpuMs, descendants } from './process-usage.js';
+import { createServer, connect, type Socket } from 'node:net';
+import { uploadThroughGateway } from './rdg-client.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=workers,postgres`: just these groups of rows. */
@@ -220,6 +222,54 @@ async function postgresSetup(world: World): Promise<void> {
   }
 }
 
+/**
+ * RDP bytes a client sends through the RD Gateway (TLS, websocket frames, MS-TSGU data
+ * packets, then the plain TCP stream to the target) per second, against the same bytes
+ * through a direct TCP relay (a socket piped to the target, no TLS, no framing).
+ */
+async function rdpThroughput(world: World): Promise<void> {
+  const bytes = STREAM_MIB * 1024 * 1024;
+  const rate = (ms: number) => bytes / 1024 / 1024 / (ms / 1000);
+  const sinkHas = async (total: number) => { while (world.sink.received() < total) await new Promise((resolve) => setTimeout(resolve, 5)); };
+  const relay = createServer((client: Socket) => {
+    const upstream = connect({ host: world.sink.host, port: world.sink.port });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+  const relayPort = (relay.address() as { port: number }).port;
+  const gate: number[] = [];
+  const direct: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`RDP relay ${STREAM_MIB} MiB, round ${i + 1}/${ROUNDS}`);
+      const token = /^gatewayaccesstoken:s:(\S+)\r$/m.exec(world.jumpgate(['rdp-file', 'alice', 'rdp-sink']))![1];
+      let before = world.sink.received();
+      let t0 = process.hrtime.bigint();
+      await uploadThroughGateway(world.gateway.rdpPort, token, 'rdp-sink', 3389, bytes);
+      await sinkHas(before + bytes);
+      gate.push(rate(Number(process.hrtime.bigint() - t0) / 1e6));
+
+      before = world.sink.received();
+      t0 = process.hrtime.bigint();
+      const socket = connect({ host: '127.0.0.1', port: relayPort });
+      const chunk = Buffer.alloc(0xffff, 0x5a);
+      for (let sent = 0; sent < bytes; sent += chunk.length) {
+        if (!socket.write(bytes - sent >= chunk.length ? chunk : chunk.subarray(0, bytes - sent))) await new Promise((resolve) => socket.once('drain', resolve));
+      }
+      await sinkHas(before + bytes);
+      direct.push(rate(Number(process.hrtime.bigint() - t0) / 1e6));
+      socket.destroy();
+    }
+  } finally {
+    relay.close();
+  }
+  add('RDP relay through the RD Gateway vs a direct TCP relay', 'MiB/s', 'higher', gate, direct);
+  notes.push('RDP relay row: the right-hand column is the direct TCP relay (plain TCP, no TLS), not OpenSSH');
+}
+
 function commit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
@@ -241,11 +291,14 @@ async function main(): Promise<void> {
   log(`jumpgate benchmark (${quick ? 'quick' : 'full'}): kex curve25519-sha256 on every hop; cipher as named per row`);
   const world = await startWorld(log);
   try {
-    // One warm-up connection each, so first-use costs (host key TOFU, JIT) are out of the numbers.
-    await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J gate target true`);
-    await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
+    // One warm-up connection each, so first-use costs (host key TOFU, JIT) are out of the numbers
+    // (not needed when only the RDP relay runs).
+    if (!only || only.some((name) => name !== 'rdp')) {
+      await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J gate target true`);
+      await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
+    }
     const groups: Array<[string, (world: World) => Promise<void>]> = [
-      ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['handshakes', handshakeRate], ['memory', memoryAndCpu],
+      ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['rdp', rdpThroughput], ['handshakes', handshakeRate], ['memory', memoryAndCpu],
       ['workers', workersRate], ['postgres', postgresSetup],
     ];
     for (const [name, measure] of groups) if (!only || only.includes(name)) await measure(world);

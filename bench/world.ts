@@ -21,8 +21,11 @@ export interface World {
   key: string;
   target: { port: number };
   reference: { port: number; pid: number };
-  gateway: { port: number; pid: number; dataDir: string };
-  sink: { host: string; port: number; server: Server };
+  gateway: { port: number; pid: number; dataDir: string; rdpPort: number };
+  /** `received`: bytes the sink has read so far, on every connection. */
+  sink: { host: string; port: number; server: Server; received(): number };
+  /** Runs the jumpgate CLI on the gateway's data dir; its stdout. */
+  jumpgate(args: string[]): string;
   /** An ssh_config with hosts `target`, `ref`, `gate` and `gate-session`, for a cipher. */
   sshConfig(cipher: string): string;
   stop(): Promise<void>;
@@ -128,13 +131,15 @@ export async function startWorld(log: (line: string) => void): Promise<World> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key, '-C', 'bench']);
   const publicKey = readFileSync(`${key}.pub`, 'utf8');
 
-  const [targetPort, referencePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  const [targetPort, referencePort, gatewayPort, rdpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   log('starting OpenSSH target and reference jump host');
   startSshd(dir, 'target', targetPort, publicKey);
   const reference = startSshd(dir, 'reference', referencePort, publicKey);
-  // The sink: a TCP service that discards what it receives (for `ssh -W` and the load generator),
-  // on an address of its own, so the gateway can tell a request for it from one for the target.
-  const sink = createServer((socket) => { socket.on('data', () => {}); socket.on('error', () => {}); });
+  // The sink: a TCP service that discards what it receives (for `ssh -W`, the load generator
+  // and the RDP relay), on an address of its own, so the gateway can tell a request for it
+  // from one for the target.
+  let sinkReceived = 0;
+  const sink = createServer((socket) => { socket.on('data', (chunk: Buffer) => { sinkReceived += chunk.length; }); socket.on('error', () => {}); });
   await new Promise<void>((resolve) => sink.listen(0, SINK_HOST, () => resolve()));
   const sinkPort = (sink.address() as { port: number }).port;
 
@@ -164,6 +169,11 @@ name: sink
 host: ${SINK_HOST}
 port: ${sinkPort}
 ---
+kind: Target
+name: rdp-sink
+host: ${SINK_HOST}
+rdpPort: ${sinkPort}
+---
 kind: Role
 name: bench
 allow:
@@ -171,10 +181,12 @@ allow:
     access: [jump, forward, session]
     ports: [22, ${targetPort}, ${sinkPort}]
     logins: [${login}]
+  - targets: [rdp-sink]
+    access: [rdp]
 `);
-  prepareDataDir(dir, dataDir);
+  prepareDataDir(dir, dataDir, (yaml) => yaml.replace(/^  listen: ""( +# the RD Gateway)/m, `  listen: "127.0.0.1:${rdpPort}"$1`));
   const gate = spawnGateway(dataDir, gatewayPort, 'gateway');
-  await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort)]);
+  await Promise.all([waitForPort(targetPort), waitForPort(referencePort), waitForPort(gatewayPort), waitForPort(rdpPort)]);
 
   const sshConfig = (cipher: string) => {
     const file = path.join(dir, `ssh_config.${cipher}`);
@@ -213,8 +225,9 @@ Host *
     dir, login, key,
     target: { port: targetPort },
     reference: { port: referencePort, pid: reference.pid! },
-    gateway: { port: gatewayPort, pid: gate.pid!, dataDir },
-    sink: { host: SINK_HOST, port: sinkPort, server: sink },
+    gateway: { port: gatewayPort, pid: gate.pid!, dataDir, rdpPort },
+    sink: { host: SINK_HOST, port: sinkPort, server: sink, received: () => sinkReceived },
+    jumpgate: (args) => jumpgateIn(dataDir, args).toString(),
     sshConfig,
     async stop() {
       for (const child of children.splice(0)) child.kill('SIGTERM');

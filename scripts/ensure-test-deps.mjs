@@ -36,6 +36,9 @@ const REQUIRED = [
   ['/usr/lib/postgresql/*/bin/initdb', 'postgresql'],
   // Installing starts nothing here; the tests run their own from a config of their own.
   ['/usr/sbin/haproxy', 'haproxy'],
+  // The RD Gateway tests: xrdp as the target, FreeRDP 2 as the client on an Xvfb display,
+  // ImageMagick to look at what the client shows.
+  ['/usr/sbin/xrdp', 'xrdp'], ['xfreerdp', 'freerdp2-x11'], ['Xvfb', 'xvfb'], ['import', 'imagemagick'], ['convert', 'imagemagick'],
 ];
 
 function isExecutable(file) {

@@ -20,6 +20,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerCa } from './commands/ca.js';
 import { registerRole } from './commands/role.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerRdpFile } from './commands/rdp-file.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole, registerNodes]) {
+    registerRole, registerNodes, registerRdpFile]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

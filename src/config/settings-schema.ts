@@ -135,6 +135,16 @@ export const SettingsSchema = z.strictObject({
   certificates: z.strictObject({
     targetTTL: duration.default('2m'),
   }).prefault({}),
+  /** The RD Gateway (SPEC §11): MS-TSGU over HTTPS; "" disables it. */
+  rdp: z.strictObject({
+    listen: z.union([hostPort, z.literal('')]).default(''),
+    tls: z.strictObject({
+      cert: z.string().min(1).default('tls/rdp.crt'),
+      key: z.string().min(1).default('tls/rdp.key'),
+    }).prefault({}),
+    tokenTTL: duration.default('5m'),
+    publicAddress: hostPort.nullable().default(null),
+  }).prefault({}),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -38,4 +38,9 @@ audit:
 cluster: {heartbeat: 5s, deadAfter: 30s}   # a node silent for deadAfter is dead: the others end its sessions as node_lost
 certificates:
   targetTTL: 2m                     # validity of the certificate signed for each login to a type: certificate target
+rdp:
+  listen: ""                        # the RD Gateway (HTTPS), e.g. 0.0.0.0:8443; "" disables
+  tls: {cert: tls/rdp.crt, key: tls/rdp.key}   # init writes a self-signed pair; any cert/key pair may replace it
+  tokenTTL: 5m                      # how long a gateway access token from rdp-file stays valid (used once)
+  publicAddress: null               # host:port written into .rdp files as the gateway (default: the listen address)
 `;

@@ -9,6 +9,8 @@ import { SETTINGS_TEMPLATE } from '../config/settings-template.js';
 import { ensureHostKey, readHostKey, type HostKey } from './host-keys.js';
 import { openStores } from '../store/open-stores.js';
 import { loadSigningKey, SIGNING_KEY_FILE } from '../audit/export-bundle.js';
+import { ensureSelfSignedPair } from './self-signed-certificate.js';
+import { hostname } from 'node:os';
 
 export interface InitResult { created: string[]; hostKeys: HostKey[] }
 
@@ -46,6 +48,9 @@ export async function initDataDir(dataDir: string): Promise<InitResult> {
     loadSigningKey(signingKey);
     created.push(signingKey);
   }
+  // The RD Gateway's TLS pair, so `rdp.listen` works at once; replaced by one clients trust.
+  const rdpCert = dataPath(dataDir, settings.rdp.tls.cert);
+  if (ensureSelfSignedPair(rdpCert, dataPath(dataDir, settings.rdp.tls.key), hostname())) created.push(rdpCert);
   const stores = await openStores(settings.store, dataDir);
   await stores.close();
   return { created, hostKeys: hostKeyFiles.map(readHostKey) };

@@ -46,15 +46,17 @@ export const TargetSchema = z.strictObject({
   labels: labels.default({}),
   connectTimeout: duration.optional(),
   description: z.string().optional(),
+  /** The port of the target's RDP service (SPEC §11); a request for its host at 3389 goes here. */
+  rdpPort: port.optional(),
 });
 
-export const ACCESS_KINDS = ['jump', 'session', 'sftp', 'forward'] as const;
+export const ACCESS_KINDS = ['jump', 'session', 'sftp', 'forward', 'rdp'] as const;
 export const AccessKindSchema = z.enum(ACCESS_KINDS);
 
 export const RuleSchema = z.strictObject({
   targets: z.array(z.string().min(1)).optional(),
   labels: labels.optional(),
-  access: z.array(AccessKindSchema).min(1, 'must name at least one of jump, session, sftp, forward'),
+  access: z.array(AccessKindSchema).min(1, 'must name at least one of jump, session, sftp, forward, rdp'),
   logins: z.array(login).optional(),
   ports: z.array(port).optional(),
   sourceCidrs: z.array(cidr).optional(),

@@ -12,7 +12,7 @@ export interface AccessRequest {
   roles: readonly Role[];
   target: Target;
   access: AccessKind;
-  /** For jump and forward: the port the gateway will dial (a route's port, src/inventory/route.ts). */
+  /** For jump, forward and rdp: the port the gateway will dial (a route's port, src/inventory/route.ts). */
   port?: number;
   /** The login on the target, for session and sftp. */
   login?: string;
@@ -70,6 +70,9 @@ function checkRule(rule: Rule, request: AccessRequest): Miss | null {
   if ((access === 'jump' || access === 'forward') && request.port !== undefined && !portGranted(rule, access, request.port, target)) {
     return { stage: Stage.PortOrLogin, reason: `no rule grants port ${request.port}` };
   }
+  if (access === 'rdp' && request.port !== undefined && !rdpPortGranted(rule, request.port, target)) {
+    return { stage: Stage.PortOrLogin, reason: `no rule grants port ${request.port}` };
+  }
   if ((access === 'session' || access === 'sftp') && request.login !== undefined && !loginGranted(rule, request.login, target)) {
     return { stage: Stage.PortOrLogin, reason: `no rule grants login ${request.login}` };
   }
@@ -94,6 +97,22 @@ function checkRule(rule: Rule, request: AccessRequest): Miss | null {
 function portGranted(rule: Rule, access: AccessKind, port: number, target: Target): boolean {
   if (!rule.ports) return access === 'jump' && port === target.port;
   return rule.ports.some((granted) => (granted === 22 ? target.port : granted) === port);
+}
+
+/** The port of a target's RDP service: its `rdpPort`, else the standard 3389. */
+export const RDP_DEFAULT_PORT = 3389;
+export function rdpPortOf(target: Target): number {
+  return target.rdpPort ?? RDP_DEFAULT_PORT;
+}
+
+/**
+ * Whether a rule grants RDP to the port the gateway will dial (SPEC §11). Without `ports` it
+ * grants the target's RDP port; in `ports`, 3389 stands for the target's RDP port, as 22 does
+ * for its SSH port, so `ports: [3389]` keeps working for a target whose RDP listens elsewhere.
+ */
+function rdpPortGranted(rule: Rule, port: number, target: Target): boolean {
+  if (!rule.ports) return port === rdpPortOf(target);
+  return rule.ports.some((granted) => (granted === RDP_DEFAULT_PORT ? rdpPortOf(target) : granted) === port);
 }
 
 /** A rule without `logins` grants only the target's default login. */

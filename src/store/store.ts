@@ -246,6 +246,21 @@ export interface UserKeyListStore {
   list(): Promise<UserKeyEntry[]>;
 }
 
+/** A gateway access token as the store keeps it: the hash of its id, never the token. */
+export interface RdpTokenRecord { idHash: string; user: string; target: string; expiresAt: string; createdAt: string }
+
+export type RdpTokenClaim =
+  | { claimed: true; token: RdpTokenRecord }
+  | { claimed: false; reason: 'unknown' | 'used' | 'expired' };
+
+/** Gateway access tokens (SPEC §11): each is used once, whichever node it reaches. */
+export interface RdpTokenStore {
+  /** Records a token just issued, and forgets tokens expired before `now`. */
+  add(token: RdpTokenRecord, now: Date): Promise<void>;
+  /** Marks the token used, as one atomic step: of concurrent claims exactly one succeeds. */
+  claim(idHash: string, now: Date): Promise<RdpTokenClaim>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -262,5 +277,6 @@ export interface Stores extends ResourceWriter {
   userKeys: UserKeyListStore;
   gatewayKeys: GatewayKeyStore;
   leases: LeaseStore;
+  rdpTokens: RdpTokenStore;
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@
  * during `vault rotate` it briefly holds the new and the old key, so a running gateway can
  * open every secret at every moment of the rotation (no downtime).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Secret } from './secret.js';
 
@@ -47,6 +47,17 @@ export class Vault {
     cipher.setAAD(Buffer.from(name));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     return `v1:${this.#current}:${Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64')}`;
+  }
+
+  /**
+   * Keys for signing values the gateway hands out (`purpose` names what they sign), derived
+   * from each vault key with HKDF-SHA256, the current key's first: every node sharing the
+   * vault key verifies what another signed, and a value signed just before a rotation still
+   * verifies while the key file holds the old key.
+   */
+  signingKeys(purpose: string): Secret<Buffer>[] {
+    const ordered = [this.#current, ...[...this.#keys.keys()].filter((id) => id !== this.#current)];
+    return ordered.map((id) => new Secret(Buffer.from(hkdfSync('sha256', this.#keys.get(id)!, Buffer.alloc(0), `jumpgate ${purpose}`, 32))));
   }
 
   open(name: string, sealed: string): Secret<Buffer> {

@@ -12,6 +12,7 @@ import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { referenceFindings, vaultFindings } from './doctor-store.js';
 import { rootFindings } from './doctor-root.js';
 import type { Finding } from './doctor-finding.js';
+import { rdpFindings } from '../../rdp/rdp-doctor.js';
 
 function modeOf(file: string): number | null {
   return existsSync(file) ? statSync(file).mode & 0o777 : null;
@@ -75,6 +76,7 @@ export function registerDoctor(program: Command): void {
             findings.push({ level: 'fail', what: error instanceof StoreOpenError ? error.message : `store: ${(error as Error).message}` });
           }
           for (const problem of certificateTrustProblems(dataDir, settings.ssh)) findings.push({ level: 'fail', what: problem, fix: 'correct ssh.trustedUserCAKeys / ssh.revokedKeys' });
+          findings.push(...rdpFindings(dataDir, settings));
           findings.push(...hardening(settings), ...rootFindings(dataDir));
         }
       }

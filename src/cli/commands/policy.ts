@@ -11,6 +11,7 @@ import { AccessKindSchema, type AccessKind, type Rule } from '../../domain/resou
 import type { Stores } from '../../store/store.js';
 import { isCidr } from '../../domain/cidr.js';
 import { print, type OutputFormat } from '../output.js';
+import { decideRdp } from '../../rdp/rdp-access.js';
 
 function ruleText(rule: Rule): string {
   const parts = [
@@ -38,14 +39,14 @@ export function registerPolicy(program: Command): void {
     .description('say whether USER may reach TARGET (a name, or a host or address as in ssh -J), how the gateway resolves it, and which rule decided (exit 0 allow, 1 deny)')
     .argument('<user>')
     .argument('<target>')
-    .option('--access <kind>', 'jump | session | sftp | forward (default: what the port is, as the gateway decides: jump for the SSH port)')
-    .option('--port <port>', 'port as the client asks it, for jump and forward (default 22: a target name with 22 is its SSH port)')
+    .option('--access <kind>', 'jump | session | sftp | forward | rdp (default: what the port is, as the gateway decides: jump for the SSH port)')
+    .option('--port <port>', 'port as the client asks it, for jump, forward and rdp (default 22; for rdp 3389, the target\'s rdpPort)')
     .option('--login <login>', 'login, for session and sftp')
     .option('--from <ip>', 'client address (source rules are skipped without it)')
     .option('--mfa', 'assume the session passed a second factor')
     .action(async (userName: string, destination: string, options: CheckOptions, command: Command) => {
       const access = options.access === undefined ? undefined : AccessKindSchema.safeParse(options.access);
-      if (access && !access.success) throw new UsageError(`--access must be jump, session, sftp or forward, not ${options.access}`);
+      if (access && !access.success) throw new UsageError(`--access must be jump, session, sftp, forward or rdp, not ${options.access}`);
       if (options.port !== undefined && (!/^\d{1,5}$/.test(options.port) || Number(options.port) < 1 || Number(options.port) > 65535)) {
         throw new UsageError(`--port must be a number 1-65535, not ${options.port}`);
       }
@@ -56,7 +57,7 @@ export function registerPolicy(program: Command): void {
         const kind = access?.data;
         const verdict = kind === 'session' || kind === 'sftp'
           ? await checkSession(stores, userName, destination, kind, options)
-          : await checkTcp(stores, userName, destination, kind, options);
+          : kind === 'rdp' ? await checkRdp(stores, userName, destination, options) : await checkTcp(stores, userName, destination, kind, options);
         report(format, verdict);
         if (verdict.outcome !== 'allow') process.exitCode = 1;
       });
@@ -74,6 +75,16 @@ async function checkSession(stores: Stores, userName: string, name: string, acce
   if (!login) return { outcome: 'deny', reason: `${target.name} has no default login; give --login`, routes: [] };
   const roles = (await Promise.all(user.roles.map((n) => stores.roles.get(n)))).filter((r) => r !== null);
   return fromDecision(decide({ user, roles, target, access, login, sourceIp: options.from, mfaVerified: options.mfa === true }), []);
+}
+
+/** The RD Gateway's channel decision for a token of USER for TARGET (a name, as in rdp-file), by the gateway's own code. */
+async function checkRdp(stores: Stores, userName: string, name: string, options: CheckOptions): Promise<Verdict> {
+  if (!(await stores.users.get(userName))) throw new Refused(`no user named ${userName}`);
+  const target = targetNamed(await stores.targets.list(), name);
+  if (!target) throw new Refused(`no target named ${name}`);
+  const port = options.port !== undefined ? Number(options.port) : 3389;
+  const decision = await decideRdp(stores, localAddresses(), { user: userName, target: target.name, host: target.name, port, sourceIp: options.from, mfaVerified: options.mfa === true });
+  return decision.allowed ? { outcome: 'allow', grant: decision.grant, routes: [] } : { outcome: 'deny', reason: decision.reason, routes: [] };
 }
 
 /** ProxyJump and `-L`: resolved and judged by the very code the gateway runs for a `direct-tcpip` request. */

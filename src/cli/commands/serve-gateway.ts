@@ -14,6 +14,7 @@ import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
 import { ms } from '../../config/load-settings.js';
+import { createRdGateway } from '../../rdp/rd-gateway.js';
 import { RotationSchedule } from '../../rotation/rotation-schedule.js';
 import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
 
@@ -63,12 +64,16 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   const httpAddress = http?.address();
   if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
   for (const address of bound) logger.info(`ssh listening on ${address}`);
+  // The RD Gateway shares the SSH side's sessions: one per-user limit, one kill path, one shutdown.
+  const rdGateway = settings.rdp.listen ? createRdGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, gateway.sessions) : null;
+  if (rdGateway) logger.info(`rdp gateway listening on ${await rdGateway.listen(settings.rdp.listen)}`);
   return {
     gateway,
     bound,
     async close() {
       http?.close();
       await gateway.close('shutdown');
+      await rdGateway?.close();
       await rotations.stop();
       await upstream.closeAll();
     },

@@ -16,6 +16,7 @@ import { nodeStoreContract } from './node-store.contract.js';
 import { recordingStoreContract } from './recording-store.contract.js';
 import { userKeyStoreContract } from './user-key-store.contract.js';
 import { gatewayKeyAndLeaseContract } from './gateway-key-and-lease.contract.js';
+import { rdpTokenStoreContract } from './rdp-token-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -30,5 +31,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     recordingStoreContract(harness);
     userKeyStoreContract(harness);
     gatewayKeyAndLeaseContract(harness);
+    rdpTokenStoreContract(harness);
   });
 }

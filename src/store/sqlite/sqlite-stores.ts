@@ -13,6 +13,7 @@ import { SqliteRecordingStore } from './sqlite-recording-store.js';
 import { SqliteUserKeyStore } from './sqlite-user-key-store.js';
 import { SqliteGatewayKeyStore } from './sqlite-gateway-key-store.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
+import { SqliteRdpTokenStore } from './sqlite-rdp-token-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -54,6 +55,7 @@ export function openSqliteStores(file: string): Stores {
     userKeys: new SqliteUserKeyStore(db),
     gatewayKeys: new SqliteGatewayKeyStore(db),
     leases: new SqliteLeaseStore(db),
+    rdpTokens: new SqliteRdpTokenStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },
