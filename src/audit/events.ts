@@ -28,6 +28,8 @@ export type AuditBody =
   | { type: 'upstream.failure'; target: string; hop: string; address: string; why: string }
   | { type: 'hostkey.mismatch'; target: string; hop: string; expected: string; presented: string }
   | { type: 'config.change'; action: 'create' | 'update' | 'delete'; kind: string; name: string }
+  /** A sign-in to the web console or HTTP API (SPEC §9); `reason` says why one failed. */
+  | { type: 'console.login'; outcome: 'success' | 'failure'; method: string; reason?: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];

@@ -18,6 +18,7 @@ import { registerBans } from './commands/bans.js';
 import { registerReplay } from './commands/replay.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCa } from './commands/ca.js';
+import { registerToken } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
-    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa]) {
+    registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa, registerToken]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

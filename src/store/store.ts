@@ -156,6 +156,27 @@ export interface BanStore {
   remove(address: string): Promise<boolean>;
 }
 
+/** An API token as stored: never the token itself, only its SHA-256 (hex). */
+export interface ApiToken {
+  name: string;
+  tokenHash: string;
+  admin: 'read' | 'write';
+  createdAt: string;
+  /** Who created it (`cli:root`, or a console user). */
+  createdBy: string;
+  expiresAt: string | null;
+}
+
+export interface TokenStore {
+  /** Adds a token; false (nothing written) when a token of that name exists. */
+  create(token: ApiToken): Promise<boolean>;
+  /** The token with this hash, expired or not (the caller judges expiry). */
+  byHash(tokenHash: string): Promise<ApiToken | null>;
+  list(): Promise<ApiToken[]>;
+  /** False when no token had that name. */
+  revoke(name: string): Promise<boolean>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -167,5 +188,6 @@ export interface Stores extends ResourceWriter {
   factors: FactorStore;
   sealedSecrets: SealedSecretStore;
   bans: BanStore;
+  tokens: TokenStore;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { hostKeyStoreContract } from './host-key-store.contract.js';
 import { sealedSecretStoreContract } from './sealed-secret-store.contract.js';
 import { banStoreContract } from './ban-store.contract.js';
 import { sessionStoreContract } from './session-store.contract.js';
+import { tokenStoreContract } from './token-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -22,5 +23,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     sealedSecretStoreContract(harness);
     banStoreContract(harness);
     sessionStoreContract(harness);
+    tokenStoreContract(harness);
   });
 }

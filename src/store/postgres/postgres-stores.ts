@@ -10,6 +10,7 @@ import { PostgresHostKeyStore } from './postgres-host-key-store.js';
 import { PostgresFactorStore } from './postgres-factor-store.js';
 import { PostgresSealedSecretStore } from './postgres-sealed-secret-store.js';
 import { PostgresBanStore } from './postgres-ban-store.js';
+import { PostgresTokenStore } from './postgres-token-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -41,6 +42,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     factors: new PostgresFactorStore(pool),
     sealedSecrets: new PostgresSealedSecretStore(pool),
     bans: new PostgresBanStore(pool),
+    tokens: new PostgresTokenStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

@@ -8,6 +8,7 @@ import { SqliteHostKeyStore } from './sqlite-host-key-store.js';
 import { SqliteFactorStore } from './sqlite-factor-store.js';
 import { SqliteSealedSecretStore } from './sqlite-sealed-secret-store.js';
 import { SqliteBanStore } from './sqlite-ban-store.js';
+import { SqliteTokenStore } from './sqlite-token-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -44,6 +45,7 @@ export function openSqliteStores(file: string): Stores {
     factors: new SqliteFactorStore(db),
     sealedSecrets: new SqliteSealedSecretStore(db),
     bans: new SqliteBanStore(db),
+    tokens: new SqliteTokenStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

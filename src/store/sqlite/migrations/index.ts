@@ -6,6 +6,7 @@ import * as sessionKill from './004-session-kill.js';
 import * as auditNode from './005-audit-node.js';
 import * as withdrawLegacyRecoveryCodes from './006-withdraw-legacy-recovery-codes.js';
 import * as auditChainHead from './007-audit-chain-head.js';
+import * as apiTokens from './013-api-tokens.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'audit node', up: auditNode.up },
   { version: 6, name: 'withdraw legacy recovery codes', up: withdrawLegacyRecoveryCodes.up },
   { version: 7, name: 'audit chain head', up: auditChainHead.up },
+  { version: 13, name: 'api tokens', up: apiTokens.up },
 ];
