@@ -14,6 +14,8 @@ import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { addressText } from '../../gateway/address-text.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
+import { UsageError } from '../cli-errors.js';
+import { consoleApi, httpTls } from '../../http/console-api.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -34,6 +36,12 @@ export function registerServe(program: Command): void {
       // Before anything opens many files: each connection, dial and audit write needs one.
       raiseOpenFilesLimit(logger);
       const runtime = await openRuntime(dataDir, logger);
+      const httpListen = options.http ?? runtime.settings.http.listen;
+      const tls = httpTls(runtime.settings.http.tls, dataDir);
+      if (httpListen && !tls && !isLoopbackListen(httpListen)) {
+        await runtime.close();
+        throw new UsageError(`http.listen ${httpListen} is not a loopback address: set http.tls.cert and http.tls.key (the console and API carry passwords and session cookies), or listen on 127.0.0.1`);
+      }
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       if (runtime.settings.ssh.workers > 1) logger.warn('ssh.workers above 1 is not supported by this version; one process serves every connection');
       const { settings, stores } = runtime;
@@ -51,14 +59,14 @@ export function registerServe(program: Command): void {
       const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, hostKeys.map((k) => k.privateKey));
       const bound = await gateway.listen(options.listen ?? settings.ssh.listen);
       for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
-      const httpListen = options.http ?? settings.http.listen;
-      // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
-      const http = httpListen ? await startHttpServer(httpListen, metrics).catch((error: Error) => {
-        logger.error(`http listener on ${httpListen} failed; /metrics is unavailable`, { error });
+      // The SSH door matters more than its console: a busy HTTP port is reported, not fatal.
+      const api = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null });
+      const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
+        logger.error(`http listener on ${httpListen} failed; the console, the API and /metrics are unavailable`, { error });
         return null;
       }) : null;
       const httpAddress = http?.address();
-      if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
+      if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${tls ? 'https' : 'http'}://${addressText(httpAddress.address, httpAddress.port)} (web console, /api/v1/, /metrics, /healthz)`);
       for (const address of bound) logger.info(`ssh listening on ${address}`);
       if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, bound[0]));
 
@@ -71,6 +79,12 @@ export function registerServe(program: Command): void {
       await runtime.close();
       logger.info('stopped');
     });
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this host reaches the listener. */
+function isLoopbackListen(listen: string): boolean {
+  const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Resolves with the first SIGINT or SIGTERM; a second one exits at once. */
