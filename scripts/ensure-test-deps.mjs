@@ -5,7 +5,8 @@
 // openssl for the receiver's test certificates; other SSH clients than OpenSSH
 // (Dropbear's dbclient, PuTTY's plink, Python's paramiko from Debian) for the
 // hostile-client and interoperability tests; the PostgreSQL server, of which the
-// store tests start a private cluster (test/helpers/postgres.ts), never the system's.
+// store tests start a private cluster (test/helpers/postgres.ts), never the system's;
+// Chromium for the web console's browser tests.
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,9 @@ const REQUIRED = [
   // Any major version: its bin directory is named after it. Installing starts no cluster here
   // (containers have no init system), and the tests never use the package's own.
   ['/usr/lib/postgresql/*/bin/initdb', 'postgresql'],
+  // Debian's Chromium, driven headless by playwright-core in the web console's browser tests
+  // (playwright-core never downloads a browser of its own).
+  ['/usr/bin/chromium', 'chromium'],
 ];
 
 function isExecutable(file) {

@@ -101,7 +101,7 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal((await oscar.request('GET', '/api/v1/session')).status, 200);
 
     const alice = await w.signedIn('alice');
-    assert.deepEqual(await alice.request('GET', '/api/v1/session').then((r) => r.body), { kind: 'person', user: 'alice', admin: 'none' });
+    assert.deepEqual(await alice.request('GET', '/api/v1/session').then((r) => r.body), { kind: 'person', user: 'alice', admin: 'none', csrfToken: alice.csrf });
     const out = await alice.request('DELETE', '/api/v1/session');
     assert.equal(out.status, 200, out.text);
     assert.equal((await alice.request('GET', '/api/v1/my/targets')).status, 401, 'signed out: the cookie opens nothing');

@@ -89,7 +89,8 @@ export const signInRoutes: Array<Route | PublicRoute> = [
       const principal = request.principal;
       if (!principal) throw new ApiError(401, 'not signed in');
       return json(200, principal.kind === 'person'
-        ? { kind: 'person', user: principal.user, admin: principal.admin }
+        // Same-origin only (no CORS): a page of the console that reloads gets its CSRF token back.
+        ? { kind: 'person', user: principal.user, admin: principal.admin, csrfToken: principal.session.csrf }
         : { kind: 'token', token: principal.name, admin: principal.admin });
     },
   },
