@@ -110,7 +110,7 @@ describe('HTTP API of the web console (SPEC §9)', () => {
   test('every response carries a strict Content Security Policy and no-store', { timeout: 30_000 }, async () => {
     const client = new ApiClient({ base: w.base });
     const r = await client.request('GET', '/api/v1/session');
-    assert.match(String(r.headers['content-security-policy']), /default-src 'none'; script-src 'self'; style-src 'self'/);
+    assert.match(String(r.headers['content-security-policy']), /default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
     assert.equal(r.headers['x-frame-options'], 'DENY');
     assert.equal(r.headers['cache-control'], 'no-store');
   });
