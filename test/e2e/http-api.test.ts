@@ -329,6 +329,49 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal((await oscar.request('GET', '/api/v1/nonsense')).status, 404);
   });
 
+  test('every route: 401 without a sign-in, 403 below its admin level, allowed at it', { timeout: 60_000 }, async () => {
+    const routes: Array<[method: string, route: string, need: 'read' | 'write', body?: unknown]> = [
+      ['GET', '/api/v1/users', 'read'], ['GET', '/api/v1/users/alice', 'read'], ['GET', '/api/v1/targets', 'read'], ['GET', '/api/v1/targets/db1', 'read'],
+      ['GET', '/api/v1/roles', 'read'], ['GET', '/api/v1/roles/ops', 'read'], ['GET', '/api/v1/credentials', 'read'], ['GET', '/api/v1/sessions', 'read'],
+      ['GET', '/api/v1/sessions?live=true', 'read'], ['GET', '/api/v1/audit', 'read'], ['POST', '/api/v1/audit/verify', 'read'], ['GET', '/api/v1/audit/export', 'read'],
+      ['GET', '/api/v1/bans', 'read'], ['POST', '/api/v1/policy/check', 'read', { user: 'alice', target: 'db1' }],
+      ['PUT', '/api/v1/targets/route-check', 'write', { host: '10.9.9.9' }], ['DELETE', '/api/v1/targets/route-check', 'write'],
+      ['PUT', '/api/v1/users/route-check', 'write', {}], ['DELETE', '/api/v1/users/route-check', 'write'],
+      ['PUT', '/api/v1/roles/route-check', 'write', { allow: [] }], ['DELETE', '/api/v1/roles/route-check', 'write'],
+      ['PUT', '/api/v1/credentials/route-check', 'write', { type: 'password', secret: 'route-check-secret' }], ['DELETE', '/api/v1/credentials/route-check', 'write'],
+      ['POST', '/api/v1/targets/db1/test', 'write'], ['POST', '/api/v1/targets/db1/trust', 'write'],
+      ['POST', '/api/v1/sessions/0000000000000000/kill', 'write'], ['DELETE', '/api/v1/bans/192.0.2.1', 'write'],
+    ];
+    const anonymous = new ApiClient({ base: w.base });
+    const alice = await w.signedIn('alice');
+    const audrey = await w.signedIn('audrey');
+    const oscar = await w.signedIn('oscar');
+    for (const [method, route, need, body] of routes) {
+      const label = `${method} ${route}`;
+      assert.equal((await anonymous.request(method, route, body)).status, 401, label);
+      assert.equal((await alice.request(method, route, body)).status, 403, label);
+      const auditor = await audrey.request(method, route, body);
+      if (need === 'write') assert.equal(auditor.status, 403, label);
+      const allowed = need === 'read' ? auditor : await oscar.request(method, route, body);
+      // Allowed through: what is left is the route's own answer (found, created, or 404 for the made-up ids).
+      assert.ok([200, 201, 404].includes(allowed.status), `${label}: ${allowed.status} ${allowed.text}`);
+    }
+    const pinned = await oscar.request('PUT', '/api/v1/targets/pinned', { host: '127.0.0.1', port: w.db1.port, hostKey: w.db1.hostKeyFingerprint });
+    assert.equal(pinned.status, 201, pinned.text);
+    const trust = await oscar.request('POST', '/api/v1/targets/pinned/trust');
+    assert.equal(trust.status, 409, trust.text);
+    assert.match((trust.body as { error: string }).error, /pinned hostKey/);
+    const trusted = await oscar.request('POST', '/api/v1/targets/db1/trust');
+    assert.equal(trusted.status, 200, trusted.text);
+    assert.equal((trusted.body as { hostKey: string }).hostKey, w.db1.hostKeyFingerprint);
+    assert.equal((await oscar.request('GET', '/api/v1/users/nobody')).status, 404);
+    const badCredential = await oscar.request('PUT', '/api/v1/credentials/broken', { type: 'privateKey', secret: 'not a key' });
+    assert.equal(badCredential.status, 400, badCredential.text);
+    assert.match((badCredential.body as { error: string }).error, /^jumpgate: Credential broken: secret: the secret is not a usable private key/);
+    assert.equal((await oscar.request('PUT', '/api/v1/targets/x', undefined, { raw: '{not json', headers: { 'content-type': 'application/json' } })).status, 400);
+    assert.equal((await oscar.request('PUT', '/api/v1/targets/x', { host: 'a'.repeat(300 * 1024) })).status, 413);
+  });
+
   test('nothing secret ever reaches a client: no password, TOTP secret, private key or sealed value in any response', { timeout: 30_000 }, async () => {
     const oscar = await w.signedIn('oscar');
     for (const route of ['/api/v1/users', '/api/v1/users/oscar', '/api/v1/credentials', '/api/v1/credentials/hop-key', '/api/v1/targets', '/api/v1/roles', '/api/v1/audit', '/api/v1/sessions', '/api/v1/bans']) {
