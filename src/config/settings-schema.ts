@@ -86,7 +86,6 @@ export const SettingsSchema = z.strictObject({
     /** Both set: the console and API are served over HTTPS (required off loopback, SPEC §9). */
     tls: z.strictObject({ cert: z.string().min(1).nullable().default(null), key: z.string().min(1).nullable().default(null) }).prefault({})
       .refine((tls) => (tls.cert === null) === (tls.key === null), 'needs both cert and key, or neither'),
-    publicUrl: z.url().nullable().default(null),
   }).prefault({}),
   store: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:FILE or postgres://…').default('sqlite:jumpgate.db'),
   vault: z.strictObject({ keyFile: z.string().min(1).default('vault.key') }).prefault({}),

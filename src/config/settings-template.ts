@@ -18,7 +18,6 @@ ssh:
 http:
   listen: 127.0.0.1:8022            # web console, HTTP API, /metrics, /healthz; "" disables; --http overrides
   tls: {cert: null, key: null}      # set both to serve HTTPS (required when the listener is not loopback)
-  publicUrl: null                   # https://gate.example:8443, for links shown to users
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
 vault:
   keyFile: vault.key                # or the environment variable JUMPGATE_VAULT_KEY

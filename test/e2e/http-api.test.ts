@@ -341,6 +341,7 @@ describe('HTTP API of the web console (SPEC §9)', () => {
       ['PUT', '/api/v1/credentials/route-check', 'write', { type: 'password', secret: 'route-check-secret' }], ['DELETE', '/api/v1/credentials/route-check', 'write'],
       ['POST', '/api/v1/targets/db1/test', 'write'], ['POST', '/api/v1/targets/db1/trust', 'write'],
       ['POST', '/api/v1/sessions/0000000000000000/kill', 'write'], ['DELETE', '/api/v1/bans/192.0.2.1', 'write'],
+      ['GET', '/api/v1/users/oscar/factors', 'read'], ['POST', '/api/v1/users/route-check/totp', 'write'], ['DELETE', '/api/v1/users/route-check/totp', 'write'],
     ];
     const anonymous = new ApiClient({ base: w.base });
     const alice = await w.signedIn('alice');
@@ -365,6 +366,19 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal(trusted.status, 200, trusted.text);
     assert.equal((trusted.body as { hostKey: string }).hostKey, w.db1.hostKeyFingerprint);
     assert.equal((await oscar.request('GET', '/api/v1/users/nobody')).status, 404);
+
+    assert.deepEqual((await oscar.request('GET', '/api/v1/users/oscar/factors')).body, { password: true, totp: true, recoveryCodesLeft: 10 });
+    assert.equal((await oscar.request('PUT', '/api/v1/users/dave', {})).status, 201);
+    const enrolled = await oscar.request('POST', '/api/v1/users/dave/totp');
+    assert.equal(enrolled.status, 200, enrolled.text);
+    const enrolment = enrolled.body as { uri: string; qr: string; recoveryCodes: string[] };
+    assert.match(enrolment.uri, /^otpauth:\/\/totp\/jumpgate:dave\?/);
+    assert.match(enrolment.qr, /^data:image\/svg\+xml;base64,/);
+    assert.equal(enrolment.recoveryCodes.length, 10);
+    assert.equal((await w.gateway.waitForAuditEvent((e) => e.type === 'config.change' && e.kind === 'UserTotp' && e.name === 'dave')).user, 'oscar');
+    assert.equal((await oscar.request('GET', '/api/v1/users/dave/factors')).text.includes('"totp":true'), true);
+    assert.equal((await oscar.request('DELETE', '/api/v1/users/dave/totp')).status, 200);
+    assert.equal((await oscar.request('GET', '/api/v1/users/dave/factors')).text.includes('"totp":false'), true);
     const badCredential = await oscar.request('PUT', '/api/v1/credentials/broken', { type: 'privateKey', secret: 'not a key' });
     assert.equal(badCredential.status, 400, badCredential.text);
     assert.match((badCredential.body as { error: string }).error, /^jumpgate: Credential broken: secret: the secret is not a usable private key/);

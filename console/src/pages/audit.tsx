@@ -6,6 +6,8 @@ import type { AuditEvent } from '../types';
 const CHAIN = new Set(['seq', 'ts', 'id', 'type', 'node', 'user', 'src', 'prev', 'hash']);
 /** The most events the page keeps while following. */
 const KEEP = 5000;
+/** What one API request returns at most. */
+const PAGE = 1000;
 
 function details(event: AuditEvent): string {
   return Object.entries(event).filter(([k, v]) => !CHAIN.has(k) && v !== null && v !== undefined).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
@@ -25,10 +27,23 @@ export function AuditPage() {
   const last = useRef(0);
   const query = () => new URLSearchParams({ ...(type ? { type } : {}), ...(user ? { user } : {}), ...(since ? { since } : {}) });
 
+  /** Reads page after page (the API returns them in chain order), keeping the newest KEEP events. */
   const load = () => {
-    api<AuditEvent[]>('GET', `/audit?${query().toString()}`).then((list) => {
-      setEvents(list);
-      last.current = list.at(-1)?.seq ?? 0;
+    const read = async () => {
+      let all: AuditEvent[] = [];
+      let after = 0;
+      for (;;) {
+        const params = query();
+        params.set('after', String(after));
+        const page = await api<AuditEvent[]>('GET', `/audit?${params.toString()}`);
+        all = [...all, ...page].slice(-KEEP);
+        if (page.length < PAGE) return { all, after: page.at(-1)?.seq ?? after };
+        after = page.at(-1)!.seq;
+      }
+    };
+    read().then(({ all, after }) => {
+      setEvents(all);
+      last.current = after;
       setError(null);
     }, (e: unknown) => setError(errorText(e)));
   };

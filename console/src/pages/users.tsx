@@ -6,6 +6,44 @@ import type { User } from '../types';
 
 const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 
+interface Factors { password: boolean; totp: boolean; recoveryCodesLeft: number }
+interface Enrolment { uri: string; qr: string; recoveryCodes: string[] }
+
+/** Password and TOTP status; enrolling shows the new secret (QR, URI, recovery codes) once. */
+function SecondFactor(props: { user: string; canWrite: boolean }) {
+  const factors = useLoad(() => api<Factors>('GET', `/users/${encodeURIComponent(props.user)}/factors`), [props.user]);
+  const [enrolment, setEnrolment] = useState<Enrolment | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const enrol = () => {
+    api<Enrolment>('POST', `/users/${encodeURIComponent(props.user)}/totp`).then((e) => { setEnrolment(e); factors.reload(); }, (e: unknown) => setError(errorText(e)));
+  };
+  const remove = () => {
+    api('DELETE', `/users/${encodeURIComponent(props.user)}/totp`).then(() => { setEnrolment(null); factors.reload(); }, (e: unknown) => setError(errorText(e)));
+  };
+  const f = factors.data;
+  return (
+    <div class="factors" aria-label="Second factor">
+      {f && <p>Password: {f.password ? 'set' : 'not set'} · Second factor (TOTP): {f.totp ? `enrolled, ${f.recoveryCodesLeft} recovery codes left` : 'not enrolled'}</p>}
+      {props.canWrite && (
+        <div class="actions">
+          <button type="button" onClick={enrol}>{f?.totp ? 'Enrol a new TOTP secret' : 'Enrol TOTP'}</button>
+          {f?.totp && <button type="button" onClick={remove}>Remove TOTP</button>}
+        </div>
+      )}
+      {enrolment && (
+        <div class="enrolment">
+          <p>Scan this with an authenticator app now: it is not shown again.</p>
+          <img src={enrolment.qr} alt="TOTP enrolment QR code" width={200} height={200} />
+          <p><code>{enrolment.uri}</code></p>
+          <p>Recovery codes (each works once):</p>
+          <ul>{enrolment.recoveryCodes.map((code) => <li key={code}><code>{code}</code></li>)}</ul>
+        </div>
+      )}
+      {error && <p role="alert" class="error">{error}</p>}
+    </div>
+  );
+}
+
 function UserEditor(props: { user: User | null; onDone: () => void }) {
   const original = props.user;
   const [name, setName] = useState(original?.name ?? '');
@@ -37,6 +75,7 @@ function UserEditor(props: { user: User | null; onDone: () => void }) {
         <div class="actions"><button type="submit">Save</button><button type="button" onClick={props.onDone}>Close</button></div>
         {error && <p role="alert" class="error">{error}</p>}
       </form>
+      {original && <SecondFactor user={original.name} canWrite />}
     </section>
   );
 }
@@ -58,7 +97,7 @@ export function UsersPage(props: { canWrite: boolean }) {
         { title: 'Status', value: (u) => (u.disabled ? 'disabled' : 'active') },
         ...(props.canWrite ? [{ title: '', value: () => '', render: (u: User) => <button type="button" aria-label={`Edit ${u.name}`} onClick={() => setEditing(u)}>Edit</button> }] : []),
       ]} />
-      <p class="note">Passwords and second factors: <code>jumpgate user passwd NAME</code> and <code>jumpgate user totp NAME</code> on the gateway host.</p>
+      <p class="note">Passwords: <code>jumpgate user passwd NAME</code> on the gateway host.</p>
     </section>
   );
 }

@@ -6,7 +6,8 @@ import { targetRoutes } from './routes/targets.js';
 import { operationRoutes } from './routes/operations.js';
 import { auditRoutes } from './routes/audit.js';
 import { myTargetRoutes } from './routes/my-targets.js';
+import { userFactorRoutes } from './routes/user-factors.js';
 
 export const API_ROUTES: ReadonlyArray<Route | PublicRoute> = [
-  ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes,
+  ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes, ...userFactorRoutes,
 ];

@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../../audit/events.js';
 import { badRequest } from '../api-error.js';
 import { json, type Route } from '../api-types.js';
 
-/** Events one listing returns at most; a follower asks again with `after`. */
+/** Events one request returns at most; the next page is asked with `after`. */
 const MAX_EVENTS = 1000;
 
 /** `since` is an RFC 3339 time or a duration back from now (`10m`, `24h`), as `jumpgate audit --since`. */
@@ -36,11 +36,8 @@ export const auditRoutes: Route[] = [
       const after = count(query.get('after'), 'after', 0, Number.MAX_SAFE_INTEGER);
       const limit = count(query.get('limit'), 'limit', MAX_EVENTS, MAX_EVENTS);
       const filter = { since: sinceOf(query.get('since')), type: query.get('type') || undefined, user: query.get('user') || undefined };
-      // Without `after`, the newest `limit` events; with it, the next ones after that point.
-      const events = after > 0
-        ? await deps.runtime.stores.audit.list({ ...filter, afterSeq: after, limit })
-        : (await deps.runtime.stores.audit.list(filter)).slice(-limit);
-      return json(200, events);
+      // In chain order, a page at a time: a reader asks again with `after` = the last `seq`.
+      return json(200, await deps.runtime.stores.audit.list({ ...filter, afterSeq: after, limit }));
     },
   },
   {
