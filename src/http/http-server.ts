@@ -10,6 +10,9 @@ import { splitHostPort } from '../gateway/gateway.js';
 import { securityHeaders } from './security-headers.js';
 import { serveConsole } from './console-files.js';
 
+/** Open connections to the console, API and metrics at once; past it new ones are closed. */
+export const MAX_HTTP_CONNECTIONS = 1000;
+
 export interface HttpOptions {
   /** Files of the certificate chain and key (PEM): serve HTTPS. */
   tls?: { cert: string; key: string } | null;
@@ -60,9 +63,11 @@ export async function startHttpServer(listen: string, metrics: Metrics, options:
   const server = options.tls
     ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler)
     : createHttpServer(handler);
-  // Slow clients may not hold a connection for ever (one person's tab must not starve others).
+  // Slow clients may not hold a connection for ever (one person's tab must not starve others),
+  // and strangers may not open connections without end.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
   const { host, port } = splitHostPort(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

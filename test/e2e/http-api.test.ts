@@ -250,6 +250,7 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     const revoked = await client.request('GET', '/api/v1/targets', undefined, { bearer: writer });
     assert.equal(revoked.status, 401, revoked.text);
     assert.equal(errorOf(revoked), 'jumpgate: invalid or expired API token');
+    await w.gateway.waitForAuditEvent((e) => e.type === 'console.login' && e.method === 'token' && e.outcome === 'failure' && e.reason === 'unknown API token');
     assert.equal((await client.request('GET', '/api/v1/targets', undefined, { bearer: 'jgt_' + 'A'.repeat(43) })).status, 401);
   });
 

@@ -47,7 +47,8 @@ export function createApiHandler(routes: readonly AnyRoute[], deps: ApiDeps) {
       const bearer = /^Bearer (\S+)$/i.exec(authorization)?.[1];
       const token = bearer && looksLikeApiToken(bearer) ? await stores.tokens.byHash(hashApiToken(bearer)) : null;
       if (!token || (token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now())) {
-        // Guessing tokens is guessing passwords: it counts toward the address's ban.
+        // Guessing tokens is guessing passwords: audited, and counted toward the address's ban.
+        deps.runtime.audit.note({ type: 'console.login', user: null, src, outcome: 'failure', method: 'token', reason: token ? 'API token expired' : 'unknown API token' });
         await deps.bans.failure(ip, null, src);
         throw new ApiError(401, 'invalid or expired API token');
       }
