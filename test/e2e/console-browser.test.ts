@@ -121,6 +121,25 @@ describe('the web console in a browser (Chromium, SPEC §9)', () => {
     return { context, page };
   }
 
+  test('the console is served by the gateway itself, under its Content Security Policy, and nothing outside its files', { timeout: 30_000 }, async () => {
+    const client = new ApiClient({ base: c.base });
+    const index = await client.request('GET', '/targets');
+    assert.equal(index.status, 200, 'a route of the single-page app answers with the page');
+    assert.match(String(index.headers['content-type']), /^text\/html/);
+    assert.match(String(index.headers['content-security-policy']), /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index.text)?.[1];
+    assert.ok(script, index.text);
+    assert.doesNotMatch(index.text, /https?:\/\//, 'the page names no other site');
+    assert.equal((await client.request('GET', script)).status, 200);
+    for (const probe of ['/assets/..%2f..%2fpackage.json', '/assets/..%2f..%2f..%2fpackage.json', '/assets/missing.js']) {
+      assert.equal((await client.request('GET', probe)).status, 404, probe);
+    }
+    // Dot segments are resolved before routing (WHATWG URL): this is the page, never the file.
+    const dotted = await client.request('GET', '/assets/../../package.json');
+    assert.doesNotMatch(dotted.text, /"name": "jumpgate"/);
+    assert.equal((await client.request('POST', '/')).status, 405);
+  });
+
   test('an operator signs in with password and TOTP; the cookie is HttpOnly and SameSite=Strict', { timeout: 60_000 }, async () => {
     operator = await signIn('oscar');
     const cookie = (await operator.context.cookies()).find((k) => k.name === 'jumpgate_session');
