@@ -73,6 +73,8 @@ export function registerServe(program: Command): void {
       const signal = await stopSignal;
       logger.info('stopping: ending open sessions', { signal });
       http?.close();
+      // A browser tab's keep-alive connection must not hold the process open.
+      http?.closeAllConnections();
       await gateway.close('shutdown');
       await upstream.closeAll();
       await sinks.stop();
