@@ -86,13 +86,15 @@ keys:
   assert.equal(totp.code, 0, describeRun(totp));
   const browser = await launchBrowser();
   const alice = makeSshClient({ dir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath, gateLogLevel: 'ERROR' });
-  return {
+  const cast: Cast = {
     gateway, base: `http://127.0.0.1:${httpPort}`, coreJump, db1, alice, oscarTotp: secretOfUri(totp.stdout), usedSteps: new Set(), browser,
+    // db1 may have been replaced by a test (a new host key): the one running now is stopped.
     stop: async () => {
       await browser.close();
-      try { await gateway.stop(); } finally { await coreJump.stop(); await db1.stop(); }
+      try { await gateway.stop(); } finally { await coreJump.stop(); await cast.db1.stop(); }
     },
   };
+  return cast;
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -301,5 +303,25 @@ describe('the web console in a browser (Chromium, SPEC §9)', () => {
     await page.locator('.ap-player').waitFor();
     await page.waitForFunction(() => document.querySelector('.player')?.textContent?.includes('recorded-42'), undefined, { timeout: 20_000 });
     await screenshot(page, 'recordings');
+  });
+
+  test('a changed host key shows both fingerprints and Trust new key; after trusting, the test passes', { timeout: 90_000 }, async () => {
+    const hopKey = fs.readFileSync(path.join(c.gateway.workDir, 'hop-key.pub'), 'utf8').trim();
+    const before = c.db1.hostKeyFingerprint;
+    await c.db1.stop();
+    // The same address, a new host key: what an operator sees after a server was rebuilt.
+    c.db1 = await startSshd({ port: c.db1.port, authorizedKeys: [hopKey] });
+    const { page } = operator;
+    await page.getByRole('link', { name: 'Targets', exact: true }).click();
+    await page.getByRole('button', { name: 'Edit db1' }).click();
+    const editor = page.getByRole('region', { name: 'Target editor' });
+    await editor.getByRole('button', { name: 'Test connection' }).click();
+    await editor.getByText(/The host key of db1 changed/).waitFor({ timeout: 30_000 });
+    assert.match(await editor.getByText(/The host key of db1 changed/).textContent() ?? '', new RegExp(`expected ${before.replace(/[+/]/g, '\\$&')}, presented ${c.db1.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}`));
+    await c.gateway.waitForAuditEvent((e) => e.type === 'hostkey.mismatch' && e.hop === 'db1');
+    await editor.getByRole('button', { name: 'Trust new key' }).click();
+    await page.getByText('Connected to db1: 2 hop(s).').waitFor({ timeout: 30_000 });
+    const event = await c.gateway.waitForAuditEvent((e) => e.type === 'config.change' && e.kind === 'HostKey' && e.name === 'db1');
+    assert.equal(event.user, 'oscar');
   });
 });
