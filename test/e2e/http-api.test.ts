@@ -136,6 +136,16 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal((check.body as { decision: string }).decision, 'allow');
     const denied = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', port: 5432 });
     assert.deepEqual([(denied.body as { decision: string }).decision, (denied.body as { reason: string }).reason], ['deny', 'no rule grants port 5432']);
+    const badPort = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', port: 70000 });
+    assert.equal(badPort.status, 400, badPort.text);
+    assert.equal(errorOf(badPort), 'jumpgate: port must be 1-65535');
+    const badAccess = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', access: 'teleport', from: 'nowhere' });
+    assert.equal(errorOf(badAccess), 'jumpgate: access must be one of jump, session, sftp, forward; from must be an IP address');
+    const forwardWithoutPort = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', access: 'forward' });
+    assert.equal(errorOf(forwardWithoutPort), 'jumpgate: port is required for access forward');
+    const unknown = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db9' });
+    assert.equal(unknown.status, 404, unknown.text);
+    assert.equal(errorOf(unknown), 'jumpgate: no target named db9');
     const verify = await audrey.request('POST', '/api/v1/audit/verify');
     assert.equal(verify.status, 200, verify.text);
     assert.equal((verify.body as { ok: boolean }).ok, true, verify.text);
