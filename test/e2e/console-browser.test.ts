@@ -249,6 +249,11 @@ describe('the web console in a browser (Chromium, SPEC §9)', () => {
       await page.getByRole('button', { name: 'Verify chain' }).click();
       await page.getByText(/^Audit chain intact: \d+ events/).waitFor();
       await screenshot(page, 'audit');
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('button', { name: 'View oscar' }).click();
+      await page.getByText(/Second factor \(TOTP\): enrolled/).waitFor();
+      assert.equal(await page.getByRole('button', { name: /Enrol/ }).count(), 0, 'an auditor enrols nobody');
+      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
       await page.getByRole('link', { name: 'Targets', exact: true }).click();
       await page.getByRole('table', { name: 'Targets' }).getByRole('cell', { name: 'db1', exact: true }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'New target' }).count(), 0, 'no editing for an auditor');
@@ -322,6 +327,20 @@ describe('the web console in a browser (Chromium, SPEC §9)', () => {
     await editor.getByRole('button', { name: 'Trust new key' }).click();
     await page.getByText('Connected to db1: 2 hop(s).').waitFor({ timeout: 30_000 });
     const event = await c.gateway.waitForAuditEvent((e) => e.type === 'config.change' && e.kind === 'HostKey' && e.name === 'db1');
+    assert.equal(event.user, 'oscar');
+  });
+
+  test('an operator enrols a user\'s TOTP factor: the QR code and recovery codes are shown once', { timeout: 60_000 }, async () => {
+    const { page } = operator;
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('button', { name: 'Edit alice' }).click();
+    await page.getByText(/Second factor \(TOTP\): not enrolled/).waitFor();
+    await page.getByRole('button', { name: 'Enrol TOTP' }).click();
+    await page.getByRole('img', { name: 'TOTP enrolment QR code' }).waitFor();
+    await page.getByText(/^otpauth:\/\/totp\/jumpgate:alice\?/).waitFor();
+    await page.getByText(/Second factor \(TOTP\): enrolled, 10 recovery codes left/).waitFor();
+    await screenshot(page, 'users');
+    const event = await c.gateway.waitForAuditEvent((e) => e.type === 'config.change' && e.kind === 'UserTotp' && e.name === 'alice');
     assert.equal(event.user, 'oscar');
   });
 });

@@ -44,7 +44,7 @@ function SecondFactor(props: { user: string; canWrite: boolean }) {
   );
 }
 
-function UserEditor(props: { user: User | null; onDone: () => void }) {
+function UserEditor(props: { user: User | null; onDone: () => void; canWrite: boolean }) {
   const original = props.user;
   const [name, setName] = useState(original?.name ?? '');
   const [roles, setRoles] = useState((original?.roles ?? []).join(', '));
@@ -72,10 +72,10 @@ function UserEditor(props: { user: User | null; onDone: () => void }) {
         <label>Public keys (one per line) <textarea rows={4} value={keys} onInput={(e) => setKeys(e.currentTarget.value)} /></label>
         <label>Source addresses <input value={sources} placeholder="203.0.113.0/24" onInput={(e) => setSources(e.currentTarget.value)} /></label>
         <label class="check"><input type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.currentTarget.checked)} /> Disabled</label>
-        <div class="actions"><button type="submit">Save</button><button type="button" onClick={props.onDone}>Close</button></div>
+        <div class="actions">{props.canWrite && <button type="submit">Save</button>}<button type="button" onClick={props.onDone}>Close</button></div>
         {error && <p role="alert" class="error">{error}</p>}
       </form>
-      {original && <SecondFactor user={original.name} canWrite />}
+      {original && <SecondFactor user={original.name} canWrite={props.canWrite} />}
     </section>
   );
 }
@@ -88,14 +88,14 @@ export function UsersPage(props: { canWrite: boolean }) {
       <h1>Users</h1>
       {props.canWrite && <button type="button" onClick={() => setEditing('new')}>New user</button>}
       {users.error && <p role="alert" class="error">{users.error}</p>}
-      {editing && <UserEditor key={editing === 'new' ? '+new' : editing.name} user={editing === 'new' ? null : editing} onDone={() => { setEditing(null); users.reload(); }} />}
+      {editing && <UserEditor key={editing === 'new' ? '+new' : editing.name} user={editing === 'new' ? null : editing} canWrite={props.canWrite} onDone={() => { setEditing(null); users.reload(); }} />}
       <DataTable label="Users" rows={users.data ?? []} rowKey={(u) => u.name} columns={[
         { title: 'Name', value: (u) => u.name },
         { title: 'Roles', value: (u) => u.roles.join(', ') },
         { title: 'Keys', value: (u) => u.keys.length },
         { title: 'Source', value: (u) => u.sourceCidrs.join(', ') || 'any' },
         { title: 'Status', value: (u) => (u.disabled ? 'disabled' : 'active') },
-        ...(props.canWrite ? [{ title: '', value: () => '', render: (u: User) => <button type="button" aria-label={`Edit ${u.name}`} onClick={() => setEditing(u)}>Edit</button> }] : []),
+        { title: '', value: () => '', render: (u: User) => <button type="button" aria-label={`${props.canWrite ? 'Edit' : 'View'} ${u.name}`} onClick={() => setEditing(u)}>{props.canWrite ? 'Edit' : 'View'}</button> },
       ]} />
       <p class="note">Passwords: <code>jumpgate user passwd NAME</code> on the gateway host.</p>
     </section>
