@@ -107,6 +107,21 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal((await alice.request('GET', '/api/v1/my/targets')).status, 401, 'signed out: the cookie opens nothing');
   });
 
+  test('a user kept to source addresses signs in only from them, and the cookie works only from them', { timeout: 30_000 }, async () => {
+    const oscar = await w.signedIn('oscar');
+    assert.equal((await oscar.request('PUT', '/api/v1/users/eve', { sourceCidrs: ['127.0.0.50/32'] })).status, 201);
+    const passwd = await w.gateway.jumpgate(['user', 'passwd', 'eve', '--stdin'], { input: 'eve-console-password-5' });
+    assert.equal(passwd.code, 0, describeRun(passwd));
+    const elsewhere = new ApiClient({ base: w.base, localAddress: '127.0.0.51' });
+    assert.equal((await elsewhere.signIn('eve', 'eve-console-password-5')).status, 401);
+    await w.gateway.waitForAuditEvent((e) => e.type === 'console.login' && e.user === 'eve' && e.reason === 'source address 127.0.0.51 not allowed for eve');
+    const home = new ApiClient({ base: w.base, localAddress: '127.0.0.50' });
+    assert.equal((await home.signIn('eve', 'eve-console-password-5')).status, 200);
+    assert.equal((await home.request('GET', '/api/v1/my/targets')).status, 200);
+    elsewhere.cookie = home.cookie;
+    assert.equal((await elsewhere.request('GET', '/api/v1/my/targets')).status, 401, 'the cookie carried to another address opens nothing');
+  });
+
   test('every response carries a strict Content Security Policy and no-store', { timeout: 30_000 }, async () => {
     const client = new ApiClient({ base: w.base });
     const r = await client.request('GET', '/api/v1/session');
