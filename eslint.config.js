@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeTest = { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'src/http/console/'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'src/http/console/', 'console/dist/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -7,6 +7,7 @@
 // hostile-client and interoperability tests; the PostgreSQL server, of which the
 // store tests start a private cluster (test/helpers/postgres.ts), never the system's;
 // HAProxy, the TCP load balancer in front of several gateway nodes (test/helpers/haproxy.ts).
+// Chromium for the web console's browser tests.
 // As root (CI containers) missing packages are installed with apt-get;
 // otherwise this says what to install and exits 1.
 import { spawnSync } from 'node:child_process';
@@ -39,6 +40,9 @@ const REQUIRED = [
   // The RD Gateway tests: xrdp as the target, FreeRDP 2 as the client on an Xvfb display,
   // ImageMagick to look at what the client shows.
   ['/usr/sbin/xrdp', 'xrdp'], ['xfreerdp', 'freerdp2-x11'], ['Xvfb', 'xvfb'], ['import', 'imagemagick'], ['convert', 'imagemagick'],
+  // Debian's Chromium, driven headless by playwright-core in the web console's browser tests
+  // (playwright-core never downloads a browser of its own).
+  ['/usr/bin/chromium', 'chromium'],
 ];
 
 function isExecutable(file) {

@@ -45,6 +45,8 @@ export type AuditBody =
   | { type: 'certificate.issue'; target: string; login: string; key_id: string; serial: string; valid_after: string; valid_before: string; ca: string }
   /** A gateway access token issued (`rdp-file`): for whom (`user`), by whom, to which target, until when. Never the token. */
   | { type: 'rdp.token.issue'; by: string; target: string; expires: string }
+  /** A sign-in to the web console or HTTP API (SPEC §9); `reason` says why one failed. */
+  | { type: 'console.login'; outcome: 'success' | 'failure'; method: string; reason?: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
@@ -53,7 +55,7 @@ export type AuditType = AuditBody['type'];
 export const AUDIT_TYPES = [
   'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
   'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert', 'node.up', 'node.down',
-  'credential.rotate', 'certificate.issue', 'rdp.token.issue',
+  'credential.rotate', 'certificate.issue', 'rdp.token.issue', 'console.login',
 ] as const satisfies readonly AuditType[];
 // A type added to the union must be added to the list too: until it is, the build fails
 // here with "Type 'true' is not assignable to type '<the missing type>'".

@@ -21,6 +21,7 @@ import { registerCa } from './commands/ca.js';
 import { registerRole } from './commands/role.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerRdpFile } from './commands/rdp-file.js';
+import { registerToken } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole, registerNodes, registerRdpFile]) {
+    registerRole, registerNodes, registerRdpFile, registerToken]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

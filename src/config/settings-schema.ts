@@ -85,7 +85,12 @@ const AlertRule = z.strictObject({
 
 export const SettingsSchema = z.strictObject({
   ssh: SshSettings.prefault({}),
-  http: z.strictObject({ listen: z.union([hostPort, z.literal('')]).default('127.0.0.1:8022') }).prefault({}),
+  http: z.strictObject({
+    listen: z.union([hostPort, z.literal('')]).default('127.0.0.1:8022'),
+    /** Both set: the console and API are served over HTTPS (required off loopback, SPEC §9). */
+    tls: z.strictObject({ cert: z.string().min(1).nullable().default(null), key: z.string().min(1).nullable().default(null) }).prefault({})
+      .refine((tls) => (tls.cert === null) === (tls.key === null), 'needs both cert and key, or neither'),
+  }).prefault({}),
   store: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:FILE or postgres://…').default('sqlite:jumpgate.db'),
   vault: z.strictObject({ keyFile: z.string().min(1).default('vault.key') }).prefault({}),
   allowFrom: z.array(cidr).default([]),

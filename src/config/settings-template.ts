@@ -18,7 +18,8 @@ ssh:
   revokedKeys: null                 # file of revoked keys and certificates, one public key per line
   proxyProtocol: {trustedProxies: []}   # load balancers (CIDRs) whose PROXY v1/v2 header gives the client's address
 http:
-  listen: 127.0.0.1:8022            # /metrics and /healthz (no admin API in this version); "" disables; --http overrides
+  listen: 127.0.0.1:8022            # web console, HTTP API, /metrics, /healthz; "" disables; --http overrides
+  tls: {cert: null, key: null}      # set both to serve HTTPS (required when the listener is not loopback)
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
 vault:
   keyFile: vault.key                # or the environment variable JUMPGATE_VAULT_KEY

@@ -73,6 +73,8 @@ export const RoleSchema = z.strictObject({
   name: resourceName,
   description: z.string().optional(),
   allow: z.array(RuleSchema).default([]),
+  /** What holders may do in the web console and HTTP API (SPEC §9); absent is none. */
+  admin: z.enum(['none', 'read', 'write']).optional(),
 });
 
 /**
@@ -110,6 +112,7 @@ export type Target = z.infer<typeof TargetSchema>;
 export type Rule = z.infer<typeof RuleSchema>;
 export type Role = z.infer<typeof RoleSchema>;
 export type AccessKind = z.infer<typeof AccessKindSchema>;
+export type AdminLevel = NonNullable<Role['admin']>;
 /** What apply reads from YAML; the stored credential carries the encrypted secret instead of a file name. */
 export type CredentialSpec = z.infer<typeof CredentialSchema>;
 export type Resource = z.infer<typeof ResourceSchema>;

@@ -27,6 +27,8 @@ import { adoptClientAddress, takeProxyHeader } from './proxy-intake.js';
 
 export interface Gateway {
   sessions: LiveSessions;
+  /** Counts authentication failures toward bans; the web console's sign-in counts with it. */
+  bans: BanGuard;
   /** Resolves with the bound addresses once every listener is up. */
   listen(addresses: readonly string[]): Promise<string[]>;
   /** Stops listening, ends live sessions as `reason`, closes connections. */
@@ -193,6 +195,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const listeners: NetServer[] = [];
   return {
     sessions,
+    bans,
     async listen(addresses) {
       const bound: string[] = [];
       for (const text of addresses) {

@@ -1,30 +1,80 @@
-/** The HTTP listener (`http.listen`): `/metrics` for Prometheus and `/healthz`. */
-import { createServer, type Server } from 'node:http';
+/**
+ * The HTTP listener (`http.listen`, SPEC §9): the web console, the API under `/api/v1/`,
+ * `/metrics` for Prometheus and `/healthz`; HTTPS when `http.tls` names a certificate.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import type { Metrics } from '../metrics/metrics.js';
 import { splitHostPort } from '../gateway/gateway.js';
+import { securityHeaders } from './security-headers.js';
+import { serveConsole } from './console-files.js';
 
-export async function startHttpServer(listen: string, metrics: Metrics): Promise<Server> {
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+/** Open connections to the console, API and metrics at once; past it new ones are closed. */
+export const MAX_HTTP_CONNECTIONS = 1000;
+
+export interface HttpOptions {
+  /** Files of the certificate chain and key (PEM): serve HTTPS. */
+  tls?: { cert: string; key: string } | null;
+  /** The API, when the console is served (absent: /metrics and /healthz only). */
+  api?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+  onError?: (error: unknown) => void;
+}
+
+export async function startHttpServer(listen: string, metrics: Metrics, options: HttpOptions = {}): Promise<Server> {
+  const secure = Boolean(options.tls);
+  const headers = securityHeaders(secure);
+  const handler = (request: IncomingMessage, response: ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+    } catch {
+      response.writeHead(400, headers).end();
+      return;
+    }
     if (request.method === 'GET' && url.pathname === '/metrics') {
-      void metrics.registry.metrics().then((text) => {
-        response.writeHead(200, { 'content-type': metrics.registry.contentType });
+      metrics.registry.metrics().then((text) => {
+        response.writeHead(200, { ...headers, 'content-type': metrics.registry.contentType });
         response.end(text);
       }, (error: Error) => {
-        response.writeHead(500).end(error.message);
+        response.writeHead(500, headers).end(error.message);
       });
       return;
     }
     if (request.method === 'GET' && url.pathname === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      response.writeHead(200, { ...headers, 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  });
+    if (options.api && (url.pathname === '/api' || url.pathname.startsWith('/api/'))) {
+      for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+      options.api(request, response, url).catch((error: unknown) => {
+        options.onError?.(error);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"jumpgate: internal error"}');
+        else response.destroy();
+      });
+      return;
+    }
+    if (options.api) {
+      serveConsole(request, response, url, headers);
+      return;
+    }
+    response.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found\n');
+  };
+  const server = options.tls
+    ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler)
+    : createHttpServer(handler);
+  // Slow clients may not hold a connection for ever (one person's tab must not starve others),
+  // and strangers may not open connections without end.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.maxConnections = MAX_HTTP_CONNECTIONS;
   const { host, port } = splitHostPort(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => resolve());
+    server.listen({ host, port }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
   });
   return server;
 }

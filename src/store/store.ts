@@ -261,6 +261,27 @@ export interface RdpTokenStore {
   claim(idHash: string, now: Date): Promise<RdpTokenClaim>;
 }
 
+/** An API token as stored: never the token itself, only its SHA-256 (hex). */
+export interface ApiToken {
+  name: string;
+  tokenHash: string;
+  admin: 'read' | 'write';
+  createdAt: string;
+  /** Who created it (`cli:root`, or a console user). */
+  createdBy: string;
+  expiresAt: string | null;
+}
+
+export interface TokenStore {
+  /** Adds a token; false (nothing written) when a token of that name exists. */
+  create(token: ApiToken): Promise<boolean>;
+  /** The token with this hash, expired or not (the caller judges expiry). */
+  byHash(tokenHash: string): Promise<ApiToken | null>;
+  list(): Promise<ApiToken[]>;
+  /** False when no token had that name. */
+  revoke(name: string): Promise<boolean>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -278,5 +299,6 @@ export interface Stores extends ResourceWriter {
   gatewayKeys: GatewayKeyStore;
   leases: LeaseStore;
   rdpTokens: RdpTokenStore;
+  tokens: TokenStore;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
 import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
+import { consoleApi, type HttpTls } from '../../http/console-api.js';
 import { addressText } from '../../gateway/address-text.js';
 import { ms } from '../../config/load-settings.js';
 import { createRdGateway } from '../../rdp/rd-gateway.js';
@@ -30,6 +31,8 @@ export interface GatewayProcessOptions {
   listenSource: string;
   /** The HTTP listener, or null for none (every worker but the first). */
   http: string | null;
+  /** The certificate and key of `http.tls`, or null for plain HTTP (loopback only). */
+  httpTls: HttpTls | null;
   sinkDepths: () => SinkDepth[];
   onSessionLive?: (id: string, live: boolean) => void;
 }
@@ -56,13 +59,15 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   rotations.start();
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
   const httpListen = options.http;
-  // The SSH door matters more than its metrics: a busy HTTP port is reported, not fatal.
-  const http = httpListen ? await startHttpServer(httpListen, metrics).catch((error: Error) => {
-    logger.error(`http listener on ${httpListen} failed; /metrics is unavailable`, { error });
+  const tls = options.httpTls;
+  // The SSH door matters more than its console: a busy HTTP port is reported, not fatal.
+  const api = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null });
+  const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
+    logger.error(`http listener on ${httpListen} failed; the console, the API and /metrics are unavailable`, { error });
     return null;
   }) : null;
   const httpAddress = http?.address();
-  if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${addressText(httpAddress.address, httpAddress.port)} (/metrics, /healthz)`);
+  if (httpAddress && typeof httpAddress === 'object') logger.info(`http listening on ${tls ? 'https' : 'http'}://${addressText(httpAddress.address, httpAddress.port)} (web console, /api/v1/, /metrics, /healthz)`);
   for (const address of bound) logger.info(`ssh listening on ${address}`);
   // The RD Gateway shares the SSH side's sessions: one per-user limit, one kill path, one shutdown.
   const rdGateway = settings.rdp.listen ? createRdGateway({ ...runtime, ownAddresses: localAddresses(), upstream }, gateway.sessions) : null;
@@ -72,6 +77,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
     bound,
     async close() {
       http?.close();
+      // A browser tab's keep-alive connection must not hold the process open.
+      http?.closeAllConnections();
       await gateway.close('shutdown');
       await rdGateway?.close();
       await rotations.stop();

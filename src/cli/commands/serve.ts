@@ -19,6 +19,8 @@ import { splitHostPort } from '../../gateway/gateway.js';
 import type { SessionRecord } from '../../domain/session.js';
 import { startGatewayProcess, type GatewayProcess } from './serve-gateway.js';
 import { startWorkers, WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerPool } from './serve-workers.js';
+import { UsageError } from '../cli-errors.js';
+import { httpTls } from '../../http/console-api.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -56,6 +58,12 @@ export function registerServe(program: Command): void {
       }
       const vaultTrouble = vaultProblem(dataDir, runtime.settings);
       if (vaultTrouble) logger.warn(vaultTrouble);
+      const httpListen = options.http ?? runtime.settings.http.listen;
+      const tls = httpTls(runtime.settings.http.tls, dataDir);
+      if (httpListen && !tls && !isLoopbackListen(httpListen)) {
+        await runtime.close();
+        throw new UsageError(`http.listen ${httpListen} is not a loopback address: set http.tls.cert and http.tls.key (the console and API carry passwords and session cookies), or listen on 127.0.0.1`);
+      }
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       const { settings, stores } = runtime;
       const listen = options.listen ?? settings.ssh.listen;
@@ -79,7 +87,6 @@ export function registerServe(program: Command): void {
         },
       });
 
-      const httpListen = options.http ?? settings.http.listen;
       if (settings.ssh.workers > 1) {
         workers = startWorkers(settings.ssh.workers, logger, async (lost) => {
           for (const id of lost) {
@@ -93,7 +100,7 @@ export function registerServe(program: Command): void {
         logger.info(`${settings.ssh.workers} gateway workers listening on ${listen.join(', ')}`);
       } else {
         gatewayProcess = await startGatewayProcess(runtime, {
-          listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: httpListen || null, sinkDepths: () => sinks.depths(),
+          listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: httpListen || null, httpTls: tls, sinkDepths: () => sinks.depths(),
         }).catch(async (error: unknown) => {
           // Nothing may keep the process up after a failed start: close what was opened.
           await sinks.stop();
@@ -123,7 +130,7 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   const first = process.env[WORKER_ENV] === '1';
   const httpListen = options.http ?? runtime.settings.http.listen;
   const served = await startGatewayProcess(runtime, {
-    listen: options.listen ?? runtime.settings.ssh.listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: first && httpListen ? httpListen : null, sinkDepths: () => [],
+    listen: options.listen ?? runtime.settings.ssh.listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: first && httpListen ? httpListen : null, httpTls: httpTls(runtime.settings.http.tls, dataDir), sinkDepths: () => [],
     onSessionLive: (id, live) => { process.send?.({ type: 'session', id, live } satisfies PrimaryMessage); },
   });
   process.on('message', (message: WorkerMessage) => {
@@ -152,6 +159,12 @@ function orphanEnd(session: SessionRecord, why: string) {
     bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: null, reason: 'error' as const,
     error: why,
   };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this host reaches the listener. */
+function isLoopbackListen(listen: string): boolean {
+  const host = listen.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Resolves with the first SIGINT or SIGTERM; a second one exits at once. */

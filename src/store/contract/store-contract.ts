@@ -17,6 +17,7 @@ import { recordingStoreContract } from './recording-store.contract.js';
 import { userKeyStoreContract } from './user-key-store.contract.js';
 import { gatewayKeyAndLeaseContract } from './gateway-key-and-lease.contract.js';
 import { rdpTokenStoreContract } from './rdp-token-store.contract.js';
+import { tokenStoreContract } from './token-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -32,5 +33,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     userKeyStoreContract(harness);
     gatewayKeyAndLeaseContract(harness);
     rdpTokenStoreContract(harness);
+    tokenStoreContract(harness);
   });
 }

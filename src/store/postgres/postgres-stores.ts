@@ -16,6 +16,7 @@ import { PostgresUserKeyStore } from './postgres-user-key-store.js';
 import { PostgresGatewayKeyStore } from './postgres-gateway-key-store.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresRdpTokenStore } from './postgres-rdp-token-store.js';
+import { PostgresTokenStore } from './postgres-token-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -53,6 +54,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     gatewayKeys: new PostgresGatewayKeyStore(pool),
     leases: new PostgresLeaseStore(pool),
     rdpTokens: new PostgresRdpTokenStore(pool),
+    tokens: new PostgresTokenStore(pool),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

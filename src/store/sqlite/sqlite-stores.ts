@@ -14,6 +14,7 @@ import { SqliteUserKeyStore } from './sqlite-user-key-store.js';
 import { SqliteGatewayKeyStore } from './sqlite-gateway-key-store.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteRdpTokenStore } from './sqlite-rdp-token-store.js';
+import { SqliteTokenStore } from './sqlite-token-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -56,6 +57,7 @@ export function openSqliteStores(file: string): Stores {
     gatewayKeys: new SqliteGatewayKeyStore(db),
     leases: new SqliteLeaseStore(db),
     rdpTokens: new SqliteRdpTokenStore(db),
+    tokens: new SqliteTokenStore(db),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

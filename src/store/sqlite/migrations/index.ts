@@ -9,6 +9,7 @@ import * as auditChainHead from './007-audit-chain-head.js';
 import * as nodesAndRecordings from './008-nodes-and-recordings.js';
 import * as gatewayKeysAndLeases from './009-gateway-keys-and-leases.js';
 import * as rdpTokens from './010-rdp-tokens.js';
+import * as apiTokens from './013-api-tokens.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'nodes and recordings', up: nodesAndRecordings.up },
   { version: 9, name: 'gateway keys and leases', up: gatewayKeysAndLeases.up },
   { version: 10, name: 'rdp tokens', up: rdpTokens.up },
+  { version: 13, name: 'api tokens', up: apiTokens.up },
 ];
