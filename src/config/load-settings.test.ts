@@ -140,9 +140,8 @@ describe('the settings template', () => {
     assert.match(SETTINGS_TEMPLATE, /renamed audit-<time>-<n>\.log past this size/);
   });
 
-  test('promises no admin API: http.listen serves /metrics and /healthz only', () => {
-    assert.doesNotMatch(SETTINGS_TEMPLATE, /admin API and/);
-    assert.match(SETTINGS_TEMPLATE, /\/metrics and \/healthz \(no admin API in this version\)/);
+  test('promises what http.listen serves in this version: the console, the API, /metrics and /healthz', () => {
+    assert.match(SETTINGS_TEMPLATE, /^ {2}listen: 127\.0\.0\.1:8022 +# web console, HTTP API, \/metrics, \/healthz;/m);
   });
 
   test('explains every top-level key', () => {

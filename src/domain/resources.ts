@@ -86,7 +86,8 @@ export type CredentialType = typeof CREDENTIAL_TYPES[number];
 /** The types whose secret the vault holds. */
 export type SecretCredentialType = 'password' | 'privateKey';
 
-export const CredentialSchema = z.strictObject({
+/** The fields alone, for inputs that derive from them (the HTTP API's credential body). */
+export const CredentialFields = z.strictObject({
   kind: z.literal('Credential'),
   name: resourceName,
   type: z.enum(CREDENTIAL_TYPES),
@@ -94,7 +95,9 @@ export const CredentialSchema = z.strictObject({
   passphraseFile: z.string().min(1).optional(),
   /** A `privateKey` credential replaced by a new key pair this often (`credential rotate`). */
   rotateEvery: duration.optional(),
-}).superRefine((credential, ctx) => {
+});
+
+export const CredentialSchema = CredentialFields.superRefine((credential, ctx) => {
   const secretless = credential.type === 'certificate' || credential.type === 'agent';
   for (const field of ['secretFile', 'passphraseFile'] as const) {
     if (secretless && credential[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `must be absent: a ${credential.type} credential holds no secret` });

@@ -152,6 +152,16 @@ describe('quick edits: role add/set, user set, target set', () => {
     assert.equal(replaced.allow.length, 1);
   });
 
+  test('role add --admin gives holders the console level; role set changes it; an unknown level is refused', { timeout: 30_000 }, async () => {
+    await ok(dir, ['role', 'add', 'auditors', '--allow', 'targets=db1,access=jump', '--admin', 'read']);
+    const admin = async () => (JSON.parse((await ok(dir, ['get', 'roles', 'auditors', '-o', 'json'])).stdout) as { admin?: string }).admin;
+    assert.equal(await admin(), 'read');
+    assert.equal((await ok(dir, ['role', 'set', 'auditors', '--admin', 'write'])).stdout, 'role/auditors updated\n');
+    assert.equal(await admin(), 'write');
+    assertRefusal(await cli(dir, ['role', 'set', 'auditors', '--admin', 'root']), 2, 'jumpgate: --admin must be none, read or write, not root');
+    assert.equal(await admin(), 'write');
+  });
+
   test('role add refuses a misspelt field or access kind, naming what is valid', { timeout: 30_000 }, async () => {
     assertRefusal(await cli(dir, ['role', 'add', 'x', '--allow', 'targets=db1,acess=jump']), 2,
       `jumpgate: --allow targets=db1,acess=jump: unknown field acess; the fields are ${Object.keys(RuleSchema.shape).join(', ')}`);

@@ -11,7 +11,18 @@ const ACCESS_MEANING: Record<string, string> = {
   session: 'ssh alice+db1@gate (proxied session) and the target menu',
   sftp: 'sftp and scp through a proxied session',
   forward: 'ssh -L to the ports granted',
+  rdp: 'RDP through the RD Gateway (jumpgate rdp-file)',
 };
+
+const ADMIN_LEVELS = ['none', 'read', 'write'] as const;
+
+/** `--admin read|write`: what holders may do in the web console and HTTP API. */
+function adminOf(level: string | undefined): { admin?: typeof ADMIN_LEVELS[number] } {
+  if (level === undefined) return {};
+  const known = ADMIN_LEVELS.find((l) => l === level);
+  if (!known) throw new UsageError(`--admin must be none, read or write, not ${level}`);
+  return { admin: known };
+}
 
 const ALLOW_HELP = `
 --allow takes one rule: fields separated by ",", list items by "+".
@@ -39,9 +50,11 @@ export function registerRole(program: Command): void {
     .argument('<name>')
     .option('--allow <rule>', 'one rule (repeatable), such as targets=db1,access=jump+session,ports=22,logins=root', collect)
     .option('--description <text>', 'what the role is for')
+    .option('--admin <level>', 'read | write: what holders may do in the web console and HTTP API (default none)')
     .addHelpText('after', ALLOW_HELP)
-    .action(async (name: string, options: { allow?: string[]; description?: string }, command: Command) => {
-      await addOne(command, { kind: 'Role', name, allow: rulesOf(options.allow), ...(options.description ? { description: options.description } : {}) });
+    .action(async (name: string, options: { allow?: string[]; description?: string; admin?: string }, command: Command) => {
+      const admin = adminOf(options.admin);
+      await addOne(command, { kind: 'Role', name, allow: rulesOf(options.allow), ...(options.description ? { description: options.description } : {}), ...admin });
     });
 
   role.command('set')
@@ -49,14 +62,17 @@ export function registerRole(program: Command): void {
     .argument('<name>')
     .option('--allow <rule>', 'one rule (repeatable); together they replace every rule of the role', collect)
     .option('--description <text>', 'what the role is for')
+    .option('--admin <level>', 'none | read | write: what holders may do in the web console and HTTP API')
     .addHelpText('after', ALLOW_HELP)
-    .action(async (name: string, options: { allow?: string[]; description?: string }, command: Command) => {
-      if (!options.allow && options.description === undefined) throw new UsageError('nothing to change: give --allow rules or --description');
+    .action(async (name: string, options: { allow?: string[]; description?: string; admin?: string }, command: Command) => {
+      if (!options.allow && options.description === undefined && options.admin === undefined) throw new UsageError('nothing to change: give --allow rules, --description or --admin');
       const allow = options.allow ? rulesOf(options.allow) : undefined;
+      const admin = adminOf(options.admin);
       await setOne(command, 'role', name, (current) => ({
         ...current,
         ...(allow ? { allow } : {}),
         ...(options.description !== undefined ? { description: options.description } : {}),
+        ...admin,
       }));
     });
 }

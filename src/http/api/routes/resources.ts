@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
-import { CredentialSchema, ResourceSchema, type Resource, type ResourceKind } from '../../../domain/resources.js';
+import { CredentialFields, ResourceSchema, type Resource, type ResourceKind } from '../../../domain/resources.js';
 import type { StoredCredential } from '../../../domain/credential.js';
 import { describeIssue } from '../../../domain/issue-text.js';
 import { findReferenceProblems } from '../../../resources/references.js';
@@ -30,7 +30,7 @@ function shown(collection: Collection, item: Resource | StoredCredential): unkno
   return collection === 'credentials' ? publicCredential(item as StoredCredential) : item;
 }
 
-const CredentialInput = CredentialSchema.omit({ secretFile: true, passphraseFile: true }).extend({
+const CredentialInput = CredentialFields.omit({ secretFile: true, passphraseFile: true }).extend({
   /** Absent for `certificate` and `agent`, which hold no secret. */
   secret: z.string().min(1, 'must not be empty').max(64 * 1024, 'must be at most 64 KiB').optional(),
   passphrase: z.string().max(1024).optional(),
@@ -47,14 +47,15 @@ function resourceFromBody(deps: ApiDeps, collection: Collection, name: string, b
   if (kind === 'Credential') {
     const result = CredentialInput.safeParse({ ...fields, kind, name }, { reportInput: true });
     if (!result.success) throw badRequest(label + result.error.issues.map(describeIssue).join('; '));
-    const { type, secret, passphrase } = result.data;
+    const { type, secret, passphrase, rotateEvery } = result.data;
+    if (rotateEvery !== undefined && type !== 'privateKey') throw badRequest(`${label}rotateEvery: applies to privateKey credentials only`);
     if (type === 'certificate' || type === 'agent') {
       if (secret !== undefined || passphrase !== undefined) throw badRequest(`${label}secret: must be absent: a ${type} credential holds no secret`);
       return { kind: 'Credential', name, type, updatedAt: new Date().toISOString() };
     }
     if (secret === undefined) throw badRequest(`${label}secret: required for a ${type} credential`);
     try {
-      return credentialFromSecret(deps.runtime.vault(), name, type, Buffer.from(secret), passphrase);
+      return { ...credentialFromSecret(deps.runtime.vault(), name, type, Buffer.from(secret), passphrase), ...(rotateEvery ? { rotateEvery } : {}) };
     } catch (error) {
       throw badRequest(`${label}secret: ${(error as Error).message}`);
     }
