@@ -155,7 +155,7 @@ describe('HTTP API of the web console (SPEC §9)', () => {
     assert.equal(badPort.status, 400, badPort.text);
     assert.equal(errorOf(badPort), 'jumpgate: port must be 1-65535');
     const badAccess = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', access: 'teleport', from: 'nowhere' });
-    assert.equal(errorOf(badAccess), 'jumpgate: access must be one of jump, session, sftp, forward; from must be an IP address');
+    assert.equal(errorOf(badAccess), 'jumpgate: access must be one of jump, session, sftp, forward, rdp; from must be an IP address');
     const forwardWithoutPort = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db1', access: 'forward' });
     assert.equal(errorOf(forwardWithoutPort), 'jumpgate: port is required for access forward');
     const unknown = await audrey.request('POST', '/api/v1/policy/check', { user: 'alice', target: 'db9' });
