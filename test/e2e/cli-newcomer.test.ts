@@ -124,6 +124,26 @@ describe('the next steps that serve prints, followed in order', () => {
   });
 });
 
+describe('the next steps name ssh.publicAddress when it is set', () => {
+  let gateway: Gateway;
+  before(async () => {
+    gateway = await startGateway({ settings: settingsWith([[['ssh', 'publicAddress'], 'gate.example.com:22']]) });
+  }, { timeout: 60_000 });
+  after(async () => {
+    await gateway?.stop();
+  }, { timeout: 30_000 });
+
+  test('ssh -J and the proxied session use the public address, not the listener', { timeout: 30_000 }, async () => {
+    // The steps follow the listener's start lines.
+    const deadline = Date.now() + 15_000;
+    while (!gateway.stderrText().includes('4. connect:') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const text = gateway.stderrText();
+    assert.match(text, /4\. connect: +ssh -J alice@gate\.example\.com:22 root@db1$/m);
+    assert.match(text, /\(ssh -p 22 alice\+db1@gate\.example\.com\)/);
+    assert.ok(!text.includes('THIS-HOST'), text);
+  });
+});
+
 describe('quick edits: role add/set, user set, target set', () => {
   let dir = '';
   let work = '';

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { invocationName } from '../invocation.js';
+import { gateAddress } from '../../gateway/public-address.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
 import { ms } from '../../config/load-settings.js';
 import { NodeMembership } from '../../cluster/node-membership.js';
@@ -110,7 +111,7 @@ export function registerServe(program: Command): void {
       }
       // Up once it serves: a node that could not listen never says it was up.
       await membership.start();
-      if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, gatewayProcess?.bound[0] ?? listen[0]));
+      if ((await stores.users.list()).length === 0) process.stderr.write(nextSteps(dataDir, settings.ssh.publicAddress, gatewayProcess?.bound[0] ?? listen[0]));
 
       const signal = await stopSignal;
       logger.info('stopping: ending open sessions', { signal });
@@ -184,8 +185,9 @@ function firstStopSignal(logger: ReturnType<typeof createLogger>): Promise<strin
   });
 }
 
-function nextSteps(dataDir: string, address: string): string {
-  const port = address.split(':').pop();
+/** `publicAddress` (`ssh.publicAddress`) names the gateway as people reach it; without it, THIS-HOST stands in. */
+function nextSteps(dataDir: string, publicAddress: string | null, address: string): string {
+  const { host, port } = publicAddress ? gateAddress(publicAddress, address) : { host: 'THIS-HOST', port: address.split(':').pop() };
   // Quoted when the shell would split it: the lines are meant to be pasted as they are.
   const shown = /^[\w@%+=:,./-]+$/.test(dataDir) ? dataDir : `'${dataDir.replace(/'/g, `'\\''`)}'`;
   const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${shown}`;
@@ -195,8 +197,8 @@ jumpgate is running, with no users yet. Next steps, in another terminal, in this
   1. a role:       ${jumpgate} role add admins --allow 'targets=*,access=jump+session+sftp'${data}
   2. yourself:     ${jumpgate} user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
   3. a target:     ${jumpgate} target add db1 --host 10.0.2.5 --login root${data}
-  4. connect:      ssh -J alice@THIS-HOST:${port} root@db1
-For a proxied session (ssh -p ${port} alice+db1@THIS-HOST), scp and the target menu, the
+  4. connect:      ssh -J alice@${host.includes(':') ? `[${host}]` : host}:${port} root@db1
+For a proxied session (ssh -p ${port} alice+db1@${host}), scp and the target menu, the
 gateway logs into db1 itself, with a key that db1's root accepts:
                    ${jumpgate} credential set db1-key --type privateKey --from-file KEY${data}
                    ${jumpgate} target set db1 --credential db1-key${data}
