@@ -479,10 +479,13 @@ describe('webhook sink: signed alerts for an auth-failure burst, nothing else wi
     assert.equal(jump.code, 0, describeRun(jump));
     await g.waitForAuditEvent((e) => e.type === 'session.end' && e.user === 'alice', 15_000);
 
-    // Failed logins, one client at a time, until four failures are recorded.
-    while (failures().length < 4) {
+    // Four failed logins, one client at a time; a failure is noted just after the client is told,
+    // so each is awaited before the next client starts.
+    for (let i = 1; i <= 4; i++) {
       const r = await f.stranger.run(['gate', 'true']);
       assert.equal(r.code, 255, describeRun(r));
+      const deadline = Date.now() + 10_000;
+      while (failures().length < i && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.equal(failures().length, 4, 'one failed client login should record one auth.failure');
     // Ordinary events are not for these sinks, and four failures are below the count.

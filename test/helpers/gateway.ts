@@ -173,7 +173,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   const serve = async (): Promise<TrackedProcess> => {
-    const nodeArgs = [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen];
+    // A test uses only addresses it made: the default HTTP listener (a fixed port) stays off
+    // unless the test's settings name a listener of their own.
+    const defaultHttp = settingsText === undefined || /^ {2}listen: 127\.0\.0\.1:8022 /m.test(settingsText);
+    const nodeArgs = [jumpgateBin, 'serve', '--data', dataDir, '--listen', listen, ...(defaultHttp ? ['--http', ''] : [])];
     const limit = options.openFilesLimit;
     const [command, serveArgs] = limit
       ? ['prlimit', [`--nofile=${limit.soft}:${limit.hard}`, process.execPath, ...nodeArgs]]
