@@ -4,12 +4,24 @@
  * `via` chains end (no cycles). Pure: works on the merged view.
  */
 import type { Role, Target, User } from '../domain/resources.js';
+import type { Stores } from '../store/store.js';
 
 export interface MergedView {
   users: ReadonlyMap<string, User>;
   targets: ReadonlyMap<string, Target>;
   roles: ReadonlyMap<string, Role>;
   credentials: ReadonlySet<string>;
+}
+
+/** The store's resources as a view to check, in maps a caller may merge a change into. */
+export async function storeView(stores: Pick<Stores, 'users' | 'targets' | 'roles' | 'credentials'>) {
+  const [users, targets, roles, credentials] = await Promise.all([stores.users.list(), stores.targets.list(), stores.roles.list(), stores.credentials.list()]);
+  return {
+    users: new Map(users.map((u) => [u.name, u])),
+    targets: new Map(targets.map((t) => [t.name, t])),
+    roles: new Map(roles.map((r) => [r.name, r])),
+    credentials: new Set(credentials.map((c) => c.name)),
+  };
 }
 
 export interface ReferenceProblem { kind: string; name: string; message: string }

@@ -209,12 +209,12 @@ describe('HTTP API of the web console (SPEC §9)', () => {
 
     const inUse = await oscar.request('DELETE', '/api/v1/targets/core-jump');
     assert.equal(inUse.status, 409, inUse.text);
-    assert.match(errorOf(inUse), /jump server \(via\) of app1/);
+    assert.match(errorOf(inUse), /^jumpgate: target core-jump is the jump host of app1; change their via first/);
     const credentialInUse = await oscar.request('DELETE', '/api/v1/credentials/hop-key');
     assert.equal(credentialInUse.status, 409, credentialInUse.text);
     const roleInUse = await oscar.request('DELETE', '/api/v1/roles/auditors');
     assert.equal(roleInUse.status, 409, roleInUse.text);
-    assert.match(errorOf(roleInUse), /held by users audrey/);
+    assert.match(errorOf(roleInUse), /^jumpgate: role auditors is held by user audrey; take it from them first/);
 
     assert.equal((await oscar.request('DELETE', '/api/v1/targets/app1')).status, 200);
     assert.equal((await oscar.request('GET', '/api/v1/targets/app1')).status, 404);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Stores } from '../../store/store.js';
 import { loadVault, sealedKeyId, VAULT_KEY_ENV } from '../../vault/vault.js';
 import { missingKeyText, ownerText } from '../../vault/missing-key.js';
-import { findReferenceProblems } from '../../resources/references.js';
+import { findReferenceProblems, storeView } from '../../resources/references.js';
 import type { Finding } from './doctor-finding.js';
 
 export async function vaultFindings(stores: Stores, keyFile: string): Promise<Finding[]> {
@@ -30,14 +30,8 @@ export async function vaultFindings(stores: Stores, keyFile: string): Promise<Fi
 }
 
 export async function referenceFindings(stores: Stores): Promise<Finding[]> {
-  const [users, targets, roles, credentials] = await Promise.all([stores.users.list(), stores.targets.list(), stores.roles.list(), stores.credentials.list()]);
-  const view = {
-    users: new Map(users.map((u) => [u.name, u])),
-    targets: new Map(targets.map((t) => [t.name, t])),
-    roles: new Map(roles.map((r) => [r.name, r])),
-    credentials: new Set(credentials.map((c) => c.name)),
-  };
-  const everything = new Set([...users.map((u) => `User/${u.name}`), ...targets.map((t) => `Target/${t.name}`)]);
+  const view = await storeView(stores);
+  const everything = new Set([...[...view.users.keys()].map((name) => `User/${name}`), ...[...view.targets.keys()].map((name) => `Target/${name}`)]);
   const problems = findReferenceProblems(view, everything);
   if (problems.length === 0) return [{ level: 'ok', what: 'every role, credential and jump host named by a resource exists' }];
   return problems.map((p) => ({ level: 'fail', what: `${p.kind} ${p.name}: ${p.message}`, fix: `correct it: jumpgate ${p.kind.toLowerCase()} set ${p.name} …, or apply the missing resource` }));

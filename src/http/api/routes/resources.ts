@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { CredentialFields, ResourceSchema, type Resource, type ResourceKind } from '../../../domain/resources.js';
 import type { StoredCredential } from '../../../domain/credential.js';
 import { describeIssue } from '../../../domain/issue-text.js';
-import { findReferenceProblems } from '../../../resources/references.js';
+import { deleteBlocker, findReferenceProblems, storeView } from '../../../resources/references.js';
 import { credentialFromSecret } from '../../../resources/credential-secret.js';
 import type { Stores } from '../../../store/store.js';
 import { badRequest, conflict, notFound } from '../api-error.js';
@@ -67,36 +67,13 @@ function resourceFromBody(deps: ApiDeps, collection: Collection, name: string, b
 
 /** References of the store with this resource in it: roles, credentials and `via` chains that exist and end. */
 async function checkReferences(stores: Stores, resource: Resource | StoredCredential): Promise<void> {
-  const [users, targets, roles, credentials] = await Promise.all([stores.users.list(), stores.targets.list(), stores.roles.list(), stores.credentials.list()]);
-  const view = {
-    users: new Map(users.map((u) => [u.name, u])),
-    targets: new Map(targets.map((t) => [t.name, t])),
-    roles: new Map(roles.map((r) => [r.name, r])),
-    credentials: new Set(credentials.map((c) => c.name)),
-  };
+  const view = await storeView(stores);
   if (resource.kind === 'User') view.users.set(resource.name, resource);
   else if (resource.kind === 'Target') view.targets.set(resource.name, resource);
   else if (resource.kind === 'Role') view.roles.set(resource.name, resource);
   else view.credentials.add(resource.name);
   const problems = findReferenceProblems(view, new Set([`${resource.kind}/${resource.name}`]));
   if (problems.length > 0) throw badRequest(problems.map((p) => `${p.kind} ${p.name}: ${p.message}`).join('; '));
-}
-
-/** What still names a resource, so deleting it would break them (409). */
-async function dependents(stores: Stores, collection: Collection, name: string): Promise<string | null> {
-  if (collection === 'targets') {
-    const names = (await stores.targets.list()).filter((t) => t.via === name).map((t) => t.name);
-    return names.length > 0 ? `target ${name} is the jump server (via) of ${names.join(', ')}; change their via first` : null;
-  }
-  if (collection === 'roles') {
-    const names = (await stores.users.list()).filter((u) => u.roles.includes(name)).map((u) => u.name);
-    return names.length > 0 ? `role ${name} is held by users ${names.join(', ')}; take it from them first` : null;
-  }
-  if (collection === 'credentials') {
-    const names = (await stores.targets.list()).filter((t) => t.credential === name).map((t) => t.name);
-    return names.length > 0 ? `credential ${name} is used by targets ${names.join(', ')}; change their credential first` : null;
-  }
-  return null;
 }
 
 function routesFor(collection: Collection): Route[] {
@@ -137,7 +114,8 @@ function routesFor(collection: Collection): Route[] {
         const { stores, audit } = deps.runtime;
         const { name } = request.params;
         if (!(await stores[collection].get(name))) throw notFound(`no ${noun} named ${name}`);
-        const inUse = await dependents(stores, collection, name);
+        // The refusal `jumpgate delete` gives: what names it, and what to change first.
+        const inUse = deleteBlocker(kind, name, await storeView(stores));
         if (inUse) throw conflict(inUse);
         await audit.recordChange(
           [{ type: 'config.change', user: actorOf(request.principal), src: request.src, action: 'delete', kind, name }],
