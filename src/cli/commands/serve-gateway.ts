@@ -8,6 +8,7 @@ import { createUpstream } from '../../main.js';
 import { createGateway, type Gateway } from '../../gateway/gateway.js';
 import { localAddresses } from '../../inventory/special-addresses.js';
 import { listenFailure, readHostKeys } from './serve-checks.js';
+import type { HostKey } from '../../data-dir/host-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
 import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
@@ -29,6 +30,8 @@ export interface GatewayProcessOptions {
   listen: readonly string[];
   /** Where the addresses came from (`--listen` or `ssh.listen`), named when one cannot be bound. */
   listenSource: string;
+  /** Already read by the caller; a worker process reads its own. */
+  hostKeys?: HostKey[];
   /** The HTTP listener, or null for none (every worker but the first). */
   http: string | null;
   /** The certificate and key of `http.tls`, or null for plain HTTP (loopback only). */
@@ -39,7 +42,7 @@ export interface GatewayProcessOptions {
 
 export async function startGatewayProcess(runtime: Runtime, options: GatewayProcessOptions): Promise<GatewayProcess> {
   const { settings, stores, logger, dataDir } = runtime;
-  const hostKeys = readHostKeys(dataDir, settings);
+  const hostKeys = options.hostKeys ?? readHostKeys(dataDir, settings);
   const metrics = new Metrics(options.sinkDepths);
   runtime.audit.subscribe((event) => metrics.observe(event));
   new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();

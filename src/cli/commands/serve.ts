@@ -5,12 +5,13 @@ import { dataDirOf } from '../context.js';
 import { applyLogLevel, logLevelOption } from './serve-log-level.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
 import { checkAddressFlags, readHostKeys, vaultProblem } from './serve-checks.js';
+import type { HostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, type Runtime } from '../../main.js';
 import { createLogger, type Logger } from '../../log/logger.js';
 import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { invocationName } from '../invocation.js';
-import { gateAddress } from '../../gateway/public-address.js';
+import { gateAddress, gateText } from '../../gateway/public-address.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
 import { ms } from '../../config/load-settings.js';
 import { NodeMembership } from '../../cluster/node-membership.js';
@@ -50,9 +51,10 @@ export function registerServe(program: Command): void {
       // Before anything opens many files: each connection, dial and audit write needs one.
       raiseOpenFilesLimit(logger);
       const runtime = await openRuntime(dataDir, logger);
-      // Checked before anything listens, so a missing key is named as the setting that names it.
+      // Read before anything listens, so a missing key is named as the setting that names it.
+      let hostKeys: HostKey[];
       try {
-        readHostKeys(dataDir, runtime.settings);
+        hostKeys = readHostKeys(dataDir, runtime.settings);
       } catch (error) {
         await runtime.close();
         throw error;
@@ -101,7 +103,7 @@ export function registerServe(program: Command): void {
         logger.info(`${settings.ssh.workers} gateway workers listening on ${listen.join(', ')}`);
       } else {
         gatewayProcess = await startGatewayProcess(runtime, {
-          listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: httpListen || null, httpTls: tls, sinkDepths: () => sinks.depths(),
+          listen, listenSource: options.listen ? '--listen' : 'ssh.listen', hostKeys, http: httpListen || null, httpTls: tls, sinkDepths: () => sinks.depths(),
         }).catch(async (error: unknown) => {
           // Nothing may keep the process up after a failed start: close what was opened.
           await sinks.stop();
@@ -187,7 +189,9 @@ function firstStopSignal(logger: ReturnType<typeof createLogger>): Promise<strin
 
 /** `publicAddress` (`ssh.publicAddress`) names the gateway as people reach it; without it, THIS-HOST stands in. */
 function nextSteps(dataDir: string, publicAddress: string | null, address: string): string {
-  const { host, port } = publicAddress ? gateAddress(publicAddress, address) : { host: 'THIS-HOST', port: address.split(':').pop() };
+  const gate = publicAddress ? gateAddress(publicAddress, address) : null;
+  const port = gate ? gate.port : address.split(':').pop();
+  const host = gate ? gate.host : 'THIS-HOST';
   // Quoted when the shell would split it: the lines are meant to be pasted as they are.
   const shown = /^[\w@%+=:,./-]+$/.test(dataDir) ? dataDir : `'${dataDir.replace(/'/g, `'\\''`)}'`;
   const data = dataDir === process.cwd() + '/jumpgate-data' ? '' : ` --data ${shown}`;
@@ -197,7 +201,7 @@ jumpgate is running, with no users yet. Next steps, in another terminal, in this
   1. a role:       ${jumpgate} role add admins --allow 'targets=*,access=jump+session+sftp'${data}
   2. yourself:     ${jumpgate} user add alice --key ~/.ssh/id_ed25519.pub --role admins${data}
   3. a target:     ${jumpgate} target add db1 --host 10.0.2.5 --login root${data}
-  4. connect:      ssh -J alice@${host.includes(':') ? `[${host}]` : host}:${port} root@db1
+  4. connect:      ssh -J alice@${gate ? gateText(gate) : `${host}:${port}`} root@db1
 For a proxied session (ssh -p ${port} alice+db1@${host}), scp and the target menu, the
 gateway logs into db1 itself, with a key that db1's root accepts:
                    ${jumpgate} credential set db1-key --type privateKey --from-file KEY${data}
