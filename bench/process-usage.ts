@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_S = 100;
 
@@ -6,6 +6,29 @@ const TICKS_PER_S = 100;
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Peak resident memory (VmHWM) of a process in bytes, since it started or since resetPeak. */
+export function peakRssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Starts a new peak for `peakRssBytes` (Linux: 5 in clear_refs sets VmHWM to the current
+ * RSS); false when not allowed, and the peak then counts from the process's start.
+ */
+export function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Proportional set size in bytes (shared pages split among their users), as OpenSSH's per-session cost is usually given. */

@@ -2,10 +2,11 @@
  * `npm run bench`: jumpgate against OpenSSH on the same machine, measured side by side
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
  * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
- * runs some groups of rows (setup, kex, throughput, rdp, handshakes, memory, workers, postgres).
+ * runs some groups of rows (setup, kex, throughput, sftp, rdp, handshakes, sinks, memory,
+ * workers, postgres). Each row also gives the gateway's peak RSS while its jumpgate side ran.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { startWorld, startGatewayVariant, repoRoot, type World } from './world.js';
@@ -13,8 +14,9 @@ import { freshPostgresDatabase } from '../test/helpers/postgres.js';
 import { summarize, type Summary } from './stats.js';
 import { timeShell } from './run-command.js';
 import { openMany, closeAll, openSession, readKey, type Endpoint } from './load-generator.js';
-import { rssBytes, pssBytes, cpuMs, descendants } from './process-usage.js';
+import { rssBytes, pssBytes, cpuMs, descendants, peakRssBytes, resetPeak } from './process-usage.js';
 import { createServer, connect, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { uploadThroughGateway } from './rdg-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -23,21 +25,42 @@ const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
 const ROUNDS = quick ? 2 : 3;
 const SETUP_ROUNDS = quick ? 5 : 15;
 const STREAM_MIB = quick ? 256 : 1024;
+const SFTP_MIB = quick ? 64 : 256;
 const SESSION_COUNTS = quick ? [300] : [1000, 10000];
 const RATE_SECONDS = quick ? 4 : 10;
 
-interface Row { measure: string; unit: string; jumpgate: Summary; openssh: Summary; ratio: number; better: 'higher' | 'lower'; target?: string }
+/** `gatewayPeakRssMiB`: the highest resident memory of the gateway's processes while the row's jumpgate side ran. */
+interface Row { measure: string; unit: string; jumpgate: Summary; openssh: Summary; ratio: number; better: 'higher' | 'lower'; target?: string; gatewayPeakRssMiB?: number }
 const rows: Row[] = [];
+/** Per row (by measure), the peak RSS of the gateway's processes, in MiB. */
+const peaks = new Map<string, number>();
+let peakResettable = true;
 const notes: string[] = [];
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
 
+/**
+ * Runs the jumpgate side of a row, keeping the peak RSS of the gateway process `pid` (with
+ * its workers) for the row `measure`: the sum of each process's peak while `run` ran.
+ */
+async function watched<T>(measure: string, pid: number, run: () => Promise<T>): Promise<T> {
+  const tree = () => [pid, ...descendants(pid)];
+  for (const p of tree()) peakResettable = resetPeak(p) && peakResettable;
+  const result = await run();
+  const peak = tree().reduce((sum, p) => sum + peakRssBytes(p), 0) / 1024 / 1024;
+  peaks.set(measure, Math.max(peaks.get(measure) ?? 0, peak));
+  return result;
+}
+
 function add(measure: string, unit: string, better: Row['better'], jumpgate: number[], openssh: number[], target?: string): void {
   const a = summarize(jumpgate);
   const b = summarize(openssh);
-  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target });
-  log(`${measure}: jumpgate ${a.median.toFixed(2)} ${unit}, OpenSSH ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}`);
+  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target, gatewayPeakRssMiB: peaks.get(measure) });
+  log(`${measure}: jumpgate ${a.median.toFixed(2)} ${unit}, OpenSSH ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}, gateway peak RSS ${peaks.get(measure)?.toFixed(0) ?? '-'} MiB`);
 }
+
+const SETUP_ROW = 'set-up: ssh -J gate target true';
+const HOP_ROW = 'hop overhead (minus a direct ssh)';
 
 async function setupTimes(world: World): Promise<void> {
   const cfg = world.sshConfig('aes128-gcm@openssh.com');
@@ -48,11 +71,12 @@ async function setupTimes(world: World): Promise<void> {
     log(`set-up time, round ${i + 1}/${SETUP_ROUNDS}`);
     direct.push(await timeShell(`ssh -F ${cfg} target true`));
     viaReference.push(await timeShell(`ssh -F ${cfg} -J ref target true`));
-    viaGateway.push(await timeShell(`ssh -F ${cfg} -J gate target true`));
+    viaGateway.push(await watched(SETUP_ROW, world.gateway.pid, () => timeShell(`ssh -F ${cfg} -J gate target true`)));
   }
-  add('set-up: ssh -J gate target true', 'ms', 'lower', viaGateway, viaReference);
+  add(SETUP_ROW, 'ms', 'lower', viaGateway, viaReference);
   const d = summarize(direct).median;
-  add('hop overhead (minus a direct ssh)', 'ms', 'lower', viaGateway.map((t) => t - d), viaReference.map((t) => t - d), '<= 0.3');
+  peaks.set(HOP_ROW, peaks.get(SETUP_ROW)!);
+  add(HOP_ROW, 'ms', 'lower', viaGateway.map((t) => t - d), viaReference.map((t) => t - d), '<= 0.3');
 }
 
 async function throughput(world: World): Promise<void> {
@@ -62,27 +86,68 @@ async function throughput(world: World): Promise<void> {
     const cfg = world.sshConfig(cipher);
     const gate: number[] = [];
     const ref: number[] = [];
+    const row = `ProxyJump throughput, ${cipher.split('@')[0]}`;
     for (let i = 0; i < ROUNDS; i++) {
       log(`ProxyJump ${STREAM_MIB} MiB, ${cipher}, round ${i + 1}/${ROUNDS}`);
       ref.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J ref target 'cat > /dev/null'`)));
-      gate.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J gate target 'cat > /dev/null'`)));
+      gate.push(rate(await watched(row, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J gate target 'cat > /dev/null'`))));
     }
-    add(`ProxyJump throughput, ${cipher.split('@')[0]}`, 'MiB/s', 'higher', gate, ref, '>= 1.0');
+    add(row, 'MiB/s', 'higher', gate, ref, '>= 1.25');
   }
   const cfg = world.sshConfig('aes128-gcm@openssh.com');
   const hopGate: number[] = [];
   const hopRef: number[] = [];
   const session: number[] = [];
   const direct: number[] = [];
+  const hopRow = 'single-hop relay (ssh -W to a sink), aes128-gcm';
+  const sessionRow = 'proxied session vs direct ssh, aes128-gcm';
   for (let i = 0; i < ROUNDS; i++) {
     log(`single hop (ssh -W to a sink) and proxied session, round ${i + 1}/${ROUNDS}`);
     hopRef.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W ${world.sink.host}:${world.sink.port} ref`)));
-    hopGate.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`)));
+    hopGate.push(rate(await watched(hopRow, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`))));
     direct.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} target 'cat > /dev/null'`)));
-    session.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`)));
+    session.push(rate(await watched(sessionRow, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`))));
   }
-  add('single-hop relay (ssh -W to a sink), aes128-gcm', 'MiB/s', 'higher', hopGate, hopRef, '>= 1.1');
-  add('proxied session vs direct ssh, aes128-gcm', 'MiB/s', 'higher', session, direct, '>= 0.8');
+  add(hopRow, 'MiB/s', 'higher', hopGate, hopRef, '>= 1.1');
+  add(sessionRow, 'MiB/s', 'higher', session, direct, '>= 0.8');
+}
+
+/**
+ * `sftp` put and get of one file through a proxied session (the gateway logs in with its
+ * credential and watches every SFTP operation for the audit) against sftp straight to the
+ * target, both with OpenSSH's sftp client and the target's internal-sftp.
+ */
+async function sftpTransfers(world: World): Promise<void> {
+  const bytes = SFTP_MIB * 1024 * 1024;
+  const rate = (ms: number) => SFTP_MIB / (ms / 1000);
+  const cfg = world.sshConfig('aes128-gcm@openssh.com');
+  const source = path.join(world.dir, 'sftp-source');
+  execFileSync('sh', ['-c', `head -c ${bytes} /dev/urandom > ${source}`]);
+  const batch = (commands: string) => {
+    const file = path.join(world.dir, 'sftp-batch');
+    writeFileSync(file, commands + '\n');
+    return file;
+  };
+  const transfer = (host: string, commands: string) => timeShell(`sftp -q -F ${cfg} -b ${batch(commands)} ${host}`);
+  const putRow = `sftp put ${SFTP_MIB} MiB: proxied session vs direct sftp`;
+  const getRow = `sftp get ${SFTP_MIB} MiB: proxied session vs direct sftp`;
+  const put = { gate: [] as number[], direct: [] as number[] };
+  const get = { gate: [] as number[], direct: [] as number[] };
+  const remote = path.join(world.dir, 'sftp-remote');
+  const local = path.join(world.dir, 'sftp-local');
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`sftp put and get ${SFTP_MIB} MiB, round ${i + 1}/${ROUNDS}`);
+      put.direct.push(rate(await transfer('target', `put ${source} ${remote}`)));
+      put.gate.push(rate(await watched(putRow, world.gateway.pid, () => transfer('gate-session', `put ${source} ${remote}`))));
+      get.direct.push(rate(await transfer('target', `get ${remote} ${local}`)));
+      get.gate.push(rate(await watched(getRow, world.gateway.pid, () => transfer('gate-session', `get ${remote} ${local}`))));
+    }
+  } finally {
+    for (const file of [source, remote, local]) rmSync(file, { force: true });
+  }
+  add(putRow, 'MiB/s', 'higher', put.gate, put.direct, '>= 0.8');
+  add(getRow, 'MiB/s', 'higher', get.gate, get.direct, '>= 0.8');
 }
 
 async function memoryAndCpu(world: World): Promise<void> {
@@ -92,8 +157,12 @@ async function memoryAndCpu(world: World): Promise<void> {
     log(`memory: opening ${count} idle ProxyJump sessions through jumpgate`);
     const rssBefore = rssBytes(world.gateway.pid);
     const cpuBefore = cpuMs(world.gateway.pid);
-    const opened = await openMany(gateway, count, 64, (done) => log(`  ${done}/${count}`));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const memoryRow = `memory per idle session at ${count}`;
+    const opened = await watched(memoryRow, world.gateway.pid, async () => {
+      const held = await openMany(gateway, count, 64, (done) => log(`  ${done}/${count}`));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      return held;
+    });
     const perSession = (rssBytes(world.gateway.pid) - rssBefore) / opened.held.length;
     const cpuPerHandshake = (cpuMs(world.gateway.pid) - cpuBefore) / opened.held.length;
     closeAll(opened.held);
@@ -109,8 +178,8 @@ async function memoryAndCpu(world: World): Promise<void> {
     const refPerSession = children.reduce((sum, pid) => sum + pssBytes(pid), 0) / refOpened.held.length;
     closeAll(refOpened.held);
     if (refCount < count) notes.push(`OpenSSH memory at ${count} sessions is its per-session PSS measured at ${refCount}`);
-    add(`memory per idle session at ${count}`, 'KiB', 'lower', [perSession / 1024], [refPerSession / 1024], '<= 64 KiB');
-    rows.push({ measure: `gateway CPU per handshake at ${count}`, unit: 'ms', jumpgate: summarize([cpuPerHandshake]), openssh: summarize([NaN]), ratio: NaN, better: 'lower' });
+    add(memoryRow, 'KiB', 'lower', [perSession / 1024], [refPerSession / 1024], '<= 16 KiB');
+    rows.push({ measure: `gateway CPU per handshake at ${count}`, unit: 'ms', jumpgate: summarize([cpuPerHandshake]), openssh: summarize([NaN]), ratio: NaN, better: 'lower', gatewayPeakRssMiB: peaks.get(memoryRow) });
     await new Promise((resolve) => setTimeout(resolve, 3000));
   }
 }
@@ -127,12 +196,15 @@ async function kexCost(world: World): Promise<void> {
   };
   const hybrid: number[] = [];
   const classic: number[] = [];
-  for (let i = 0; i < SETUP_ROUNDS * 2; i++) {
-    classic.push(await timed('curve25519-sha256'));
-    hybrid.push(await timed('mlkem768x25519-sha256'));
-  }
+  const row = 'set-up via ssh2 to jumpgate: mlkem768x25519 (left) vs curve25519 (right)';
+  await watched(row, world.gateway.pid, async () => {
+    for (let i = 0; i < SETUP_ROUNDS * 2; i++) {
+      classic.push(await timed('curve25519-sha256'));
+      hybrid.push(await timed('mlkem768x25519-sha256'));
+    }
+  });
   log('set-up with mlkem768x25519-sha256 against curve25519-sha256 (ssh2 client to jumpgate)');
-  rows.push({ measure: 'set-up via ssh2 to jumpgate: mlkem768x25519 (left) vs curve25519 (right)', unit: 'ms', jumpgate: summarize(hybrid), openssh: summarize(classic), ratio: summarize(hybrid).median / summarize(classic).median, better: 'lower' });
+  rows.push({ measure: row, unit: 'ms', jumpgate: summarize(hybrid), openssh: summarize(classic), ratio: summarize(hybrid).median / summarize(classic).median, better: 'lower', gatewayPeakRssMiB: peaks.get(row) });
 }
 
 /** Sessions set up (and closed) per second for RATE_SECONDS, `concurrency` at a time. */
@@ -160,22 +232,62 @@ async function handshakeRate(world: World): Promise<void> {
   const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: world.sink.host, port: world.sink.port } };
   const gate: number[] = [];
   const ref: number[] = [];
+  const row = 'handshakes per second (audit on), best concurrency';
   for (const concurrency of quick ? [8] : [4, 16, 32]) {
     log(`handshake rate, ${concurrency} at a time, ${RATE_SECONDS}s each side`);
     const r = await rateOf(reference, concurrency);
-    const g = await rateOf(gateway, concurrency);
+    const g = await watched(row, world.gateway.pid, () => rateOf(gateway, concurrency));
     if (g.errors || r.errors) notes.push(`handshake rate at concurrency ${concurrency}: jumpgate ${g.errors} errors, OpenSSH ${r.errors} errors`);
     gate.push(g.rate);
     ref.push(r.rate);
   }
-  add('handshakes per second (audit on), best concurrency', 'sessions/s', 'higher', [Math.max(...gate)], [Math.max(...ref)]);
+  add(row, 'sessions/s', 'higher', [Math.max(...gate)], [Math.max(...ref)], '>= 4');
+}
+
+/**
+ * Handshakes per second of a gateway with two network audit sinks (syslog over TCP and a
+ * webhook, both receivers in this process, answering at once) against one without, each
+ * on a fresh data dir, interleaved.
+ */
+async function sinksRate(world: World): Promise<void> {
+  const syslog = createServer((socket) => { socket.on('data', () => {}); socket.on('error', () => {}); });
+  const webhook = createHttpServer((request, response) => { request.resume(); request.on('end', () => response.end('ok\n')); });
+  await new Promise<void>((resolve) => syslog.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', () => resolve()));
+  const syslogPort = (syslog.address() as { port: number }).port;
+  const webhookPort = (webhook.address() as { port: number }).port;
+  const sinks = `  sinks: [{name: siem, type: syslog, transport: tcp, address: "127.0.0.1:${syslogPort}"}, {name: hook, type: webhook, url: "http://127.0.0.1:${webhookPort}/audit"}]`;
+  const plain = await startGatewayVariant(world, 'no-sinks', (yaml) => yaml);
+  const withSinks = await startGatewayVariant(world, 'sinks', (yaml) => yaml.replace(/^ {2}sinks: \[\].*$/m, sinks));
+  const row = 'handshakes per second: audit sinks syslog TCP + webhook (left) vs none (right)';
+  try {
+    const at = (port: number): Endpoint => ({ port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } });
+    const without: number[] = [];
+    const withThem: number[] = [];
+    const concurrency = quick ? 8 : 16;
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`handshake rate with and without audit sinks, ${concurrency} at a time, round ${i + 1}/${ROUNDS}`);
+      const a = await rateOf(at(plain.port), concurrency);
+      const b = await watched(row, withSinks.pid, () => rateOf(at(withSinks.port), concurrency));
+      if (a.errors || b.errors) notes.push(`sinks rate round ${i + 1}: ${b.errors} errors with sinks, ${a.errors} without`);
+      without.push(a.rate);
+      withThem.push(b.rate);
+    }
+    compare(row, 'sessions/s', 'higher', withThem, without, '>= 0.9');
+  } finally {
+    await plain.stop();
+    await withSinks.stop();
+    syslog.close();
+    webhook.close();
+  }
+  notes.push('sinks row: the syslog and webhook receivers run in the benchmark process, beside the load generator');
 }
 
 /** Rows comparing jumpgate with itself (left column against right): SPEC §10's set-ups. */
 function compare(measure: string, unit: string, better: Row['better'], left: number[], right: number[], target: string): void {
   const a = summarize(left);
   const b = summarize(right);
-  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target });
+  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target, gatewayPeakRssMiB: peaks.get(measure) });
   log(`${measure}: ${a.median.toFixed(2)} against ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}`);
 }
 
@@ -186,15 +298,16 @@ async function workersRate(world: World): Promise<void> {
     const at = (port: number): Endpoint => ({ port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } });
     const one: number[] = [];
     const both: number[] = [];
+    const row = 'handshakes per second: ssh.workers 2 (left) vs 1 (right)';
     for (const concurrency of quick ? [16] : [16, 32]) {
       log(`handshake rate, ssh.workers 1 and 2, ${concurrency} at a time, ${RATE_SECONDS}s each`);
       const single = await rateOf(at(world.gateway.port), concurrency);
-      const double = await rateOf(at(two.port), concurrency);
+      const double = await watched(row, two.pid, () => rateOf(at(two.port), concurrency));
       if (single.errors || double.errors) notes.push(`workers rate at concurrency ${concurrency}: ${single.errors} errors with 1 worker, ${double.errors} with 2`);
       one.push(single.rate);
       both.push(double.rate);
     }
-    compare('handshakes per second: ssh.workers 2 (left) vs 1 (right)', 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)], '>= 1.8');
+    compare(row, 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)], '>= 1.8');
   } finally {
     await two.stop();
   }
@@ -211,12 +324,13 @@ async function postgresSetup(world: World): Promise<void> {
     await timeShell(`ssh -F ${cfg} -J gate-pg target true`);
     const sqlite: number[] = [];
     const postgres: number[] = [];
+    const row = 'set-up: ssh -J on PostgreSQL (left) vs SQLite (right)';
     for (let i = 0; i < SETUP_ROUNDS; i++) {
       log(`set-up on PostgreSQL and SQLite, round ${i + 1}/${SETUP_ROUNDS}`);
       sqlite.push(await timeShell(`ssh -F ${cfg} -J gate target true`));
-      postgres.push(await timeShell(`ssh -F ${cfg} -J gate-pg target true`));
+      postgres.push(await watched(row, onPostgres.pid, () => timeShell(`ssh -F ${cfg} -J gate-pg target true`)));
     }
-    compare('set-up: ssh -J on PostgreSQL (left) vs SQLite (right)', 'ms', 'lower', postgres, sqlite, '<= 1.1');
+    compare(row, 'ms', 'lower', postgres, sqlite, '<= 1.1');
   } finally {
     await onPostgres.stop();
   }
@@ -227,6 +341,8 @@ async function postgresSetup(world: World): Promise<void> {
  * packets, then the plain TCP stream to the target) per second, against the same bytes
  * through a direct TCP relay (a socket piped to the target, no TLS, no framing).
  */
+const RDP_ROW = 'RDP relay through the RD Gateway vs a direct TCP relay';
+
 async function rdpThroughput(world: World): Promise<void> {
   const bytes = STREAM_MIB * 1024 * 1024;
   const rate = (ms: number) => bytes / 1024 / 1024 / (ms / 1000);
@@ -248,8 +364,10 @@ async function rdpThroughput(world: World): Promise<void> {
       const token = /^gatewayaccesstoken:s:(\S+)\r$/m.exec(world.jumpgate(['rdp-file', 'alice', 'rdp-sink']))![1];
       let before = world.sink.received();
       let t0 = process.hrtime.bigint();
-      await uploadThroughGateway(world.gateway.rdpPort, token, 'rdp-sink', 3389, bytes);
-      await sinkHas(before + bytes);
+      await watched(RDP_ROW, world.gateway.pid, async () => {
+        await uploadThroughGateway(world.gateway.rdpPort, token, 'rdp-sink', 3389, bytes);
+        await sinkHas(before + bytes);
+      });
       gate.push(rate(Number(process.hrtime.bigint() - t0) / 1e6));
 
       before = world.sink.received();
@@ -266,7 +384,7 @@ async function rdpThroughput(world: World): Promise<void> {
   } finally {
     relay.close();
   }
-  add('RDP relay through the RD Gateway vs a direct TCP relay', 'MiB/s', 'higher', gate, direct);
+  add(RDP_ROW, 'MiB/s', 'higher', gate, direct);
   notes.push('RDP relay row: the right-hand column is the direct TCP relay (plain TCP, no TLS), not OpenSSH');
 }
 
@@ -281,8 +399,10 @@ function commit(): string {
 
 function table(): string {
   const fmt = (s: Summary) => Number.isNaN(s.median) ? '-' : `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})`;
-  const lines = [['measure', 'unit', 'jumpgate median (min-max)', 'OpenSSH median (min-max)', 'ratio', 'target']];
-  for (const row of rows) lines.push([row.measure, row.unit, fmt(row.jumpgate), fmt(row.openssh), Number.isNaN(row.ratio) ? '-' : row.ratio.toFixed(2), row.target ?? '']);
+  const lines = [['measure', 'unit', 'jumpgate median (min-max)', 'OpenSSH median (min-max)', 'ratio', 'target', 'gateway peak RSS MiB']];
+  for (const row of rows) {
+    lines.push([row.measure, row.unit, fmt(row.jumpgate), fmt(row.openssh), Number.isNaN(row.ratio) ? '-' : row.ratio.toFixed(2), row.target ?? '', row.gatewayPeakRssMiB?.toFixed(0) ?? '-']);
+  }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
@@ -298,13 +418,14 @@ async function main(): Promise<void> {
       await timeShell(`ssh -F ${world.sshConfig('aes128-gcm@openssh.com')} -J ref target true`);
     }
     const groups: Array<[string, (world: World) => Promise<void>]> = [
-      ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['rdp', rdpThroughput], ['handshakes', handshakeRate], ['memory', memoryAndCpu],
-      ['workers', workersRate], ['postgres', postgresSetup],
+      ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['sftp', sftpTransfers], ['rdp', rdpThroughput], ['handshakes', handshakeRate],
+      ['sinks', sinksRate], ['memory', memoryAndCpu], ['workers', workersRate], ['postgres', postgresSetup],
     ];
     for (const [name, measure] of groups) if (!only || only.includes(name)) await measure(world);
   } finally {
     await world.stop();
   }
+  if (!peakResettable) notes.push('gateway peak RSS: /proc/PID/clear_refs was not writable, so each peak counts from the gateway\'s start');
   const result = {
     commit: commit(), date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: { cpus: cpus().length, model: cpus()[0]?.model },
     node: process.version, openssh: execFileSync('ssh', ['-V'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || 'see stderr',

@@ -63,7 +63,7 @@ function startSshd(dir: string, name: string, port: number, authorizedKeys: stri
   writeFileSync(path.join(home, 'sshd_config'), [
     `ListenAddress 127.0.0.1:${port}`, `HostKey ${path.join(home, 'host_key')}`, `AuthorizedKeysFile ${path.join(home, 'authorized_keys')}`,
     'PidFile none', 'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no', 'AllowTcpForwarding yes', 'MaxStartups 2000', 'MaxSessions 1000', 'LogLevel ERROR',
+    'KbdInteractiveAuthentication no', 'AllowTcpForwarding yes', 'Subsystem sftp internal-sftp', 'MaxStartups 2000', 'MaxSessions 1000', 'LogLevel ERROR',
     // A plain shell keeps the login shell's start-up out of the numbers.
     'SetEnv BASH_ENV=/dev/null', 'PrintMotd no', 'PrintLastLog no',
   ].join('\n') + '\n');
@@ -107,7 +107,7 @@ function spawnGateway(dataDir: string, port: number, name: string): ChildProcess
  * Another jumpgate beside the world's, on its own data dir with the same resources, its
  * settings edited by `edit` (`ssh.workers`, `store`): for rows that compare two set-ups.
  */
-export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const dataDir = path.join(world.dir, name);
   prepareDataDir(world.dir, dataDir, edit);
   const port = await freePort();
@@ -115,6 +115,7 @@ export async function startGatewayVariant(world: World, name: string, edit: (yam
   await waitForPort(port, 30_000);
   return {
     port,
+    pid: gate.pid!,
     async stop() {
       if (gate.exitCode !== null) return;
       const exited = new Promise((resolve) => gate.once('exit', resolve));
@@ -178,7 +179,7 @@ kind: Role
 name: bench
 allow:
   - targets: [target, sink]
-    access: [jump, forward, session]
+    access: [jump, forward, session, sftp]
     ports: [22, ${targetPort}, ${sinkPort}]
     logins: [${login}]
   - targets: [rdp-sink]
