@@ -6,7 +6,8 @@
  * chain's and no lock is needed around them.
  */
 import path from 'node:path';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import type { Settings } from '../../config/settings-schema.js';
 import type { AuditStore, StoredAuditEvent } from '../../store/store.js';
 import type { Logger } from '../../log/logger.js';
@@ -25,15 +26,24 @@ export interface SinkDepth { sink: string; bytes: number; fill: number }
 const FEED_BATCH = 500;
 /** How often the store is read for events other processes of this node committed. */
 const FEED_POLL_MS = 1000;
+/**
+ * How long a committed event waits for others before the spools are fed: under load one
+ * store read, one offered mark and one delivery then carry many events, where each event
+ * used to cost its own (a rename of the mark is dearer than the event's commit).
+ */
+const FEED_DELAY_MS = 100;
 
 export class AuditSinks {
   private readonly spools: Array<{ sink: SinkSettings; spool: Spool }>;
   private readonly workers: SinkWorker[];
   private readonly warnedFull = new Set<string>();
   private readonly offeredFile: string;
+  /** The offered mark, read from its file once, then kept here. */
+  private offeredSeq: number | null = null;
   private feeding: Promise<void> | null = null;
   private again = false;
   private poll: NodeJS.Timeout | null = null;
+  private pending: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
@@ -64,7 +74,17 @@ export class AuditSinks {
     this.wake();
   }
 
-  /** An event was committed: feed it without waiting for the next poll. */
+  /** An event was committed: feed it soon (FEED_DELAY_MS), without waiting for the next poll. */
+  soon(): void {
+    if (this.spools.length === 0 || this.stopped || this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.wake();
+    }, FEED_DELAY_MS);
+    this.pending.unref();
+  }
+
+  /** Feeds the spools now (or once the feed under way is done). */
   wake(): void {
     if (this.spools.length === 0 || this.stopped) return;
     if (this.feeding) {
@@ -87,11 +107,13 @@ export class AuditSinks {
 
   async stop(): Promise<void> {
     if (this.poll) clearInterval(this.poll);
+    if (this.pending) clearTimeout(this.pending);
     // Events committed from now on (the node's last ones) are fed at the next start: the
     // store keeps them and the offered mark says where feeding stopped.
     this.stopped = true;
     while (this.feeding) await this.feeding.catch(() => {});
     for (const worker of this.workers) worker.stop();
+    for (const { spool } of this.spools) spool.close();
   }
 
   private async feedAll(): Promise<void> {
@@ -99,7 +121,7 @@ export class AuditSinks {
       const events = await this.feed.store.list({ node: this.feed.node, afterSeq: this.offered(), limit: FEED_BATCH });
       if (events.length === 0) return;
       for (const event of events) this.offer(event);
-      this.markOffered(events[events.length - 1].seq);
+      await this.markOffered(events[events.length - 1].seq);
       for (const worker of this.workers) worker.notify();
       if (events.length < FEED_BATCH) return;
     }
@@ -124,14 +146,18 @@ export class AuditSinks {
 
   /** The last store position handed to the spools (0: none yet, so every event of this node). */
   private offered(): number {
-    if (!existsSync(this.offeredFile)) return 0;
-    const value = Number(readFileSync(this.offeredFile, 'utf8'));
-    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    if (this.offeredSeq === null) {
+      const value = existsSync(this.offeredFile) ? Number(readFileSync(this.offeredFile, 'utf8')) : 0;
+      this.offeredSeq = Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    }
+    return this.offeredSeq;
   }
 
-  private markOffered(seq: number): void {
+  /** Off the event loop, as Spool.ack. */
+  private async markOffered(seq: number): Promise<void> {
     const temporary = `${this.offeredFile}.new`;
-    writeFileSync(temporary, String(seq), { mode: 0o600 });
-    renameSync(temporary, this.offeredFile);
+    await writeFile(temporary, String(seq), { mode: 0o600 });
+    await rename(temporary, this.offeredFile);
+    this.offeredSeq = seq;
   }
 }

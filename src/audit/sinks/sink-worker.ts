@@ -11,6 +11,11 @@ import { background } from '../../runtime/background.js';
 
 const BATCH = 100;
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * After a batch smaller than BATCH, the pause before the next: events then go out many per
+ * batch under load (one cursor write per batch) rather than one by one.
+ */
+const GATHER_MS = 100;
 
 export class SinkWorker {
   private stopped = false;
@@ -54,10 +59,11 @@ export class SinkWorker {
       }
       try {
         await this.transport.send(entries.map((entry) => JSON.parse(entry.line) as AuditEvent));
-        this.spool.ack(entries[entries.length - 1].end);
+        await this.spool.ack(entries[entries.length - 1].end);
         if (this.failing) this.logger.info('audit sink delivering again', { sink: this.name });
         this.failing = false;
         backoff = 1000;
+        if (entries.length < BATCH) await new Promise((resolve) => setTimeout(resolve, GATHER_MS).unref());
       } catch (error) {
         // Stopped while sending (stop closes the transport): no back-off timer may hold the process.
         if (this.stopped) return;

@@ -75,7 +75,7 @@ export function registerServe(program: Command): void {
       for (const session of orphans) runtime.audit.note(orphanEnd(session, 'the gateway process holding it ended without closing it'));
 
       const sinks = new AuditSinks(settings, dataDir, { store: stores.audit, node: runtime.node }, logger);
-      runtime.audit.subscribe(() => sinks.wake());
+      runtime.audit.subscribe(() => sinks.soon());
       sinks.start();
 
       let gatewayProcess: GatewayProcess | null = null;
