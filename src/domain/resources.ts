@@ -64,6 +64,12 @@ export const RuleSchema = z.strictObject({
   record: z.boolean().default(false),
   agentForwarding: z.boolean().default(false),
   remoteForward: z.boolean().default(false),
+  /** Others who may open this target may join the proxied session from the web console (SPEC §9). */
+  join: z.boolean().optional(),
+  /** The user is told, in their terminal, when someone watches the session live. */
+  notifyWatch: z.boolean().optional(),
+  /** The session waits until an `admin: read` person watches it (four eyes). */
+  requireWatcher: z.boolean().optional(),
 }).refine((rule) => rule.targets !== undefined || rule.labels !== undefined, {
   message: 'needs targets or labels (use targets: ["*"] for every target)',
 });
