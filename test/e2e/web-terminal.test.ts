@@ -12,10 +12,10 @@ import { describeRun } from '../helpers/ssh-client.js';
 import { freshTotp, secretOfUri } from '../helpers/totp.js';
 import { assertConsoleBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
 
-const PASSWORDS = { alice: 'alice-terminal-password-1', audrey: 'audrey-terminal-password-2', tina: 'tina-terminal-password-3' };
+const PASSWORDS = { alice: 'alice-terminal-password-1', audrey: 'audrey-terminal-password-2', tina: 'tina-terminal-password-3', bob: 'bob-terminal-password-4' };
 
 /**
- * alice (no console rights) may open shells on db1 (recorded, the user told when watched) and
+ * alice and bob (no console rights) may open shells on db1 (recorded, the user told when watched, others may join) and
  * prod1 (a watcher required), not on db2; tina needs a TOTP code for vault1; audrey is an
  * auditor (admin: read). Every target is one OpenSSH server taking the gateway's key.
  */
@@ -54,6 +54,7 @@ allow:
     logins: [${osLogin}]
     record: true
     notifyWatch: true
+    join: true
   - targets: [prod1]
     access: [session]
     logins: [${osLogin}]
@@ -69,6 +70,10 @@ allow:
 ---
 kind: User
 name: alice
+roles: [engineers]
+---
+kind: User
+name: bob
 roles: [engineers]
 ---
 kind: User
@@ -282,5 +287,33 @@ describe('the web terminal (SPEC ยง2.5), watching and a required watcher (SPEC ย
     await waitForTerminal(audrey.page, /held-7/);
     await alice.context.close();
     await audrey.context.close();
+  });
+
+  test('bob, who may open db1 too, joins alice\'s shell and types into it; audrey, who may not, cannot join', { timeout: 90_000 }, async () => {
+    const alice = await signIn('alice');
+    const mark = c.gateway.auditEvents().length;
+    await alice.page.goto(`${c.base}/#/terminal/db1`);
+    await alice.page.getByText('Connected', { exact: true }).waitFor();
+    const link = alice.page.getByRole('link', { name: /^#\/join\// });
+    const href = await link.getAttribute('href');
+    const id = href!.replace('#/join/', '');
+
+    const audrey = await signIn('audrey');
+    await audrey.page.goto(`${c.base}/#/join/${id}`);
+    await audrey.page.getByText('Connection closed', { exact: true }).waitFor();
+
+    const bob = await signIn('bob');
+    await bob.page.goto(`${c.base}/${href!}`);
+    await bob.page.getByText('Joined', { exact: true }).waitFor();
+    await waitForTerminal(alice.page, /bob joined this session/);
+    await typeLine(bob.page, 'echo joined-$((5 + 5))');
+    await waitForTerminal(alice.page, /joined-10/);
+    await waitForTerminal(bob.page, /joined-10/);
+    const join = await eventAfter(mark, (e) => e.type === 'session.join' && e.session === id);
+    assert.equal(join.user, 'bob');
+    assert.equal(c.gateway.auditEvents().slice(mark).some((e) => e.type === 'session.join' && e.user === 'audrey'), false);
+    const refused = await eventAfter(mark, (e) => e.type === 'access.denied' && e.user === 'audrey');
+    assert.equal(refused.access, 'join');
+    for (const person of [alice, audrey, bob]) await person.context.close();
   });
 });

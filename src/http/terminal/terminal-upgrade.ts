@@ -70,7 +70,11 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
       if (screen.owner.user === person.user) throw new Refusal(409, 'this is your own session');
       // A joiner types on the target: they must be allowed that target and login themselves.
       const access = await checkSessionAccess(deps.gateway, { userName: person.user, ip, mfaVerified: false }, screen.owner.target, screen.owner.login, 'session');
-      if (!access.allowed) throw new Refusal(403, access.message.replace(/^jumpgate: /, ''));
+      if (!access.allowed) {
+        const { target, login } = screen.owner;
+        deps.gateway.audit.note({ type: 'access.denied', user: person.user, src, access: 'join', target, destination: `${login}@${target}`, login, reason: access.reason });
+        throw new Refusal(403, access.message.replace(/^jumpgate: /, ''));
+      }
     }
     const viewed = { ...session, screen };
     return (socket) => viewSession({ deps: deps.gateway, session: viewed, user: person.user, src, role: role === 'join' ? 'join' : 'watch' }, socket);
