@@ -225,6 +225,17 @@ describe('the web terminal (SPEC ยง2.5), watching and a required watcher (SPEC ย
     const recording = await api.request('GET', `/api/v1/recordings/${id}`);
     assert.equal(recording.status, 200);
     assert.match(recording.text, /hello-123457/);
+
+    // The replay in the page: the typed commands seek, the output is searchable, the speed is chosen.
+    await audrey.page.goto(`${c.base}/#/recordings/${id}`);
+    const commands = audrey.page.getByRole('list', { name: 'Commands' });
+    await commands.getByRole('button', { name: 'echo watched-$((6 * 7))' }).click();
+    await audrey.page.getByText(/^At \d+\.\d s: echo watched-\$\(\(6 \* 7\)\)$/).waitFor();
+    await audrey.page.getByLabel('Search the output').fill('hello-123457');
+    await audrey.page.getByRole('button', { name: 'Find' }).click();
+    await audrey.page.getByText(/^At \d+\.\d s: "hello-123457" appears$/).waitFor();
+    await audrey.page.getByLabel('Speed').selectOption('4');
+    await audrey.page.getByLabel(`Recording of session ${id}`).locator('.ap-player').waitFor();
     await alice.context.close();
     await audrey.context.close();
   });
