@@ -2,7 +2,7 @@
  * `npm run bench`: jumpgate against OpenSSH on the same machine, measured side by side
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
  * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
- * runs some groups of rows (setup, kex, throughput, rdp, handshakes, memory, workers, postgres).
+ * runs some groups of rows (setup, kex, throughput, rdp, handshakes, memory, workers, postgres, webterm).
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { openMany, closeAll, openSession, readKey, type Endpoint } from './load-
 import { rssBytes, pssBytes, cpuMs, descendants } from './process-usage.js';
 import { createServer, connect, type Socket } from 'node:net';
 import { uploadThroughGateway } from './rdg-client.js';
+import { webTerminalRows } from './webterm.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=workers,postgres`: just these groups of rows. */
@@ -300,6 +301,7 @@ async function main(): Promise<void> {
     const groups: Array<[string, (world: World) => Promise<void>]> = [
       ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['rdp', rdpThroughput], ['handshakes', handshakeRate], ['memory', memoryAndCpu],
       ['workers', workersRate], ['postgres', postgresSetup],
+      ['webterm', (w) => webTerminalRows(w, quick, ROUNDS, log, add)],
     ];
     for (const [name, measure] of groups) if (!only || only.includes(name)) await measure(world);
   } finally {
