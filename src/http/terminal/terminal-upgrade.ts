@@ -15,6 +15,7 @@ import { consoleOrigin, personOf } from '../api/api-handler.js';
 import { allows } from '../api/principal.js';
 import type { ApiDeps } from '../api/api-types.js';
 import { checkSessionAccess } from '../../gateway/session-access.js';
+import { LOGIN_NAME, RESOURCE_NAME } from '../../domain/resources.js';
 import { background } from '../../runtime/background.js';
 import { runWebTerminal, isDimension, type TerminalDeps } from './web-terminal.js';
 import { viewSession } from './watch-session.js';
@@ -50,8 +51,10 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
 
     if (url.pathname === '/api/v1/terminal') {
       const target = url.searchParams.get('target');
-      if (!target) throw new Refusal(404, 'name a target: /api/v1/terminal?target=NAME');
       const login = url.searchParams.get('login') || null;
+      // A link can name anything; only names a target or login could have reach the terminal's text.
+      if (!target || !RESOURCE_NAME.test(target)) throw new Refusal(404, 'name a target: /api/v1/terminal?target=NAME');
+      if (login !== null && !LOGIN_NAME.test(login)) throw new Refusal(404, 'login must be a plain user name');
       const cols = Number(url.searchParams.get('cols') ?? 80);
       const rows = Number(url.searchParams.get('rows') ?? 24);
       const asked = { user: person.user, ip, src, target, login, cols: isDimension(cols) ? cols : 80, rows: isDimension(rows) ? rows : 24 };
