@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, test } from 'node:test';
+import fs from 'node:fs';
+import ssh2 from 'ssh2';
 import WebSocket from 'ws';
 import type { BrowserContext, Page } from 'playwright-core';
 import { settingsWith, startGateway, type AuditEvent, type Gateway } from '../helpers/gateway.js';
@@ -23,6 +26,7 @@ interface Cast {
   gateway: Gateway;
   base: string;
   sshd: Sshd;
+  aliceKey: string;
   tinaTotp: string;
   usedSteps: Set<string>;
   browser: TestBrowser;
@@ -33,7 +37,7 @@ async function startCast(): Promise<Cast> {
   assertConsoleBuilt();
   const httpPort = await freePort();
   const gateway = await startGateway({ settings: settingsWith([[['http', 'listen'], `127.0.0.1:${httpPort}`]]) });
-  const hopKey = await makeKeyPair(gateway.workDir, 'hop-key');
+  const [hopKey, aliceKey] = await Promise.all([makeKeyPair(gateway.workDir, 'hop-key'), makeKeyPair(gateway.workDir, 'alice')]);
   // A UTF-8 locale on the target, as a real server has one, and no history file written.
   const sshd = await startSshd({ authorizedKeys: [hopKey.publicKey], extraConfig: ['SetEnv LANG=C.UTF-8 HISTFILE=/dev/null'] });
   const target = (name: string) => `kind: Target\nname: ${name}\nhost: 127.0.0.1\nport: ${sshd.port}\nlogin: ${osLogin}\ncredential: hop-key\n---\n`;
@@ -71,6 +75,7 @@ allow:
 kind: User
 name: alice
 roles: [engineers]
+keys: ["${aliceKey.publicKey}"]
 ---
 kind: User
 name: bob
@@ -92,7 +97,7 @@ roles: [vault-keepers]
   assert.equal(totp.code, 0, describeRun(totp));
   const browser = await launchBrowser();
   return {
-    gateway, base: `http://127.0.0.1:${httpPort}`, sshd, tinaTotp: secretOfUri(totp.stdout), usedSteps: new Set(), browser,
+    gateway, base: `http://127.0.0.1:${httpPort}`, sshd, aliceKey: aliceKey.privateKeyPath, tinaTotp: secretOfUri(totp.stdout), usedSteps: new Set(), browser,
     stop: async () => {
       await browser.close();
       try { await gateway.stop(); } finally { await sshd.stop(); }
@@ -326,5 +331,41 @@ describe('the web terminal (SPEC ยง2.5), watching and a required watcher (SPEC ย
     const refused = await eventAfter(mark, (e) => e.type === 'access.denied' && e.user === 'audrey');
     assert.equal(refused.access, 'join');
     for (const person of [alice, audrey, bob]) await person.context.close();
+  });
+
+  test('an SSH proxied shell is held the same way until an auditor watches it, who then sees it live', { timeout: 60_000 }, async () => {
+    const mark = c.gateway.auditEvents().length;
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve()).once('error', reject);
+      client.connect({ host: '127.0.0.1', port: c.gateway.port, username: 'alice+prod1', privateKey: fs.readFileSync(c.aliceKey) });
+    });
+    try {
+      const shell = await new Promise<ssh2.ClientChannel>((resolve, reject) => client.shell({ term: 'xterm', cols: 100, rows: 30 }, (error, stream) => (error ? reject(error) : resolve(stream))));
+      let seenByAlice = '';
+      shell.on('data', (data: Buffer) => { seenByAlice += data.toString(); });
+      shell.stderr.on('data', (data: Buffer) => { seenByAlice += data.toString(); });
+      const until = async (read: () => string, pattern: RegExp) => {
+        const deadline = Date.now() + 20_000;
+        while (!pattern.test(read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.match(read(), pattern);
+      };
+      await until(() => seenByAlice, /waiting for a watcher/);
+      const start = await eventAfter(mark, (e) => e.type === 'session.start' && e.target === 'prod1');
+      assert.equal(start.kind, 'session');
+
+      const api = new ApiClient({ base: c.base });
+      assert.equal((await api.signIn('audrey', PASSWORDS.audrey)).status, 200);
+      const watcher = new WebSocket(`${c.base.replace(/^http/, 'ws')}/api/v1/sessions/${String(start.session)}/watch`, { headers: { cookie: api.cookie!, origin: c.base } });
+      let seenByAudrey = '';
+      watcher.on('message', (data: Buffer, binary: boolean) => { if (binary) seenByAudrey += data.toString(); });
+      await once(watcher, 'open');
+      await until(() => seenByAlice, /a watcher is here/);
+      shell.write('echo ssh-$((8 * 8))\n');
+      await until(() => seenByAudrey, /ssh-64/);
+      watcher.close();
+    } finally {
+      client.end();
+    }
   });
 });
