@@ -127,7 +127,7 @@ async function typeLine(page: Page, line: string): Promise<void> {
 describe('the web terminal (SPEC §2.5), watching and a required watcher (SPEC §9)', () => {
   const c = suiteFixture(startCast);
 
-  async function signIn(user: keyof typeof PASSWORDS, viewport = { width: 1100, height: 700 }): Promise<{ context: BrowserContext; page: Page }> {
+  async function signIn(user: keyof typeof PASSWORDS, viewport = { width: 1100, height: 700 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
     const context = await c.browser.browser.newContext({ viewport });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
@@ -139,7 +139,7 @@ describe('the web terminal (SPEC §2.5), watching and a required watcher (SPEC �
     if (user === 'tina') await page.getByLabel('Verification code').fill(freshTotp(c.tinaTotp, c.usedSteps));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    return { context, page };
+    return { context, page, problems };
   }
 
   const eventAfter = (mark: number, predicate: (e: AuditEvent) => boolean) => c.gateway.waitForAuditEvent((e, i) => i >= mark && predicate(e));
@@ -241,6 +241,8 @@ describe('the web terminal (SPEC §2.5), watching and a required watcher (SPEC �
     await audrey.page.getByText(/^At \d+\.\d s: "hello-123457" appears$/).waitFor();
     await audrey.page.getByLabel('Speed').selectOption('4');
     await audrey.page.getByLabel(`Recording of session ${id}`).locator('.ap-player').waitFor();
+    // The terminal and the watcher's view run under the console's CSP (xterm's styles are adopted, not inline).
+    assert.deepEqual([...alice.problems, ...audrey.problems].filter((p) => /Content Security Policy/i.test(p)), []);
     await alice.context.close();
     await audrey.context.close();
   });

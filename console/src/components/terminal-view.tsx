@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
-import { adoptStyles } from './adopt-styles';
+import { adoptScriptStyles } from './adopt-styles';
 
 export type TerminalMode = 'terminal' | 'watch' | 'join';
 
@@ -36,7 +36,7 @@ export function TerminalView(props: { path: string; mode: TerminalMode; onSessio
   useEffect(() => {
     const host = element.current;
     if (!host) return undefined;
-    const stopAdopting = adoptStyles(host);
+    adoptScriptStyles();
     const term = new Terminal({ cursorBlink: props.mode !== 'watch', disableStdin: props.mode === 'watch', fontFamily: 'monospace', scrollback: 5000 });
     const fit = new FitAddon();
     term.loadAddon(fit);
@@ -94,7 +94,6 @@ export function TerminalView(props: { path: string; mode: TerminalMode; onSessio
       resized.dispose();
       socket.close();
       term.dispose();
-      stopAdopting();
     };
   }, [props.path, props.mode]);
 
