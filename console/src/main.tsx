@@ -50,7 +50,7 @@ function Page(props: { me: Me; path: string; rest: string | null }) {
     case 'recordings': return <RecordingsPage id={props.rest} />;
     case 'audit': return <AuditPage />;
     case 'bans': return <BansPage canWrite={canWrite} />;
-    case 'terminal': return props.rest ? <TerminalPage target={props.rest} /> : <MyTargetsPage user={props.me.user} />;
+    case 'terminal': return props.rest ? <TerminalPage destination={props.rest} /> : <MyTargetsPage user={props.me.user} />;
     case 'watch': case 'join': return props.rest ? <WatchPage id={props.rest} join={props.path === 'join'} /> : <MyTargetsPage user={props.me.user} />;
     default: return <MyTargetsPage user={props.me.user} />;
   }

@@ -247,7 +247,7 @@ describe('the web terminal (SPEC ยง2.5), watching and a required watcher (SPEC ย
     await audrey.context.close();
   });
 
-  test('a denied target never opens (db2), where db1 does', { timeout: 60_000 }, async () => {
+  test('a denied target (db2) or login (postgres@db1) never opens, where the granted login on db1 does', { timeout: 60_000 }, async () => {
     const alice = await signIn('alice');
     const mark = c.gateway.auditEvents().length;
     await alice.page.goto(`${c.base}/#/terminal/db2`);
@@ -256,9 +256,13 @@ describe('the web terminal (SPEC ยง2.5), watching and a required watcher (SPEC ย
     const denied = await eventAfter(mark, (e) => e.type === 'access.denied' && e.target === 'db2');
     assert.equal(denied.user, 'alice');
     assert.equal(c.gateway.auditEvents().slice(mark).some((e) => e.type === 'session.start'), false, 'no session started');
-    // The positive control beside it: db1 opens for the same person in the same page.
-    await alice.page.goto(`${c.base}/#/terminal/db1`);
-    await alice.page.getByText('Connected').waitFor();
+    // A login no rule grants, chosen as ssh alice+postgres@db1@gate would.
+    await alice.page.goto(`${c.base}/#/terminal/postgres@db1`);
+    await waitForTerminal(alice.page, /jumpgate: alice may not reach postgres@db1/);
+    // The positive control beside it: db1 opens for the same person in the same page, as the granted login.
+    await alice.page.getByLabel('Log in as').fill(osLogin);
+    await alice.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await alice.page.getByText('Connected', { exact: true }).waitFor();
     await typeLine(alice.page, 'echo open-$((2 + 2))');
     await waitForTerminal(alice.page, /open-4/);
     await alice.context.close();
