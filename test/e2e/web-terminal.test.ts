@@ -185,6 +185,8 @@ describe('the web terminal (SPEC §2.5), watching and a required watcher (SPEC �
 
     await typeLine(alice.page, 'echo hello-$((123456 + 1))');
     await waitForTerminal(alice.page, /hello-123457/);
+    await typeLine(alice.page, 'echo utf-ü€-$((1 + 1))');
+    await waitForTerminal(alice.page, /utf-ü€-2/);
     const before = /S-(\d+) (\d+)-E/;
     await typeLine(alice.page, 'echo S-$(stty size)-E');
     await waitForTerminal(alice.page, before);

@@ -11,6 +11,8 @@ import { adoptScriptStyles } from './adopt-styles';
 
 export type TerminalMode = 'terminal' | 'watch' | 'join';
 
+const INPUT_FRAME_BYTES = 16 * 1024;
+
 const ENDINGS: Record<string, string> = {
   closed: 'the session ended',
   killed: 'ended by an operator',
@@ -80,7 +82,10 @@ export function TerminalView(props: { path: string; mode: TerminalMode; onSessio
       if (!ended) setStatus('Connection closed');
     };
     const typed = term.onData((data) => {
-      if (props.mode !== 'watch' && socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(data));
+      if (props.mode === 'watch' || socket.readyState !== WebSocket.OPEN) return;
+      // The gateway takes frames of at most 64 KiB: a long paste goes in pieces.
+      const bytes = encoder.encode(data);
+      for (let at = 0; at < bytes.length; at += INPUT_FRAME_BYTES) socket.send(bytes.subarray(at, at + INPUT_FRAME_BYTES));
     });
     const resized = term.onResize(({ cols, rows }) => {
       if (props.mode === 'terminal' && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'resize', cols, rows }));

@@ -21,6 +21,9 @@ import { runWebTerminal, isDimension, type TerminalDeps } from './web-terminal.j
 import { viewSession } from './watch-session.js';
 import { WebSocketSide } from './websocket-side.js';
 
+/** A browser that answers no ping for this long is gone (a laptop closed, a network lost): its socket is closed. */
+export const HEARTBEAT_MS = 30_000;
+
 /** The largest frame a browser may send: keys, a paste, a resize. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
@@ -86,7 +89,10 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
   return (request, socket, head, url) => {
     socket.on('error', () => socket.destroy());
     accept(request, url).then((run) => {
-      server.handleUpgrade(request, socket, head, (ws) => background(logger, 'web terminal', run(ws)));
+      server.handleUpgrade(request, socket, head, (ws) => {
+        keepAlive(ws);
+        background(logger, 'web terminal', run(ws));
+      });
     }, (error: unknown) => {
       if (!(error instanceof Refusal)) logger.error('websocket upgrade failed', { error });
       const status = error instanceof Refusal ? error.status : 403;
@@ -94,4 +100,20 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
       socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
   };
+}
+
+/** Pings the browser; one that has not answered the last ping by the next is cut off. */
+function keepAlive(socket: WebSocket): void {
+  let answered = true;
+  socket.on('pong', () => { answered = true; });
+  const timer = setInterval(() => {
+    if (!answered) {
+      socket.terminate();
+      return;
+    }
+    answered = false;
+    socket.ping();
+  }, HEARTBEAT_MS);
+  timer.unref();
+  socket.once('close', () => clearInterval(timer));
 }
