@@ -13,6 +13,7 @@ import { checkSessionAccess } from './session-access.js';
 import { parseScpCommand } from './scp-command.js';
 import { relaySession, type ClientSide, type SessionRelay } from './session-relay.js';
 import { SessionScreen } from './session-screen.js';
+import { waitForWatcher } from './required-watcher.js';
 import type { EndReason } from '../domain/session.js';
 
 import { sessionTaps } from './session-taps.js';
@@ -168,11 +169,6 @@ export async function startProxied(
     return null;
   }
   const registered = admission.session;
-  const ended = (message: string, error: string, reason: EndReason = 'error') => {
-    refuse(channel, message);
-    registered.finish({ reason, bytesUp: 0, bytesDown: 0, error });
-    return null;
-  };
   // A shell may be watched live and, where the rule says so, joined (SPEC §9).
   const newline = pty ? '\r\n' : '\n';
   const screen = start.kind === 'shell'
@@ -182,6 +178,12 @@ export async function startProxied(
     screen.tellUser = (line) => channel.stderr.write(`${newline}${line}${newline}`);
     registered.show(screen);
   }
+  const ended = (message: string, error: string, reason: EndReason = 'error') => {
+    refuse(channel, message);
+    screen?.end(reason);
+    registered.finish({ reason, bytesUp: 0, bytesDown: 0, error });
+    return null;
+  };
   context.registered?.(registered.id, screen?.rules.join ?? false);
   if (rule.requireWatcher) {
     if (!screen) return ended(`jumpgate: ${ruleName} requires a watcher, and only a shell can be watched`, 'requireWatcher: not a shell');
@@ -243,34 +245,6 @@ export async function startProxied(
     });
   }));
   return relay;
-}
-
-type WaitOutcome = 'watched' | { reason: EndReason; message: string; error: string };
-
-/**
- * Holds a session whose rule says `requireWatcher: true` until an `admin: read` person
- * watches it. The wait is bounded by `sessions.idleTimeout` (a session waiting is idle);
- * the user leaving, a kill or a shutdown end it too.
- */
-async function waitForWatcher(channel: ClientSide, screen: SessionScreen, limitMs: number, onStop: (stop: (reason: EndReason) => void) => void): Promise<WaitOutcome> {
-  const newline = '\r\n';
-  channel.stderr.write(`jumpgate: waiting for a watcher: this session starts when an operator watches it${newline}`);
-  const wait = screen.firstWatcher();
-  let outcome: WaitOutcome = 'watched';
-  const stopWith = (next: Exclude<WaitOutcome, 'watched'>) => {
-    outcome = next;
-    wait.abort();
-  };
-  onStop((reason) => stopWith({ reason, message: reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down', error: `${reason} while waiting for a watcher` }));
-  const left = () => stopWith({ reason: 'closed', message: 'jumpgate: closed', error: 'the user left while waiting for a watcher' });
-  channel.once('close', left);
-  const timer = limitMs > 0
-    ? setTimeout(() => stopWith({ reason: 'idle', message: `jumpgate: no watcher came within ${Math.round(limitMs / 1000)}s; closing`, error: 'no watcher came (requireWatcher)' }), limitMs)
-    : null;
-  const watched = await wait.arrived;
-  if (timer) clearTimeout(timer);
-  channel.removeListener('close', left);
-  return watched ? 'watched' : outcome;
 }
 
 function openUpstreamChannel(client: Client, start: Start, pty: PseudoTtyInfo | null, env: Record<string, string>): Promise<ClientChannel> {
