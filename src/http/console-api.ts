@@ -16,7 +16,7 @@ export function consoleApi(runtime: Runtime, options: { bans: BanGuard; secure: 
   // A console sign-in lasts as an SSH session may: idle and absolute limits of `sessions`.
   const sessions = new ConsoleSessions({ idleMs: ms(settings.sessions.idleTimeout), maxMs: ms(settings.sessions.maxSessionDuration) });
   const deps = { runtime, newUpstream: () => createUpstream(runtime), bans: options.bans, sessions, secure: options.secure };
-  return { api: createApiHandler(API_ROUTES, deps), upgrade: terminalUpgrade(deps, { ...options.terminal, bans: options.bans }) };
+  return { api: createApiHandler(API_ROUTES, deps), terminal: terminalUpgrade(deps, { ...options.terminal, bans: options.bans }) };
 }
 
 /** The certificate and key files of `http.tls` (relative to the data dir), or null for plain HTTP. */

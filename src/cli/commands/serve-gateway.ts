@@ -66,8 +66,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   const tls = options.httpTls;
   // The SSH door matters more than its console: a busy HTTP port is reported, not fatal.
   // The web terminal is a proxied session of this process: the gateway's sessions, upstream and limits.
-  const { api, upgrade } = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null, terminal: { gateway: gatewayDeps, sessions: gateway.sessions } });
-  const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, upgrade, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
+  const { api, terminal } = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null, terminal: { gateway: gatewayDeps, sessions: gateway.sessions } });
+  const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, upgrade: terminal.upgrade, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
     logger.error(`http listener on ${httpListen} failed; the console, the API and /metrics are unavailable`, { error });
     return null;
   }) : null;
@@ -85,6 +85,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
       // A browser tab's keep-alive connection must not hold the process open.
       http?.closeAllConnections();
       await gateway.close('shutdown');
+      // Upgraded sockets are not the HTTP server's any more: watchers and unanswered code prompts end here.
+      terminal.closeAll();
       await rdGateway?.close();
       await rotations.stop();
       await upstream.closeAll();

@@ -37,7 +37,13 @@ const STATUS_TEXT = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 4
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
 
-export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'secure'>, deps: TerminalDeps): UpgradeHandler {
+export interface TerminalSockets {
+  upgrade: UpgradeHandler;
+  /** Closes every WebSocket still open (shutdown: the sessions have ended by then). */
+  closeAll(): void;
+}
+
+export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'secure'>, deps: TerminalDeps): TerminalSockets {
   const server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const { logger } = api.runtime;
 
@@ -86,7 +92,7 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
     return (socket) => viewSession({ deps: deps.gateway, session: viewed, user: person.user, src, role: role === 'join' ? 'join' : 'watch' }, socket);
   }
 
-  return (request, socket, head, url) => {
+  const upgrade: UpgradeHandler = (request, socket, head, url) => {
     socket.on('error', () => socket.destroy());
     accept(request, url).then((run) => {
       server.handleUpgrade(request, socket, head, (ws) => {
@@ -100,6 +106,7 @@ export function terminalUpgrade(api: Pick<ApiDeps, 'runtime' | 'sessions' | 'sec
       socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
   };
+  return { upgrade, closeAll: () => { for (const client of server.clients) client.terminate(); } };
 }
 
 /** Pings the browser; one that has not answered the last ping by the next is cut off. */
