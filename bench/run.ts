@@ -3,7 +3,7 @@
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
  * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
  * runs some groups of rows (setup, kex, throughput, sftp, rdp, handshakes, sinks, memory,
- * workers, postgres). Each row also gives the gateway's peak RSS while its jumpgate side ran.
+ * workers, postgres, webterm). Each row also gives the gateway's peak RSS while its jumpgate side ran.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { rssBytes, pssBytes, cpuMs, descendants, peakRssBytes, resetPeak } from 
 import { createServer, connect, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { uploadThroughGateway } from './rdg-client.js';
+import { webTerminalRows } from './webterm.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=workers,postgres`: just these groups of rows. */
@@ -435,6 +436,7 @@ async function main(): Promise<void> {
     const groups: Array<[string, (world: World) => Promise<void>]> = [
       ['setup', setupTimes], ['kex', kexCost], ['throughput', throughput], ['sftp', sftpTransfers], ['rdp', rdpThroughput], ['handshakes', handshakeRate],
       ['sinks', sinksRate], ['memory', memoryAndCpu], ['workers', workersRate], ['postgres', postgresSetup],
+      ['webterm', (w) => webTerminalRows(w, quick, ROUNDS, log, add)],
     ];
     for (const [name, measure] of groups) if (!only || only.includes(name)) await measure(world);
   } finally {

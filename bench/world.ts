@@ -34,7 +34,7 @@ export interface World {
 const children: ChildProcess[] = [];
 process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as { port: number }).port;
@@ -42,7 +42,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -94,10 +94,10 @@ function prepareDataDir(worldDir: string, dataDir: string, edit: (yaml: string) 
 }
 
 /** `jumpgate serve` on loopback; its log is kept in bench/tmp/NAME.log for when a run fails. */
-function spawnGateway(dataDir: string, port: number, name: string): ChildProcess {
+function spawnGateway(dataDir: string, port: number, name: string, http = ''): ChildProcess {
   mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
   const gatewayLog = openSync(path.join(repoRoot, `bench/tmp/${name}.log`), 'w');
-  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', ''],
+  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', http],
     { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
   children.push(gate);
   return gate;
@@ -107,14 +107,15 @@ function spawnGateway(dataDir: string, port: number, name: string): ChildProcess
  * Another jumpgate beside the world's, on its own data dir with the same resources, its
  * settings edited by `edit` (`ssh.workers`, `store`): for rows that compare two set-ups.
  */
-export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string, options: { http?: string; prepare?: (dataDir: string) => void } = {}): Promise<{ port: number; pid: number; dataDir: string; stop(): Promise<void> }> {
   const dataDir = path.join(world.dir, name);
   prepareDataDir(world.dir, dataDir, edit);
+  options.prepare?.(dataDir);
   const port = await freePort();
-  const gate = spawnGateway(dataDir, port, name);
+  const gate = spawnGateway(dataDir, port, name, options.http);
   await waitForPort(port, 30_000);
   return {
-    port,
+    port, dataDir,
     pid: gate.pid!,
     async stop() {
       if (gate.exitCode !== null) return;

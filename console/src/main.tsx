@@ -11,6 +11,7 @@ import { AuditPage } from './pages/audit';
 import { RecordingsPage } from './pages/recordings';
 import { MyTargetsPage } from './pages/my-targets';
 import { BansPage, CredentialsPage } from './pages/bans';
+import { TerminalPage, WatchPage } from './pages/terminal';
 import './style.css';
 
 /** The pages, and the admin level each needs (SPEC §9). */
@@ -25,6 +26,8 @@ const PAGES = [
   { path: 'audit', title: 'Audit', need: 'read' },
   { path: 'bans', title: 'Bans', need: 'read' },
 ] as const;
+
+const TERMINAL_PAGES = ['terminal', 'watch', 'join'];
 
 function useHash(): string {
   const [hash, setHash] = useState(window.location.hash);
@@ -47,6 +50,8 @@ function Page(props: { me: Me; path: string; rest: string | null }) {
     case 'recordings': return <RecordingsPage id={props.rest} />;
     case 'audit': return <AuditPage />;
     case 'bans': return <BansPage canWrite={canWrite} />;
+    case 'terminal': return props.rest ? <TerminalPage destination={props.rest} /> : <MyTargetsPage user={props.me.user} />;
+    case 'watch': case 'join': return props.rest ? <WatchPage id={props.rest} join={props.path === 'join'} /> : <MyTargetsPage user={props.me.user} />;
     default: return <MyTargetsPage user={props.me.user} />;
   }
 }
@@ -61,7 +66,8 @@ function App() {
   if (me === null) return <SignIn onSignedIn={(signedIn) => { setMe(signedIn); window.location.hash = signedIn.admin === 'none' ? '#/my-targets' : '#/targets'; }} />;
   const allowed = PAGES.filter((page) => page.need === 'none' || me.admin !== 'none');
   const [path, rest] = hash.replace(/^#\/?/, '').split('/');
-  const current = allowed.find((page) => page.path === path)?.path ?? 'my-targets';
+  // Terminals are opened from My targets and Sessions, not from the navigation.
+  const current = TERMINAL_PAGES.includes(path) ? path : allowed.find((page) => page.path === path)?.path ?? 'my-targets';
   return (
     <div class="layout">
       <header>

@@ -47,6 +47,8 @@ export type AuditBody =
   | { type: 'rdp.token.issue'; by: string; target: string; expires: string }
   /** A sign-in to the web console or HTTP API (SPEC §9); `reason` says why one failed. */
   | { type: 'console.login'; outcome: 'success' | 'failure'; method: string; reason?: string }
+  /** `user` watched (read-only) or joined (`session.join`) the live session `session` of `owner` on `target`. */
+  | { type: 'session.watch' | 'session.join'; session: string; owner: string; target: string }
   | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
 
 export type AuditType = AuditBody['type'];
@@ -56,6 +58,7 @@ export const AUDIT_TYPES = [
   'auth.success', 'auth.failure', 'ban.add', 'ban.remove', 'access.denied', 'session.start', 'session.end',
   'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert', 'node.up', 'node.down',
   'credential.rotate', 'certificate.issue', 'rdp.token.issue', 'console.login',
+  'session.watch', 'session.join',
 ] as const satisfies readonly AuditType[];
 // A type added to the union must be added to the list too: until it is, the build fails
 // here with "Type 'true' is not assignable to type '<the missing type>'".

@@ -15,7 +15,8 @@ const port = z.number().int('must be a whole number').min(1, 'must be 1-65535').
 const duration = z.string().refine((s) => parseDuration(s) !== null, 'must be a duration such as 10s, 5m or 12h');
 const labels = z.record(z.string(), z.string());
 /** A login on a target: a POSIX-ish user name, never with the separators of the connect syntax. */
-const login = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/, 'must be a plain user name');
+export const LOGIN_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
+const login = z.string().regex(LOGIN_NAME, 'must be a plain user name');
 
 const publicKey = z.string().refine(isOpenSshPublicKey, 'must be an OpenSSH public key line (type, base64, optional comment)');
 export const UserKeySchema = z.union([
@@ -64,6 +65,12 @@ export const RuleSchema = z.strictObject({
   record: z.boolean().default(false),
   agentForwarding: z.boolean().default(false),
   remoteForward: z.boolean().default(false),
+  /** Others who may open this target may join the proxied session from the web console (SPEC §9). */
+  join: z.boolean().optional(),
+  /** The user is told, in their terminal, when someone watches the session live. */
+  notifyWatch: z.boolean().optional(),
+  /** The session waits until an `admin: read` person watches it (four eyes). */
+  requireWatcher: z.boolean().optional(),
 }).refine((rule) => rule.targets !== undefined || rule.labels !== undefined, {
   message: 'needs targets or labels (use targets: ["*"] for every target)',
 });

@@ -1,4 +1,4 @@
-export type SessionKind = 'jump' | 'session' | 'sftp' | 'forward' | 'rdp';
+export type SessionKind = 'jump' | 'session' | 'sftp' | 'forward' | 'rdp' | 'web';
 export type EndReason = 'closed' | 'killed' | 'idle' | 'max_duration' | 'shutdown' | 'error' | 'node_lost';
 
 /** A live or past session as the store keeps it, so any process can list it. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { EndReason, SessionRecord } from '../domain/session.js';
+import type { SessionScreen } from './session-screen.js';
 
 /** What a channel handler knows when its session starts. */
 export type SessionStartInfo = Pick<SessionRecord, 'kind' | 'user' | 'src' | 'target' | 'login' | 'destination'> & {
@@ -19,8 +20,8 @@ export interface SessionOutcome {
   error?: string;
 }
 
-/** A registered session: `finish` records its end, exactly once. */
-export interface RegisteredSession { id: string; finish(outcome: SessionOutcome): void }
+/** A registered session: `finish` records its end, exactly once; `show` lets others watch or join it. */
+export interface RegisteredSession { id: string; finish(outcome: SessionOutcome): void; show(screen: SessionScreen): void }
 
 /** Registered, or refused because the user has `sessions.maxSessionsPerUser` sessions open. */
 export type SessionAdmission =
@@ -32,6 +33,8 @@ export interface LiveSession {
   readonly record: SessionRecord;
   stop(reason: EndReason): void;
   finish(outcome: SessionOutcome): void;
+  /** The terminal others may watch or join (proxied shells only). */
+  screen: SessionScreen | null;
 }
 
 /** How long a stopping session may take to wind down before its end is recorded anyway. */
@@ -80,7 +83,7 @@ export class LiveSessions {
       this.track(this.deps.stores.sessions.end(id, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 }));
       return { admitted: false, reason: 'the audit trail cannot be written', message: 'jumpgate: the gateway cannot write its audit trail; try again later' };
     }
-    const entry = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome) };
+    const entry: LiveSession = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome), screen: null };
     this.live.set(id, entry);
     this.deps.onSessionLive?.(id, true);
     let finished = false;
@@ -101,7 +104,7 @@ export class LiveSessions {
         recording: outcome.recording ?? null, reason: outcome.reason, error: outcome.error,
       }));
     };
-    return { admitted: true, session: { id, finish } };
+    return { admitted: true, session: { id, finish, show: (screen) => { entry.screen = screen; } } };
   }
 
   get(id: string): LiveSession | undefined {

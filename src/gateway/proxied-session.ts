@@ -11,7 +11,10 @@ import type { LiveSessions } from './live-sessions.js';
 import type { Requester } from './access-check.js';
 import { checkSessionAccess } from './session-access.js';
 import { parseScpCommand } from './scp-command.js';
-import { relaySession, type SessionRelay } from './session-relay.js';
+import { relaySession, type ClientSide, type SessionRelay } from './session-relay.js';
+import { SessionScreen } from './session-screen.js';
+import { waitForWatcher } from './required-watcher.js';
+import type { EndReason } from '../domain/session.js';
 
 import { sessionTaps } from './session-taps.js';
 import { takeEnv } from './session-env.js';
@@ -31,6 +34,10 @@ export interface ProxiedConnection {
   upstream(target: Target, login: string, grants: UpstreamGrants): Promise<Client>;
   /** The client asked to forward its agent: the gateway may now use it (SPEC §12). */
   offerAgent(): void;
+  /** `web` when the person is in the web console's terminal (SPEC §2.5); else an SSH client. */
+  via?: 'web';
+  /** The session is registered under `id`; `joinable` when its rule lets others join. */
+  registered?(id: string, joinable: boolean): void;
 }
 
 /** What a rule lets the upstream login relay. */
@@ -99,7 +106,7 @@ export function handleProxiedSession(context: ProxiedConnection, session: Sessio
   });
 }
 
-export function refuse(channel: ServerChannel, message: string): void {
+export function refuse(channel: ClientSide, message: string): void {
   channel.stderr.write(message + '\n');
   channel.exit(1);
   channel.end();
@@ -107,7 +114,7 @@ export function refuse(channel: ServerChannel, message: string): void {
 
 /** Checks access, opens the target's channel and relays it; null when refused. */
 export async function startProxied(
-  context: ProxiedConnection, channel: ServerChannel, start: Start, targetName: string, explicitLogin: string | null,
+  context: ProxiedConnection, channel: ClientSide, start: Start, targetName: string, explicitLogin: string | null,
   pty: PseudoTtyInfo | null, env: Record<string, string>, agentAsked = false,
 ): Promise<SessionRelay | null> {
   const { deps, who, src } = context;
@@ -143,13 +150,18 @@ export async function startProxied(
     return null;
   }
 
-  const kind = access === 'sftp' ? 'sftp' : 'session';
+  const kind = access === 'sftp' ? 'sftp' : context.via ?? 'session';
   let relay: SessionRelay | null = null;
+  // Set while the session waits for a watcher (requireWatcher): a kill ends the wait.
+  let holding: ((reason: EndReason) => void) | null = null;
   // Registered (sessions.maxSessionsPerUser checked atomically, session.start audited)
   // before anything runs on the target.
   const admission = await context.sessions.start(
     { kind, user: who.userName, src, target: target.name, login, destination: `${login}@${target.host}:${target.port}`, rule: ruleName },
-    (reason) => relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down'),
+    (reason) => {
+      if (holding) return holding(reason);
+      relay?.stop(reason, reason === 'killed' ? 'jumpgate: session ended by an operator' : 'jumpgate: the gateway is shutting down');
+    },
   );
   if (!admission.admitted) {
     deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: `${login}@${target.name}`, login, reason: admission.reason });
@@ -157,11 +169,29 @@ export async function startProxied(
     return null;
   }
   const registered = admission.session;
-  const ended = (message: string, error: string) => {
+  // A shell may be watched live and, where the rule says so, joined (SPEC §9).
+  const newline = pty ? '\r\n' : '\n';
+  const screen = start.kind === 'shell'
+    ? new SessionScreen({ user: who.userName, target: target.name, login }, { join: rule.join === true, notifyWatch: rule.notifyWatch === true, requireWatcher: rule.requireWatcher === true }, pty?.cols ?? 80, pty?.rows ?? 24)
+    : null;
+  if (screen) {
+    screen.tellUser = (line) => channel.stderr.write(`${newline}${line}${newline}`);
+    registered.show(screen);
+  }
+  const ended = (message: string, error: string, reason: EndReason = 'error') => {
     refuse(channel, message);
-    registered.finish({ reason: 'error', bytesUp: 0, bytesDown: 0, error });
+    screen?.end(reason);
+    registered.finish({ reason, bytesUp: 0, bytesDown: 0, error });
     return null;
   };
+  context.registered?.(registered.id, screen?.rules.join ?? false);
+  if (rule.requireWatcher) {
+    if (!screen) return ended(`jumpgate: ${ruleName} requires a watcher, and only a shell can be watched`, 'requireWatcher: not a shell');
+    const waited = await waitForWatcher(channel, screen, ms(deps.settings.sessions.idleTimeout), (stop) => { holding = stop; });
+    holding = null;
+    if (waited !== 'watched') return ended(waited.message, waited.error, waited.reason);
+    channel.stderr.write(`jumpgate: a watcher is here; the session starts${newline}`);
+  }
   if (start.kind === 'exec') {
     // The command is in the trail before the target runs it.
     try {
@@ -199,10 +229,13 @@ export async function startProxied(
     },
   });
 
-  relay = relaySession(channel, upstreamChannel, { ...watch.taps, recording }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
+  relay = relaySession(channel, upstreamChannel, { ...watch.taps, recording, screen }, { idleMs: ms(deps.settings.sessions.idleTimeout), maxMs: ms(deps.settings.sessions.maxSessionDuration) });
+  const started = relay;
+  if (screen) screen.input = (data) => started.inject(data);
 
   background(deps.logger, 'proxied session end', relay.done.then(async (result) => {
     watch.end();
+    screen?.end(result.reason);
     // The store's copy is whole before the end is recorded: replay from another node works at once.
     await recordingCopy?.flushed();
     const blind = watch.failure();

@@ -6,7 +6,8 @@
  * connection's socket back-pressure (patches/), so pipe() pauses the side that outruns
  * its reader, in both directions.
  */
-import type { ServerChannel, ClientChannel } from 'ssh2';
+import type { Duplex, Writable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
 import type { AsciicastWriter } from '../recording/asciicast-writer.js';
 import type { EndReason } from '../domain/session.js';
 
@@ -14,12 +15,30 @@ import type { EndReason } from '../domain/session.js';
  * The taps see each chunk before it is passed on, so a tap that stops the relay keeps that
  * chunk from the other side (a file watcher that fails closed relies on it).
  */
+/**
+ * The person's side of a proxied session: an SSH session channel, or the web terminal's
+ * WebSocket (src/http/terminal) made to look like one. Its write() reports back-pressure.
+ */
+export interface ClientSide extends Duplex {
+  /** Where the gateway's own lines go (refusals, the reason a session ended). */
+  stderr: Writable;
+  exit(status: number): void;
+  exit(signalName: string, coreDumped?: boolean, msg?: string): void;
+}
+
+/** Who else sees the session's terminal (watchers, joiners; src/gateway/session-screen.ts). */
+export interface ScreenTap {
+  output(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+}
+
 export interface RelayTaps {
   /** Client to target bytes (stdin). */
   input?(data: Buffer): void;
   /** Target to client stdout: the channel's data, where SFTP and scp speak; stderr (RFC 4254 §5.2 extended data) is not shown. */
   output?(data: Buffer): void;
   recording?: AsciicastWriter | null;
+  screen?: ScreenTap | null;
 }
 
 export interface SessionRelayResult { reason: EndReason; exitStatus: number | null; bytesUp: number; bytesDown: number }
@@ -29,10 +48,12 @@ export interface SessionRelay {
   stop(reason: EndReason, message: string): void;
   resize(cols: number, rows: number, height: number, width: number): void;
   signal(name: string): void;
+  /** Input from someone who joined the session: it reaches the target as the user's own keys do. */
+  inject(data: Buffer): void;
   done: Promise<SessionRelayResult>;
 }
 
-export function relaySession(channel: ServerChannel, upstream: ClientChannel, taps: RelayTaps, limits: { idleMs: number; maxMs: number }): SessionRelay {
+export function relaySession(channel: ClientSide, upstream: ClientChannel, taps: RelayTaps, limits: { idleMs: number; maxMs: number }): SessionRelay {
   let bytesUp = 0;
   let bytesDown = 0;
   let exitStatus: number | null = null;
@@ -59,6 +80,7 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
     bytesDown += data.length;
     touch();
     taps.recording?.output(data);
+    taps.screen?.output(data);
   };
   upstream.on('data', (data: Buffer) => {
     onOutput(data);
@@ -103,8 +125,11 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
     finish();
   });
 
+  let stopping = false;
   function stop(why: EndReason, message: string): void {
-    if (finished) return;
+    // Once: a kill asked again (the poll repeats it) while the session winds down changes nothing.
+    if (finished || stopping) return;
+    stopping = true;
     reason = why;
     if (!channelClosed) {
       channel.stderr.write(`\r\n${message}\r\n`);
@@ -123,8 +148,16 @@ export function relaySession(channel: ServerChannel, upstream: ClientChannel, ta
     resize: (cols, rows, height, width) => {
       upstream.setWindow(rows, cols, height, width);
       taps.recording?.resize(cols, rows);
+      taps.screen?.resize(cols, rows);
     },
     signal: (name) => upstream.signal(name),
+    inject: (data) => {
+      if (finished) return;
+      bytesUp += data.length;
+      touch();
+      taps.recording?.input(data);
+      upstream.write(data);
+    },
     done,
   };
 }

@@ -5,6 +5,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { Metrics } from '../metrics/metrics.js';
 import { splitHostPort } from '../gateway/gateway.js';
 import { securityHeaders } from './security-headers.js';
@@ -18,6 +19,8 @@ export interface HttpOptions {
   tls?: { cert: string; key: string } | null;
   /** The API, when the console is served (absent: /metrics and /healthz only). */
   api?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+  /** The WebSocket routes under `/api/v1/` (the web terminal, watching, joining). */
+  upgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -63,6 +66,17 @@ export async function startHttpServer(listen: string, metrics: Metrics, options:
   const server = options.tls
     ? createHttpsServer({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, handler)
     : createHttpServer(handler);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let url: URL | null = null;
+    try {
+      url = new URL(request.url ?? '/', 'http://localhost');
+    } catch { /* answered below */ }
+    if (!url || !options.upgrade || !url.pathname.startsWith('/api/')) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    options.upgrade(request, socket, head, url);
+  });
   // Slow clients may not hold a connection for ever (one person's tab must not starve others),
   // and strangers may not open connections without end.
   server.headersTimeout = 20_000;

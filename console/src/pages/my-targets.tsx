@@ -15,6 +15,7 @@ export function MyTargetsPage(props: { user: string }) {
         { title: 'Access', value: (t) => t.access.join(', ') },
         { title: 'Login', value: (t) => t.login ?? '' },
         { title: 'Connect with', value: (t) => (t.access.includes('jump') ? `ssh -J ${props.user}@${gate} ${t.login ? `${t.login}@` : ''}${t.name}` : t.access.includes('session') ? `ssh ${props.user}+${t.name}@${gate}` : '') },
+        { title: '', value: () => '', render: (t) => (t.access.includes('session') ? <a class="button" href={`#/terminal/${encodeURIComponent(t.name)}`} aria-label={`Open terminal on ${t.name}`}>Open terminal</a> : null) },
       ]} />
     </section>
   );

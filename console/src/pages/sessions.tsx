@@ -35,7 +35,8 @@ export function SessionsPage(props: { canWrite: boolean }) {
         { title: '', value: () => '', render: (s) => (
           <span>
             {props.canWrite && !s.endedAt && <button type="button" aria-label={`Kill ${s.id}`} onClick={() => kill(s)}>Kill</button>}
-            {s.kind === 'session' && <a href={`#/recordings/${s.id}`}>Recording</a>}
+            {!s.endedAt && (s.kind === 'session' || s.kind === 'web') && <a href={`#/watch/${s.id}`} aria-label={`Watch ${s.id}`}>Watch</a>}
+            {(s.kind === 'session' || s.kind === 'web') && <a href={`#/recordings/${s.id}`}>Recording</a>}
           </span>
         ) },
       ]} />

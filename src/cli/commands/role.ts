@@ -33,7 +33,7 @@ ${ACCESS_KINDS.map((kind) => `                       ${kind}: ${ACCESS_MEANING[k
   logins=root+deploy   logins for proxied sessions (default: the target's login)
   ports=22+5432        ports for jump and forward (default: the target's SSH port, jump only)
   sourceCidrs=10.0.0.0/8
-  mfa  record  agentForwarding  remoteForward   (booleans; mfa=false works too)
+  mfa  record  agentForwarding  remoteForward  join  notifyWatch  requireWatcher   (booleans; mfa=false works too)
 Fields: ${[...RULE_FIELDS.keys()].join(', ')}.
 Example: jumpgate role add admins --allow 'targets=*,access=jump+session+sftp'
 `;

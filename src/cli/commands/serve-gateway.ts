@@ -47,7 +47,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   runtime.audit.subscribe((event) => metrics.observe(event));
   new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
   const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
-  const gateway = createGateway({ ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive }, hostKeys.map((k) => k.privateKey));
+  const gatewayDeps = { ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive };
+  const gateway = createGateway(gatewayDeps, hostKeys.map((k) => k.privateKey));
   // Every process runs the schedule; a lease in the store lets one rotation through at a time.
   const rotations = new RotationSchedule({
     stores, audit: runtime.audit, vault: runtime.vault, upstream, logger, holder: `${runtime.node} pid ${process.pid}`,
@@ -64,8 +65,9 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   const httpListen = options.http;
   const tls = options.httpTls;
   // The SSH door matters more than its console: a busy HTTP port is reported, not fatal.
-  const api = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null });
-  const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
+  // The web terminal is a proxied session of this process: the gateway's sessions, upstream and limits.
+  const { api, terminal } = consoleApi(runtime, { bans: gateway.bans, secure: tls !== null, terminal: { gateway: gatewayDeps, sessions: gateway.sessions } });
+  const http = httpListen ? await startHttpServer(httpListen, metrics, { tls, api, upgrade: terminal.upgrade, onError: (error) => logger.error('http request failed', { error }) }).catch((error: Error) => {
     logger.error(`http listener on ${httpListen} failed; the console, the API and /metrics are unavailable`, { error });
     return null;
   }) : null;
@@ -83,6 +85,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
       // A browser tab's keep-alive connection must not hold the process open.
       http?.closeAllConnections();
       await gateway.close('shutdown');
+      // Upgraded sockets are not the HTTP server's any more: watchers and unanswered code prompts end here.
+      terminal.closeAll();
       await rdGateway?.close();
       await rotations.stop();
       await upstream.closeAll();

@@ -55,18 +55,7 @@ export function createApiHandler(routes: readonly AnyRoute[], deps: ApiDeps) {
       }
       return { kind: 'token', name: token.name, admin: token.admin };
     }
-    const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
-    const session = cookie ? deps.sessions.touch(cookie) : null;
-    if (!session) return null;
-    const user = await stores.users.get(session.user);
-    if (!user || user.disabled) {
-      deps.sessions.endUser(session.user);
-      return null;
-    }
-    // A user kept to some source addresses is kept to them for every request, not only at sign-in.
-    if (user.sourceCidrs.length > 0 && !addressInAny(ip, user.sourceCidrs)) return null;
-    const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((role) => role !== null);
-    return { kind: 'person', user: user.name, admin: adminLevelOf(roles), session };
+    return personOf(deps, request, ip);
   }
 
   function authorize(route: AnyRoute, principal: Principal | null, request: IncomingMessage): void {
@@ -87,7 +76,7 @@ export function createApiHandler(routes: readonly AnyRoute[], deps: ApiDeps) {
   }
 
   function expectedOrigin(request: IncomingMessage): string {
-    return `${deps.secure ? 'https' : 'http'}://${request.headers.host ?? ''}`;
+    return consoleOrigin(request, deps.secure);
   }
 
   async function reply(request: IncomingMessage, url: URL): Promise<ApiReply> {
@@ -126,6 +115,28 @@ export function createApiHandler(routes: readonly AnyRoute[], deps: ApiDeps) {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The signed-in person of the request's session cookie (the API and the terminal's WebSockets), or null. */
+export async function personOf(deps: Pick<ApiDeps, 'runtime' | 'sessions'>, request: IncomingMessage, ip: string): Promise<Extract<Principal, { kind: 'person' }> | null> {
+  const { stores } = deps.runtime;
+  const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  const session = cookie ? deps.sessions.touch(cookie) : null;
+  if (!session) return null;
+  const user = await stores.users.get(session.user);
+  if (!user || user.disabled) {
+    deps.sessions.endUser(session.user);
+    return null;
+  }
+  // A user kept to some source addresses is kept to them for every request, not only at sign-in.
+  if (user.sourceCidrs.length > 0 && !addressInAny(ip, user.sourceCidrs)) return null;
+  const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((role) => role !== null);
+  return { kind: 'person', user: user.name, admin: adminLevelOf(roles), session };
+}
+
+/** The origin a page of this console has: a request from any other is refused. */
+export function consoleOrigin(request: IncomingMessage, secure: boolean): string {
+  return `${secure ? 'https' : 'http'}://${request.headers.host ?? ''}`;
 }
 
 export function cookieValue(header: string | undefined, name: string): string | null {
