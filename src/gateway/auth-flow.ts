@@ -20,6 +20,7 @@ import { loadCertificateTrust, withStoredKeys, type CertificateTrust } from '../
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
 import { background } from '../runtime/background.js';
+import { userCaPublicBlob } from '../ca/user-ca.js';
 
 export interface Authenticated {
   user: string;
@@ -137,7 +138,7 @@ export class AuthFlow {
     const trust = await this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
-    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
+    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked, userCa: trust.userCa });
     const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
@@ -147,9 +148,13 @@ export class AuthFlow {
   }
 
   /** An OpenSSH user certificate (PROTOCOL.certkeys), checked as sshd's auth2-pubkey.c does. */
-  private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
+  private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet; userCa: Buffer | null }): Promise<void> {
     const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts ? 'address' : 'none');
+    // Serials are jumpgate's own only for certificates its user CA signed (`jumpgate certificate revoke`).
+    if (verdict.signedByUserCa && (await this.deps.stores.revokedSerials.has(verdict.login.serial))) {
+      return this.fail(ctx, login.user, 'publickey', `certificate serial ${verdict.login.serial} revoked`);
+    }
     if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, ctx.key.algo);
     if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;
@@ -161,14 +166,18 @@ export class AuthFlow {
    * store's lists, read at each login so `jumpgate ca revoke` on any node holds at once. When
    * the store cannot say which keys are revoked, key logins are refused (fail closed).
    */
-  private async certificateTrust(): Promise<CertificateTrust> {
+  private async certificateTrust(): Promise<CertificateTrust & { userCa: Buffer | null }> {
     const trust = loadCertificateTrust(this.deps.dataDir, this.deps.settings.ssh);
     for (const problem of trust.newProblems) this.deps.logger.error(problem);
     try {
-      return withStoredKeys(trust, await this.deps.stores.userKeys.list());
+      const stored = withStoredKeys(trust, await this.deps.stores.userKeys.list());
+      // jumpgate's own user CA is always trusted (SPEC §12), once it exists.
+      const userCa = await userCaPublicBlob(this.deps.stores.gatewayKeys);
+      if (userCa) stored.trustedCAs.add(userCa);
+      return { ...stored, userCa };
     } catch (error) {
       this.deps.logger.error('the store\'s trusted CA and revoked keys cannot be read; refusing key logins', { error });
-      return { ...trust, revoked: null, revokedError: 'revoked keys unreadable from the store' };
+      return { ...trust, revoked: null, revokedError: 'revoked keys unreadable from the store', userCa: null };
     }
   }
 
