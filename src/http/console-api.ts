@@ -7,12 +7,17 @@ import { createUpstream } from '../main.js';
 import type { BanGuard } from '../gateway/ban-guard.js';
 import type { Settings } from '../config/settings-schema.js';
 import { dataPath, ms } from '../config/load-settings.js';
+import { createOidcSignIn } from './oidc-sign-in.js';
 
 export function consoleApi(runtime: Runtime, options: { bans: BanGuard; secure: boolean }) {
   const { settings } = runtime;
   // A console sign-in lasts as an SSH session may: idle and absolute limits of `sessions`.
   const sessions = new ConsoleSessions({ idleMs: ms(settings.sessions.idleTimeout), maxMs: ms(settings.sessions.maxSessionDuration) });
-  return createApiHandler(API_ROUTES, { runtime, newUpstream: () => createUpstream(runtime), bans: options.bans, sessions, secure: options.secure });
+  const deps = { runtime, newUpstream: () => createUpstream(runtime), bans: options.bans, sessions, secure: options.secure };
+  const api = createApiHandler(API_ROUTES, deps);
+  const signOn = createOidcSignIn(deps);
+  // `/auth/…` is single sign-on (it shares the console's sessions); every other path the API handler answers.
+  return Object.assign(api, { signOn });
 }
 
 /** The certificate and key files of `http.tls` (relative to the data dir), or null for plain HTTP. */

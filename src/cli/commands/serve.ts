@@ -62,6 +62,8 @@ export function registerServe(program: Command): void {
       const vaultTrouble = vaultProblem(dataDir, runtime.settings);
       if (vaultTrouble) logger.warn(vaultTrouble);
       const httpListen = options.http ?? runtime.settings.http.listen;
+      // --http is the listener in force: approval links and the offer of browser approvals follow it.
+      runtime.settings.http.listen = httpListen;
       const tls = httpTls(runtime.settings.http.tls, dataDir);
       if (httpListen && !tls && !isLoopbackListen(httpListen)) {
         await runtime.close();
@@ -132,6 +134,7 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   const runtime: Runtime = await openRuntime(dataDir, logger);
   const first = process.env[WORKER_ENV] === '1';
   const httpListen = options.http ?? runtime.settings.http.listen;
+  runtime.settings.http.listen = httpListen;
   const served = await startGatewayProcess(runtime, {
     listen: options.listen ?? runtime.settings.ssh.listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: first && httpListen ? httpListen : null, httpTls: httpTls(runtime.settings.http.tls, dataDir), sinkDepths: () => [],
     onSessionLive: (id, live) => { process.send?.({ type: 'session', id, live } satisfies PrimaryMessage); },
