@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { applyLogLevel, logLevelOption } from './serve-log-level.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
-import { checkAddressFlags, readHostKeys, vaultProblem } from './serve-checks.js';
+import { checkAddressFlags, readHostKeys, vaultProblem, identityProblems } from './serve-checks.js';
 import type { HostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, type Runtime } from '../../main.js';
 import { createLogger, type Logger } from '../../log/logger.js';
@@ -64,6 +64,7 @@ export function registerServe(program: Command): void {
       const httpListen = options.http ?? runtime.settings.http.listen;
       // --http is the listener in force: approval links and the offer of browser approvals follow it.
       runtime.settings.http.listen = httpListen;
+      for (const problem of identityProblems(dataDir, runtime.settings)) logger.warn(problem);
       const tls = httpTls(runtime.settings.http.tls, dataDir);
       if (httpListen && !tls && !isLoopbackListen(httpListen)) {
         await runtime.close();
