@@ -177,6 +177,29 @@ describe('single sign-on with an OpenID Connect provider', () => {
     assert.deepEqual((await userAsJson(cast, 'alice')).roles, ['dba']);
   });
 
+  for (const mode of ['state', 'nonce'] as const) {
+    test(`a ${mode} changed on the way is refused, and nobody is signed in`, { timeout: 60_000 }, async (t) => {
+      t.after(() => cast.provider.tamper(null));
+      cast.provider.tamper(mode);
+      const context = await cast.browser.browser.newContext({ ignoreHTTPSErrors: true });
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(20_000);
+        await page.goto(cast.base);
+        await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+        await page.locator('input[name="login"]').fill('alice');
+        await page.locator('input[name="password"]').fill('x');
+        await page.locator('button[type="submit"]').click();
+        await page.getByText(/single sign-on refused: the provider's answer did not check out/).waitFor();
+        assert.equal((await context.cookies()).some((cookie) => cookie.name === 'jumpgate_session'), false);
+        await cast.gateway.waitForAuditEvent((e) => e.type === 'console.login' && e.user === null && e.outcome === 'failure' && e.method === 'oidc'
+          && /did not check out/.test(String(e.reason)));
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
   test('a callback the gateway did not start is refused and audited', { timeout: 30_000 }, async () => {
     const response = await fetch(`${cast.base}/auth/oidc/callback?code=forged&state=forged`, { redirect: 'manual' });
     assert.equal(response.status, 401);

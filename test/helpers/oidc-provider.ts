@@ -21,6 +21,8 @@ export interface OidcProvider {
   caPath: string;
   /** Sets the accounts and their groups (read by the provider at every request). */
   setAccounts(accounts: Record<string, { groups: string[] }>): void;
+  /** Makes the provider change the `state` it returns or the `nonce` it puts in the ID token (null: neither). */
+  tamper(mode: 'state' | 'nonce' | null): void;
   process: TrackedProcess;
   stop(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startOidcProvider(redirectOrigin: string, accounts: Record
   }
   return {
     issuer: `https://127.0.0.1:${port}`, clientId, clientSecret, caPath: ca.certPath, setAccounts, process: proc,
+    tamper: (mode) => fs.writeFileSync(`${accountsFile}.tamper`, mode ?? ''),
     stop: async () => { await proc.kill(); },
   };
 }

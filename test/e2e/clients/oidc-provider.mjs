@@ -3,11 +3,13 @@
 // confidential client that must use PKCE, and accounts read from a JSON file at every
 // request ({"alice": {"groups": ["dba-team"]}}), so a test can change someone's groups.
 // The login form is oidc-provider's development one (fields `login`, `password`); consent
-// is skipped. A login that names no account in the file is refused.
+// is skipped. A login that names no account in the file is refused. ACCOUNTS_FILE.tamper,
+// when it holds `state` or `nonce`, makes the provider change that value on its way (as an
+// attacker in the middle would), for the tests that the relying party refuses it.
 //
 // usage: node oidc-provider.mjs PORT CERT KEY ACCOUNTS_FILE CLIENT_ID CLIENT_SECRET REDIRECT_ORIGIN
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
 
@@ -39,6 +41,27 @@ const provider = new Provider(issuer, {
     return grant;
   },
 });
+const tamperFile = `${accountsFile}.tamper`;
+provider.use(async (ctx, next) => {
+  const mode = existsSync(tamperFile) ? readFileSync(tamperFile, 'utf8').trim() : '';
+  if (mode === 'nonce' && ctx.path === '/auth') {
+    const params = new URLSearchParams(ctx.querystring);
+    if (params.has('nonce')) {
+      params.set('nonce', `tampered-${params.get('nonce')}`);
+      ctx.querystring = params.toString();
+    }
+  }
+  await next();
+  const location = ctx.response.get('location');
+  if (mode === 'state' && location && location.startsWith(redirectOrigin)) {
+    const url = new URL(location);
+    if (url.searchParams.has('state')) {
+      url.searchParams.set('state', 'tampered');
+      ctx.set('location', url.href);
+    }
+  }
+});
+
 // Accept the gateway's callback on whatever origin the test gave it (exact match otherwise).
 provider.Client.prototype.redirectUriAllowed = (uri) => new URL(uri).origin === redirectOrigin;
 
