@@ -176,7 +176,12 @@ export class AuthFlow {
     const trust = await this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
-    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked, userCa: trust.userCa });
+    if (request.certificate) {
+      // jumpgate's own user CA is always trusted (SPEC §12), once it exists; asked for certificate logins only.
+      const userCa = await userCaPublicBlob(this.deps.stores.gatewayKeys);
+      if (userCa) trust.trustedCAs.add(userCa);
+      return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked, userCa });
+    }
     const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
@@ -204,18 +209,14 @@ export class AuthFlow {
    * store's lists, read at each login so `jumpgate ca revoke` on any node holds at once. When
    * the store cannot say which keys are revoked, key logins are refused (fail closed).
    */
-  private async certificateTrust(): Promise<CertificateTrust & { userCa: Buffer | null }> {
+  private async certificateTrust(): Promise<CertificateTrust> {
     const trust = loadCertificateTrust(this.deps.dataDir, this.deps.settings.ssh);
     for (const problem of trust.newProblems) this.deps.logger.error(problem);
     try {
-      const stored = withStoredKeys(trust, await this.deps.stores.userKeys.list());
-      // jumpgate's own user CA is always trusted (SPEC §12), once it exists.
-      const userCa = await userCaPublicBlob(this.deps.stores.gatewayKeys);
-      if (userCa) stored.trustedCAs.add(userCa);
-      return { ...stored, userCa };
+      return withStoredKeys(trust, await this.deps.stores.userKeys.list());
     } catch (error) {
       this.deps.logger.error('the store\'s trusted CA and revoked keys cannot be read; refusing key logins', { error });
-      return { ...trust, revoked: null, revokedError: 'revoked keys unreadable from the store', userCa: null };
+      return { ...trust, revoked: null, revokedError: 'revoked keys unreadable from the store' };
     }
   }
 
