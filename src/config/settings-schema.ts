@@ -91,7 +91,7 @@ export const SettingsSchema = z.strictObject({
     tls: z.strictObject({ cert: z.string().min(1).nullable().default(null), key: z.string().min(1).nullable().default(null) }).prefault({})
       .refine((tls) => (tls.cert === null) === (tls.key === null), 'needs both cert and key, or neither'),
     /** The console's address as people reach it (links in approvals, the OIDC redirect URI); default from `listen`. */
-    publicUrl: z.url({ protocol: /^https?$/ }).refine((url) => new URL(url).pathname === '/' && !url.endsWith('//'), 'must be an origin such as https://gate.example:8443, without a path')
+    publicUrl: z.url({ protocol: /^https?$/ }).refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin such as https://gate.example:8443, without a path')
       .nullable().default(null),
   }).prefault({}),
   store: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:FILE or postgres://…').default('sqlite:jumpgate.db'),
