@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 const nodeTest = { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'src/http/console/', 'console/dist/'] },
+  // test/e2e/clients/*.mjs: plain scripts the tests run as other processes (no types for the project service).
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'src/http/console/', 'console/dist/', 'test/e2e/clients/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

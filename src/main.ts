@@ -17,6 +17,7 @@ import { localAddresses } from './inventory/special-addresses.js';
 import { loadVault, type Vault } from './vault/vault.js';
 import { ms } from './config/load-settings.js';
 import { TargetCa } from './ca/target-ca.js';
+import { UserCa } from './ca/user-ca.js';
 
 export interface Runtime {
   dataDir: string;
@@ -68,4 +69,9 @@ export function createTargetCa(runtime: Pick<Runtime, 'settings' | 'stores' | 'v
   return new TargetCa({
     gatewayKeys: runtime.stores.gatewayKeys, vault: runtime.vault, audit: runtime.audit, ttlMs: ms(runtime.settings.certificates.targetTTL), actor,
   });
+}
+
+/** jumpgate's user CA: its key in the store, sealed by the vault; certificates valid `certificates.userTTL` at most. */
+export function createUserCa(runtime: Pick<Runtime, 'settings' | 'stores' | 'vault' | 'audit'>): UserCa {
+  return new UserCa({ gatewayKeys: runtime.stores.gatewayKeys, vault: runtime.vault, audit: runtime.audit, ttlMs: ms(runtime.settings.certificates.userTTL) });
 }

@@ -4,6 +4,8 @@ export type AdminLevel = 'none' | 'read' | 'write';
 export interface Me { user: string; admin: AdminLevel; csrfToken: string }
 
 let csrfToken = '';
+/** Whether the gateway offers single sign-on (told with the 401 of a signed-out GET /session). */
+export let ssoAvailable = false;
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, message: string, readonly body: unknown) {
@@ -36,7 +38,10 @@ export async function whoAmI(): Promise<Me | null> {
     csrfToken = me.csrfToken;
     return me;
   } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401) return null;
+    if (error instanceof ApiFailure && error.status === 401) {
+      ssoAvailable = (error.body as { sso?: boolean } | null)?.sso === true;
+      return null;
+    }
     throw error;
   }
 }

@@ -12,6 +12,7 @@ import { RecordingsPage } from './pages/recordings';
 import { MyTargetsPage } from './pages/my-targets';
 import { BansPage, CredentialsPage } from './pages/bans';
 import { TerminalPage, WatchPage } from './pages/terminal';
+import { ApprovePage } from './pages/approve';
 import './style.css';
 
 /** The pages, and the admin level each needs (SPEC §9). */
@@ -56,6 +57,9 @@ function Page(props: { me: Me; path: string; rest: string | null }) {
   }
 }
 
+/** `/approve/CODE`: a path of its own (not a hash route), so the link a terminal shows survives a sign-in. */
+const APPROVE = /^\/approve\/([^/]+)$/.exec(window.location.pathname)?.[1];
+
 function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
@@ -63,7 +67,7 @@ function App() {
   useEffect(() => { whoAmI().then(setMe, (e: unknown) => setError(errorText(e))); }, []);
   if (error) return <p role="alert" class="error">{error}</p>;
   if (me === undefined) return <p role="status">Loading…</p>;
-  if (me === null) return <SignIn onSignedIn={(signedIn) => { setMe(signedIn); window.location.hash = signedIn.admin === 'none' ? '#/my-targets' : '#/targets'; }} />;
+  if (me === null) return <SignIn onSignedIn={(signedIn) => { setMe(signedIn); if (!APPROVE) window.location.hash = signedIn.admin === 'none' ? '#/my-targets' : '#/targets'; }} />;
   const allowed = PAGES.filter((page) => page.need === 'none' || me.admin !== 'none');
   const [path, rest] = hash.replace(/^#\/?/, '').split('/');
   // Terminals are opened from My targets and Sessions, not from the navigation.
@@ -78,7 +82,7 @@ function App() {
         <span class="me">{me.user} ({me.admin === 'none' ? 'user' : me.admin === 'read' ? 'auditor' : 'operator'})</span>
         <button type="button" onClick={() => { signOut().then(() => setMe(null), () => setMe(null)); }}>Sign out</button>
       </header>
-      <main><Page me={me} path={current} rest={rest ? decodeURIComponent(rest) : null} /></main>
+      <main>{APPROVE ? <ApprovePage code={decodeURIComponent(APPROVE)} user={me.user} /> : <Page me={me} path={current} rest={rest ? decodeURIComponent(rest) : null} />}</main>
     </div>
   );
 }

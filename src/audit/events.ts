@@ -43,6 +43,8 @@ export type AuditBody =
     }
   /** A per-login certificate signed by the target CA (`ca`: its fingerprint); `serial` in decimal. */
   | { type: 'certificate.issue'; target: string; login: string; key_id: string; serial: string; valid_after: string; valid_before: string; ca: string }
+  /** A person's certificate signed by the user CA (`jumpgate login`), for these principals. */
+  | { type: 'certificate.issue'; principals: string[]; key_id: string; serial: string; valid_after: string; valid_before: string; ca: string }
   /** A gateway access token issued (`rdp-file`): for whom (`user`), by whom, to which target, until when. Never the token. */
   | { type: 'rdp.token.issue'; by: string; target: string; expires: string }
   /** A sign-in to the web console or HTTP API (SPEC §9); `reason` says why one failed. */

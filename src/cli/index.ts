@@ -22,6 +22,8 @@ import { registerRole } from './commands/role.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerRdpFile } from './commands/rdp-file.js';
 import { registerToken } from './commands/token.js';
+import { registerCertificate } from './commands/certificate.js';
+import { registerLogin } from './commands/login.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -32,7 +34,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole, registerNodes, registerRdpFile, registerToken]) {
+    registerRole, registerNodes, registerRdpFile, registerToken, registerCertificate, registerLogin]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

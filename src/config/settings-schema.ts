@@ -90,6 +90,9 @@ export const SettingsSchema = z.strictObject({
     /** Both set: the console and API are served over HTTPS (required off loopback, SPEC §9). */
     tls: z.strictObject({ cert: z.string().min(1).nullable().default(null), key: z.string().min(1).nullable().default(null) }).prefault({})
       .refine((tls) => (tls.cert === null) === (tls.key === null), 'needs both cert and key, or neither'),
+    /** The console's address as people reach it (links in approvals, the OIDC redirect URI); default from `listen`. */
+    publicUrl: z.url({ protocol: /^https?$/ }).refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin such as https://gate.example:8443, without a path')
+      .nullable().default(null),
   }).prefault({}),
   store: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:FILE or postgres://…').default('sqlite:jumpgate.db'),
   vault: z.strictObject({ keyFile: z.string().min(1).default('vault.key') }).prefault({}),
@@ -138,7 +141,20 @@ export const SettingsSchema = z.strictObject({
   }).prefault({}),
   /** Certificates jumpgate signs: `targetTTL` for each login to a `type: certificate` target (SPEC §12). */
   certificates: z.strictObject({
+    /** Certificates of `jumpgate login` (a role's `certificateTTL` may shorten them). */
+    userTTL: duration.default('8h'),
     targetTTL: duration.default('2m'),
+  }).prefault({}),
+  /** Single sign-on with an OpenID Connect provider (SPEC §12); null: password sign-in only. */
+  identity: z.strictObject({
+    oidc: z.strictObject({
+      issuer: z.url({ protocol: /^https?$/ }),
+      clientId: z.string().min(1),
+      clientSecretFile: z.string().min(1).nullable().default(null),
+      scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'groups']),
+      usernameClaim: z.string().min(1).default('preferred_username'),
+      groupsClaim: z.string().min(1).default('groups'),
+    }).nullable().default(null),
   }).prefault({}),
   /** The RD Gateway (SPEC §11): MS-TSGU over HTTPS; "" disables it. */
   rdp: z.strictObject({

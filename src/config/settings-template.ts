@@ -20,6 +20,7 @@ ssh:
 http:
   listen: 127.0.0.1:8022            # web console, HTTP API, /metrics, /healthz; "" disables; --http overrides
   tls: {cert: null, key: null}      # set both to serve HTTPS (required when the listener is not loopback)
+  publicUrl: null                   # https://gate.example:8443 as people reach the console: approval links, the SSO redirect URI
 store: sqlite:jumpgate.db           # or postgres://user@host:5432/db for several gateway nodes
 vault:
   keyFile: vault.key                # or the environment variable JUMPGATE_VAULT_KEY
@@ -38,7 +39,10 @@ audit:
 # node: gate-1                      # this node's name among those sharing the store; default the host name
 cluster: {heartbeat: 5s, deadAfter: 30s}   # a node silent for deadAfter is dead: the others end its sessions as node_lost
 certificates:
+  userTTL: 8h                       # validity of the certificate jumpgate login writes (a role's certificateTTL may shorten it)
   targetTTL: 2m                     # validity of the certificate signed for each login to a type: certificate target
+identity:
+  oidc: null                        # single sign-on: {issuer, clientId, clientSecretFile, scopes, usernameClaim, groupsClaim}
 rdp:
   listen: ""                        # the RD Gateway (HTTPS), e.g. 0.0.0.0:8443; "" disables
   tls: {cert: tls/rdp.crt, key: tls/rdp.key}   # init writes a self-signed pair; any cert/key pair may replace it

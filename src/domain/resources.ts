@@ -32,6 +32,8 @@ export const UserSchema = z.strictObject({
   sourceCidrs: z.array(cidr).default([]),
   principals: z.array(z.string().min(1)).optional(),
   disabled: z.boolean().default(false),
+  /** `oidc`: created at a first single sign-on (SPEC §12); its roles that list `groups` follow the provider's groups. */
+  source: z.enum(['oidc']).optional(),
 });
 
 export const TargetSchema = z.strictObject({
@@ -82,6 +84,10 @@ export const RoleSchema = z.strictObject({
   allow: z.array(RuleSchema).default([]),
   /** What holders may do in the web console and HTTP API (SPEC §9); absent is none. */
   admin: z.enum(['none', 'read', 'write']).optional(),
+  /** SSO groups whose members hold this role (SPEC §12), set again at each of their sign-ins. */
+  groups: z.array(z.string().min(1)).optional(),
+  /** Certificates of `jumpgate login` for holders last at most this long (shorter than `certificates.userTTL`). */
+  certificateTTL: duration.optional(),
 });
 
 /**

@@ -20,6 +20,8 @@ import { loadCertificateTrust, withStoredKeys, type CertificateTrust } from '../
 import { addressInAny } from '../domain/cidr.js';
 import type { User } from '../domain/resources.js';
 import { background } from '../runtime/background.js';
+import { userCaPublicBlob } from '../ca/user-ca.js';
+import { approvalPrompt, approvalRefusalText, browserApprovalOffered, createConnectionApproval, type ConnectionApproval } from './browser-approval.js';
 
 export interface Authenticated {
   user: string;
@@ -75,6 +77,9 @@ export class AuthFlow {
   private counted = false;
   /** Why the last code was refused, told with the next prompt: the audit log is not the person's to read. */
   private codeRefusal: string | null = null;
+  /** This connection's browser approval, once offered, and why the last Enter did not log in. */
+  private approval: ConnectionApproval | null = null;
+  private approvalRefusal: string | null = null;
   result: Authenticated | null = null;
   /** For the connection's log line: the user part of the last login name tried, as sent, and why the last attempt failed. */
   lastUser: string | null = null;
@@ -113,6 +118,7 @@ export class AuthFlow {
       case 'publickey': return this.publicKey(ctx, login, user);
       case 'password': return this.password(ctx, login, user, ctx.password);
       case 'keyboard-interactive':
+        if (browserApprovalOffered(this.deps.settings)) return this.browserApproval(ctx, login, user);
         ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => {
           // ssh2 passes an Error when the client sends a new request instead of answering.
           if (!Array.isArray(answers)) return;
@@ -121,6 +127,39 @@ export class AuthFlow {
         return;
       default: return this.fail(ctx, login.user, ctx.method, `method ${ctx.method} not allowed`);
     }
+  }
+
+  /**
+   * keyboard-interactive with the console on: the one code of this connection (made at the
+   * first round, shown again at the next), and its password as the other way in.
+   */
+  private async browserApproval(ctx: KeyboardAuthContext, login: LoginName & { ok: true }, user: User | null): Promise<void> {
+    if (this.approval?.user !== login.user) this.approval = await createConnectionApproval(this.deps, login.user, this.client.src);
+    const approval = this.approval;
+    const { instruction, prompt } = approvalPrompt(approval, this.approvalRefusal);
+    ctx.prompt([{ prompt, echo: false }], 'jumpgate', instruction, (answers) => {
+      // ssh2 passes an Error when the client sends a new request instead of answering.
+      if (!Array.isArray(answers)) return;
+      const answer = answers[0] ?? '';
+      this.decideInBackground(ctx, login.user, ctx.method, () => (answer === '' ? this.approved(ctx, login, approval) : this.password(ctx, login, user, answer)));
+    });
+  }
+
+  /** Enter pressed: in only when the person approved this connection's code (claimed once). */
+  private async approved(ctx: KeyboardAuthContext, login: LoginName & { ok: true }, approval: ConnectionApproval): Promise<void> {
+    const method = 'browser-approval';
+    const claimed = await this.deps.stores.approvals.claim({ codeHash: approval.codeHash }, new Date());
+    if (!claimed.ok) {
+      const text = approvalRefusalText(claimed.reason);
+      this.approvalRefusal = text.told;
+      return this.fail(ctx, login.user, method, text.audit, 'address');
+    }
+    this.approvalRefusal = null;
+    const user = await this.deps.stores.users.get(login.user);
+    if (!user) return this.fail(ctx, login.user, method, 'unknown user', 'address');
+    if (user.disabled) return this.fail(ctx, login.user, method, 'user disabled', 'address');
+    if (user.sourceCidrs.length > 0 && !addressInAny(this.client.ip, user.sourceCidrs)) return this.fail(ctx, login.user, method, `source address ${this.client.ip} not allowed for ${user.name}`, 'address');
+    return this.firstFactorDone(ctx, login, user, method, PASSWORD_PROOF);
   }
 
   /** Called when the connection closes: key queries that never succeeded count as one failure. */
@@ -137,7 +176,12 @@ export class AuthFlow {
     const trust = await this.certificateTrust();
     // An unreadable revoked keys file refuses every key, as sshd does: it cannot tell which are revoked.
     if (!trust.revoked) return this.fail(ctx, login.user, 'publickey', trust.revokedError ?? 'revoked keys file unreadable');
-    if (request.certificate) return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked });
+    if (request.certificate) {
+      // jumpgate's own user CA is always trusted (SPEC §12), once it exists; asked for certificate logins only.
+      const userCa = await userCaPublicBlob(this.deps.stores.gatewayKeys);
+      if (userCa) trust.trustedCAs.add(userCa);
+      return this.certificate(ctx, login, user, { trustedCAs: trust.trustedCAs, revoked: trust.revoked, userCa });
+    }
     const verdict = checkUserKey(user, ctx.key.data, this.client.ip, new Date(), trust.revoked);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason);
     // Without a signature the client only asks whether the key would do (RFC 4252 §7).
@@ -147,9 +191,13 @@ export class AuthFlow {
   }
 
   /** An OpenSSH user certificate (PROTOCOL.certkeys), checked as sshd's auth2-pubkey.c does. */
-  private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet }): Promise<void> {
+  private async certificate(ctx: PublicKeyAuthContext, login: LoginName & { ok: true }, user: User | null, trust: { trustedCAs: KeySet; revoked: KeySet; userCa: Buffer | null }): Promise<void> {
     const verdict = checkCertificateLogin(user, ctx.key.algo, ctx.key.data, this.client.ip, trust);
     if (!verdict.ok) return this.fail(ctx, login.user, 'publickey', verdict.reason, verdict.counts ? 'address' : 'none');
+    // Serials are jumpgate's own only for certificates its user CA signed (`jumpgate certificate revoke`).
+    if (verdict.signedByUserCa && (await this.deps.stores.revokedSerials.has(verdict.login.serial))) {
+      return this.fail(ctx, login.user, 'publickey', `certificate serial ${verdict.login.serial} revoked`);
+    }
     if (!ctx.signature || !ctx.blob) return acceptKeyQuery(ctx, ctx.key.algo);
     if (!certificateSignatureValid(verdict.login, ctx.blob, ctx.signature)) return this.fail(ctx, login.user, 'publickey', 'signature invalid', 'address');
     const { fingerprint, keyId, serial, portForwardingPermitted } = verdict.login;

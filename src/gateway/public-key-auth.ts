@@ -123,7 +123,7 @@ export interface CertificateLogin {
   signatureAlgorithm: string;
 }
 
-export type CertificateLoginVerdict = { ok: true; login: CertificateLogin } | { ok: false; reason: string; counts: boolean };
+export type CertificateLoginVerdict = { ok: true; login: CertificateLogin; signedByUserCa: boolean } | { ok: false; reason: string; counts: boolean };
 
 /**
  * Whether `user` may log in with an OpenSSH certificate (`algorithm` as the client named
@@ -131,7 +131,7 @@ export type CertificateLoginVerdict = { ok: true; login: CertificateLogin } | { 
  */
 export function checkCertificateLogin(
   user: User | null, algorithm: string, certBlob: Buffer, ip: string,
-  trust: { trustedCAs: KeySet; revoked: KeySet }, now = new Date(),
+  trust: { trustedCAs: KeySet; revoked: KeySet; userCa?: Buffer | null }, now = new Date(),
 ): CertificateLoginVerdict {
   const refusal = userRefusal(user, ip);
   if (refusal || !user) return { ok: false, reason: refusal ?? 'unknown user', counts: false };
@@ -141,6 +141,7 @@ export function checkCertificateLogin(
   if (!verdict.ok) return { ok: false, reason: verdict.reason, counts: verdict.suspicious === true };
   return {
     ok: true,
+    signedByUserCa: Boolean(trust.userCa?.equals(verdict.cert.signatureKey)),
     login: {
       fingerprint: verdict.fingerprint,
       keyId: verdict.cert.keyId,

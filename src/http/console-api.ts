@@ -9,6 +9,7 @@ import { createUpstream } from '../main.js';
 import type { BanGuard } from '../gateway/ban-guard.js';
 import type { Settings } from '../config/settings-schema.js';
 import { dataPath, ms } from '../config/load-settings.js';
+import { createOidcSignIn } from './oidc-sign-in.js';
 
 /** The API's request handler and its WebSocket routes (the web terminal), sharing the sign-ins. */
 export function consoleApi(runtime: Runtime, options: { bans: BanGuard; secure: boolean; terminal: Omit<TerminalDeps, 'bans'> }) {
@@ -16,7 +17,9 @@ export function consoleApi(runtime: Runtime, options: { bans: BanGuard; secure: 
   // A console sign-in lasts as an SSH session may: idle and absolute limits of `sessions`.
   const sessions = new ConsoleSessions({ idleMs: ms(settings.sessions.idleTimeout), maxMs: ms(settings.sessions.maxSessionDuration) });
   const deps = { runtime, newUpstream: () => createUpstream(runtime), bans: options.bans, sessions, secure: options.secure };
-  return { api: createApiHandler(API_ROUTES, deps), terminal: terminalUpgrade(deps, { ...options.terminal, bans: options.bans }) };
+  const api = Object.assign(createApiHandler(API_ROUTES, deps), { signOn: createOidcSignIn(deps) });
+  // `/auth/…` is single sign-on (it shares the console's sessions); every other path the API handler answers.
+  return { api, terminal: terminalUpgrade(deps, { ...options.terminal, bans: options.bans }) };
 }
 
 /** The certificate and key files of `http.tls` (relative to the data dir), or null for plain HTTP. */

@@ -18,7 +18,10 @@ export interface HttpOptions {
   /** Files of the certificate chain and key (PEM): serve HTTPS. */
   tls?: { cert: string; key: string } | null;
   /** The API, when the console is served (absent: /metrics and /healthz only). */
-  api?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+  api?: ((request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>) & {
+    /** Single sign-on under `/auth/`: true when it answered. */
+    signOn?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
+  };
   /** The WebSocket routes under `/api/v1/` (the web terminal, watching, joining). */
   upgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => void;
   onError?: (error: unknown) => void;
@@ -53,6 +56,15 @@ export async function startHttpServer(listen: string, metrics: Metrics, options:
       options.api(request, response, url).catch((error: unknown) => {
         options.onError?.(error);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"jumpgate: internal error"}');
+        else response.destroy();
+      });
+      return;
+    }
+    if (options.api?.signOn && url.pathname.startsWith('/auth/')) {
+      for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+      options.api.signOn(request, response, url).catch((error: unknown) => {
+        options.onError?.(error);
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' }).end('jumpgate: internal error\n');
         else response.destroy();
       });
       return;

@@ -282,6 +282,55 @@ export interface TokenStore {
   revoke(name: string): Promise<boolean>;
 }
 
+/**
+ * A browser approval (SPEC §12): `ssh-login` lets one SSH connection in, `certificate` lets
+ * one `jumpgate login` receive a certificate. Only hashes of the code and the poll secret.
+ */
+export interface ApprovalRecord {
+  codeHash: string;
+  kind: 'ssh-login' | 'certificate';
+  /** The person it is bound to; null: whoever approves it (a `jumpgate login` without --user). */
+  user: string | null;
+  /** What is approved, shown on the approve page (a connection's address, a client's). */
+  subject: string;
+  /** The hash of the secret a `jumpgate login` polls with; null for SSH logins. */
+  pollHash: string | null;
+  createdAt: string;
+  expiresAt: string;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  claimedAt: string | null;
+}
+
+export type ApprovalRefusal = 'unknown' | 'expired' | 'used' | 'other-person' | 'pending';
+export type ApprovalOutcome = { ok: true; approval: ApprovalRecord } | { ok: false; reason: ApprovalRefusal };
+
+export interface ApprovalStore {
+  /** Records a new approval, and forgets approvals expired before `now`. */
+  add(approval: ApprovalRecord, now: Date): Promise<void>;
+  get(codeHash: string): Promise<ApprovalRecord | null>;
+  /**
+   * Approves as `user`, in one atomic step: only a live, unapproved approval bound to `user`
+   * (or to nobody yet, which it then binds to `user`). `other-person` when bound to another.
+   */
+  approve(codeHash: string, user: string, now: Date): Promise<ApprovalOutcome>;
+  /**
+   * Uses an approved approval, once (atomic: of concurrent claims one succeeds), found by
+   * its code (an SSH login) or its poll secret (`jumpgate login`). `pending` when not approved yet.
+   */
+  claim(by: { codeHash: string } | { pollHash: string }, now: Date): Promise<ApprovalOutcome>;
+}
+
+/** A user certificate serial revoked with `jumpgate certificate revoke` (decimal). */
+export interface RevokedSerial { serial: string; revokedAt: string; revokedBy: string; reason: string }
+
+export interface RevokedSerialStore {
+  /** False when the serial was revoked already (nothing written). */
+  add(entry: RevokedSerial): Promise<boolean>;
+  has(serial: string): Promise<boolean>;
+  list(): Promise<RevokedSerial[]>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -300,5 +349,7 @@ export interface Stores extends ResourceWriter {
   leases: LeaseStore;
   rdpTokens: RdpTokenStore;
   tokens: TokenStore;
+  approvals: ApprovalStore;
+  revokedSerials: RevokedSerialStore;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { signIn, errorText, type Me } from '../api';
+import { signIn, errorText, ssoAvailable, type Me } from '../api';
 
 export function SignIn(props: { onSignedIn: (me: Me) => void }) {
   const [user, setUser] = useState('');
@@ -16,6 +16,7 @@ export function SignIn(props: { onSignedIn: (me: Me) => void }) {
   return (
     <main class="sign-in">
       <h1>jumpgate</h1>
+      {ssoAvailable && <a class="button sso" href={`/auth/oidc/login?next=${encodeURIComponent(window.location.pathname)}`}>Sign in with SSO</a>}
       <form onSubmit={submit}>
         <label>User <input name="user" autoComplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required /></label>
         <label>Password <input name="password" type="password" autoComplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required /></label>

@@ -34,7 +34,7 @@ function keySummary(user: User): string {
 
 const TEXT: Record<string, (items: never[]) => string> = {
   users: (items: User[]) => table(['NAME', 'ROLES', 'KEYS', 'SOURCE', 'STATUS'],
-    items.map((u) => [u.name, u.roles.join(','), keySummary(u), u.sourceCidrs.join(',') || 'any', u.disabled ? 'disabled' : 'active'])),
+    items.map((u) => [u.name, u.roles.join(','), keySummary(u), u.sourceCidrs.join(',') || 'any', (u.disabled ? 'disabled' : 'active') + (u.source === 'oidc' ? ', oidc' : '')])),
   targets: (items: Target[]) => table(['NAME', 'HOST', 'PORT', 'VIA', 'LOGIN', 'LABELS'],
     items.map((t) => [t.name, [t.host, ...t.alternateHosts].join(','), String(t.port), t.via ?? '-', t.login ?? '-',
       Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',')])),

@@ -62,3 +62,17 @@ export function vaultProblem(dataDir: string, settings: Settings): string | null
     return `${(error as Error).message}; targets with a stored credential and TOTP second factors will fail until it is restored (jumpgate doctor says more)`;
   }
 }
+
+/**
+ * Single sign-on set up in a way that cannot work yet: said at start, not at the first
+ * person's sign-in. The provider itself is asked at the first sign-in (it may start later).
+ */
+export function identityProblems(dataDir: string, settings: Settings): string[] {
+  const oidc = settings.identity.oidc;
+  if (!oidc) return [];
+  const problems: string[] = [];
+  if (!settings.http.listen) problems.push('identity.oidc is set but http.listen is off: nobody can sign in');
+  if (!settings.http.publicUrl) problems.push('identity.oidc is set without http.publicUrl: the redirect URI and approval links use the listen address; set http.publicUrl to the address people reach');
+  if (oidc.clientSecretFile && !existsSync(dataPath(dataDir, oidc.clientSecretFile))) problems.push(`identity.oidc.clientSecretFile ${oidc.clientSecretFile} does not exist: single sign-on fails until it does`);
+  return problems;
+}

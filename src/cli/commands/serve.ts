@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { dataDirOf } from '../context.js';
 import { applyLogLevel, logLevelOption } from './serve-log-level.js';
 import { initDataDir, isInitialised } from '../../data-dir/init-data-dir.js';
-import { checkAddressFlags, readHostKeys, vaultProblem } from './serve-checks.js';
+import { checkAddressFlags, readHostKeys, vaultProblem, identityProblems } from './serve-checks.js';
 import type { HostKey } from '../../data-dir/host-keys.js';
 import { openRuntime, type Runtime } from '../../main.js';
 import { createLogger, type Logger } from '../../log/logger.js';
@@ -62,6 +62,9 @@ export function registerServe(program: Command): void {
       const vaultTrouble = vaultProblem(dataDir, runtime.settings);
       if (vaultTrouble) logger.warn(vaultTrouble);
       const httpListen = options.http ?? runtime.settings.http.listen;
+      // --http is the listener in force: approval links and the offer of browser approvals follow it.
+      runtime.settings.http.listen = httpListen;
+      for (const problem of identityProblems(dataDir, runtime.settings)) logger.warn(problem);
       const tls = httpTls(runtime.settings.http.tls, dataDir);
       if (httpListen && !tls && !isLoopbackListen(httpListen)) {
         await runtime.close();
@@ -132,6 +135,7 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   const runtime: Runtime = await openRuntime(dataDir, logger);
   const first = process.env[WORKER_ENV] === '1';
   const httpListen = options.http ?? runtime.settings.http.listen;
+  runtime.settings.http.listen = httpListen;
   const served = await startGatewayProcess(runtime, {
     listen: options.listen ?? runtime.settings.ssh.listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: first && httpListen ? httpListen : null, httpTls: httpTls(runtime.settings.http.tls, dataDir), sinkDepths: () => [],
     onSessionLive: (id, live) => { process.send?.({ type: 'session', id, live } satisfies PrimaryMessage); },

@@ -7,7 +7,9 @@ import { operationRoutes } from './routes/operations.js';
 import { auditRoutes } from './routes/audit.js';
 import { myTargetRoutes } from './routes/my-targets.js';
 import { userFactorRoutes } from './routes/user-factors.js';
+import { approvalRoutes } from './routes/approvals.js';
 
 export const API_ROUTES: ReadonlyArray<Route | PublicRoute> = [
   ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes, ...userFactorRoutes,
+  ...approvalRoutes,
 ];

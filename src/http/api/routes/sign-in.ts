@@ -85,9 +85,9 @@ export const signInRoutes: Array<Route | PublicRoute> = [
   { method: 'POST', path: '/api/v1/session', need: 'anyone', handle: signIn },
   {
     method: 'GET', path: '/api/v1/session', need: 'anyone',
-    handle: async (request: ApiRequest) => {
+    handle: async (request: ApiRequest, deps: ApiDeps) => {
       const principal = request.principal;
-      if (!principal) throw new ApiError(401, 'not signed in');
+      if (!principal) throw new ApiError(401, 'not signed in', { sso: deps.runtime.settings.identity.oidc !== null });
       return json(200, principal.kind === 'person'
         // Same-origin only (no CORS): a page of the console that reloads gets its CSRF token back.
         ? { kind: 'person', user: principal.user, admin: principal.admin, csrfToken: principal.session.csrf }
