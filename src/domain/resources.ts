@@ -75,6 +75,11 @@ export const RoleSchema = z.strictObject({
   allow: z.array(RuleSchema).default([]),
   /** What holders may do in the web console and HTTP API (SPEC §9); absent is none. */
   admin: z.enum(['none', 'read', 'write']).optional(),
+  /** Granted on an approved access request only, for at most `maxDuration` (SPEC §12); holders of `approvers` decide. */
+  requestable: z.strictObject({
+    maxDuration: duration.refine((s) => (parseDuration(s) ?? 0) >= 1000, 'must be at least 1s'),
+    approvers: z.array(resourceName).min(1, 'must name at least one role'),
+  }).nullable().optional(),
 });
 
 /**

@@ -11,6 +11,7 @@ import type { AccessKind, Rule } from '../domain/resources.js';
 import type { Stores } from '../store/store.js';
 import { ambiguityReason } from './decide-route.js';
 import { decideRdp } from '../rdp/rdp-access.js';
+import { rolesOf } from './effective-roles.js';
 
 export interface PolicyQuestion {
   user: string;
@@ -59,7 +60,7 @@ async function checkSession(stores: Stores, question: PolicyQuestion, access: 's
   const login = question.login ?? target.login;
   if (user.disabled) return verdict({ outcome: 'deny', reason: `${user.name} is disabled`, routes: [] });
   if (!login) return verdict({ outcome: 'deny', reason: `${target.name} has no default login; give a login`, routes: [] });
-  const roles = (await Promise.all(user.roles.map((n) => stores.roles.get(n)))).filter((r) => r !== null);
+  const roles = await rolesOf(stores, user);
   return verdict(fromDecision(decide({ user, roles, target, access, login, sourceIp: question.from, mfaVerified: question.mfa === true }), []));
 }
 

@@ -17,6 +17,7 @@ import { PostgresGatewayKeyStore } from './postgres-gateway-key-store.js';
 import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresRdpTokenStore } from './postgres-rdp-token-store.js';
 import { PostgresTokenStore } from './postgres-token-store.js';
+import { PostgresRequestStore } from './postgres-request-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -55,6 +56,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     leases: new PostgresLeaseStore(pool),
     rdpTokens: new PostgresRdpTokenStore(pool),
     tokens: new PostgresTokenStore(pool),
+    requests: new PostgresRequestStore(pool, audit),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

@@ -15,6 +15,7 @@ import { SqliteGatewayKeyStore } from './sqlite-gateway-key-store.js';
 import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteRdpTokenStore } from './sqlite-rdp-token-store.js';
 import { SqliteTokenStore } from './sqlite-token-store.js';
+import { SqliteRequestStore } from './sqlite-request-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -58,6 +59,7 @@ export function openSqliteStores(file: string): Stores {
     leases: new SqliteLeaseStore(db),
     rdpTokens: new SqliteRdpTokenStore(db),
     tokens: new SqliteTokenStore(db),
+    requests: new SqliteRequestStore(db, audit),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

@@ -10,6 +10,7 @@ import * as nodesAndRecordings from './008-nodes-and-recordings.js';
 import * as gatewayKeysAndLeases from './009-gateway-keys-and-leases.js';
 import * as rdpTokens from './010-rdp-tokens.js';
 import * as apiTokens from './013-api-tokens.js';
+import * as accessRequests from './015-access-requests.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'gateway keys and leases', up: gatewayKeysAndLeases.up },
   { version: 10, name: 'rdp tokens', up: rdpTokens.up },
   { version: 13, name: 'api tokens', up: apiTokens.up },
+  { version: 15, name: 'access requests', up: accessRequests.up },
 ];
