@@ -65,6 +65,16 @@ export class AuditLog {
     return this.committed(await commit({ drafts, seal: this.seal }));
   }
 
+  /**
+   * Commits a step whose events the store drafts from the rows it changes (an access
+   * request's), sealed in the step's own transaction, then writes them out as `record` does.
+   */
+  async recordStep<T>(commit: (seal: ChangeAudit['seal']) => Promise<{ result: T; events: StoredAuditEvent[] }>): Promise<T> {
+    const step = await commit(this.seal);
+    this.committed(step.events);
+    return step.result;
+  }
+
   close(): void {
     this.file.close();
   }

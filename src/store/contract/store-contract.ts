@@ -18,6 +18,7 @@ import { userKeyStoreContract } from './user-key-store.contract.js';
 import { gatewayKeyAndLeaseContract } from './gateway-key-and-lease.contract.js';
 import { rdpTokenStoreContract } from './rdp-token-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
+import { requestStoreContract } from './request-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -34,5 +35,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     gatewayKeyAndLeaseContract(harness);
     rdpTokenStoreContract(harness);
     tokenStoreContract(harness);
+    requestStoreContract(harness);
   });
 }
