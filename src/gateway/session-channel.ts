@@ -5,6 +5,7 @@
  */
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import { takeEnv } from './session-env.js';
+import type { CommandResult } from './gateway-commands.js';
 
 export interface HowToConnect {
   user: string;
@@ -28,14 +29,23 @@ export function howToConnectText({ user, gate, port, sessionTargets, jumpTargets
   if (sessionTargets.length === 0 && jumpTargets.length === 0) {
     lines.push(`  ssh -J ${user}@${gate}:${port} LOGIN@TARGET   or   ssh -p ${port} ${user}+TARGET@${gate}`, 'no target is granted to you yet; ask an operator');
   }
+  lines.push(`the gateway's own commands: ssh -p ${port} ${user}@${gate} targets | requests | request ROLE --for 2h --reason TEXT`);
   return lines.join('\n') + '\n';
 }
+
+const HELP_UNAVAILABLE = 'jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n';
 
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
-/** `menu` runs instead of the help when the client asked for a terminal and a shell. */
-export function handleSessionChannel(session: Session, help: () => Promise<string>, menu: (channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>) => void): void {
+/**
+ * `menu` runs instead of the help when the client asked for a terminal and a shell;
+ * `command` runs an exec request that is one of the gateway's own commands (null: it is not).
+ */
+export function handleSessionChannel(
+  session: Session, help: () => Promise<string>, menu: (channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>) => void,
+  command: (line: string) => Promise<CommandResult | null> = async () => null,
+): void {
   let pty: PseudoTtyInfo | null = null;
   const env: Record<string, string> = {};
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
@@ -48,7 +58,7 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
       channel.exit(1);
       channel.end();
     };
-    help().then(show, () => show('jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n'))
+    help().then(show, () => show(HELP_UNAVAILABLE))
       .catch(() => channel.destroy());
   };
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
@@ -60,7 +70,22 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
     const channel = accept?.();
     if (channel) menu(channel, pty, env);
   });
-  session.on('exec', refuseWithHelp);
+  session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => {
+    const channel = accept?.();
+    if (!channel) return;
+    const reply = (stdout: string, stderr: string, status: number) => {
+      const text = (value: string) => (pty ? value.replace(/\n/g, '\r\n') : value);
+      if (stdout) channel.write(text(stdout));
+      if (stderr) channel.stderr.write(text(stderr));
+      channel.exit(status);
+      channel.end();
+    };
+    command(info.command).then(
+      (result) => (result ? reply(result.stdout, result.stderr, result.status) : help().then((text) => reply('', text, 1), () => reply('', HELP_UNAVAILABLE, 1))),
+      // A store or audit failure: nothing was done, and the user is told so rather than left waiting.
+      () => reply('', 'jumpgate: the gateway cannot do that now (internal error); nothing was changed\n', 1),
+    ).catch(() => channel.destroy());
+  });
   session.on('subsystem', (_accept: unknown, reject: Reject) => reject?.());
   session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
   session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());
