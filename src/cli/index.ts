@@ -22,6 +22,7 @@ import { registerRole } from './commands/role.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerRdpFile } from './commands/rdp-file.js';
 import { registerToken } from './commands/token.js';
+import { registerRequest } from './commands/request.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole, registerNodes, registerRdpFile, registerToken]) {
+    registerRole, registerNodes, registerRdpFile, registerToken, registerRequest]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

@@ -7,7 +7,8 @@ import { operationRoutes } from './routes/operations.js';
 import { auditRoutes } from './routes/audit.js';
 import { myTargetRoutes } from './routes/my-targets.js';
 import { userFactorRoutes } from './routes/user-factors.js';
+import { requestRoutes } from './routes/requests.js';
 
 export const API_ROUTES: ReadonlyArray<Route | PublicRoute> = [
-  ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes, ...userFactorRoutes,
+  ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes, ...userFactorRoutes, ...requestRoutes,
 ];
