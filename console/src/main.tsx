@@ -11,11 +11,13 @@ import { AuditPage } from './pages/audit';
 import { RecordingsPage } from './pages/recordings';
 import { MyTargetsPage } from './pages/my-targets';
 import { BansPage, CredentialsPage } from './pages/bans';
+import { AccessRequestsPage } from './pages/access-requests';
 import './style.css';
 
 /** The pages, and the admin level each needs (SPEC §9). */
 const PAGES = [
   { path: 'my-targets', title: 'My targets', need: 'none' },
+  { path: 'requests', title: 'Access requests', need: 'none' },
   { path: 'targets', title: 'Targets', need: 'read' },
   { path: 'users', title: 'Users', need: 'read' },
   { path: 'roles', title: 'Roles', need: 'read' },
@@ -47,6 +49,7 @@ function Page(props: { me: Me; path: string; rest: string | null }) {
     case 'recordings': return <RecordingsPage id={props.rest} />;
     case 'audit': return <AuditPage />;
     case 'bans': return <BansPage canWrite={canWrite} />;
+    case 'requests': return <AccessRequestsPage user={props.me.user} />;
     default: return <MyTargetsPage user={props.me.user} />;
   }
 }

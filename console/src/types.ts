@@ -22,3 +22,10 @@ export interface TestResult {
   failure?: { hop: string; address: string; why: string; mismatch?: { expected: string; presented: string } } | null;
 }
 export interface MyTarget { name: string; description: string | null; login: string | null; via: string | null; labels: Record<string, string>; access: string[] }
+export interface AccessRequest {
+  id: string; user: string; role: string; durationMs: number; reason: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired'; createdAt: string; lapsesAt: string;
+  decidedBy: string | null; decidedAt: string | null; decisionReason: string | null; until: string | null;
+  /** Whether the signed-in person may approve or deny it now. */
+  mayDecide: boolean;
+}
