@@ -69,10 +69,9 @@ export class AuditLog {
    * Commits a step whose events the store drafts from the rows it changes (an access
    * request's), sealed in the step's own transaction, then writes them out as `record` does.
    */
-  async recordStep<T>(commit: (seal: ChangeAudit['seal']) => Promise<{ result: T; events: StoredAuditEvent[] }>): Promise<T> {
+  async recordStep<T>(commit: (seal: ChangeAudit['seal']) => Promise<{ result: T; events: StoredAuditEvent[] }>): Promise<{ result: T; events: AuditEvent[] }> {
     const step = await commit(this.seal);
-    this.committed(step.events);
-    return step.result;
+    return { result: step.result, events: this.committed(step.events) };
   }
 
   close(): void {

@@ -21,13 +21,13 @@ export interface CommandCaller {
 }
 
 /** Null when the line is none of the gateway's commands: the caller refuses it as before. */
-export async function runGatewayCommand(deps: Pick<GatewayDeps, 'stores' | 'audit'>, caller: CommandCaller, line: string): Promise<CommandResult | null> {
+export async function runGatewayCommand(deps: Pick<GatewayDeps, 'stores' | 'audit' | 'settings'>, caller: CommandCaller, line: string): Promise<CommandResult | null> {
   const parsed = parseGatewayCommand(line);
   if (!parsed.ok) return parsed.usage === null ? null : { stdout: '', stderr: `jumpgate: ${parsed.usage}\n`, status: 2 };
   return run(deps, caller, parsed.command);
 }
 
-async function run(deps: Pick<GatewayDeps, 'stores' | 'audit'>, caller: CommandCaller, command: GatewayCommand): Promise<CommandResult> {
+async function run(deps: Pick<GatewayDeps, 'stores' | 'audit' | 'settings'>, caller: CommandCaller, command: GatewayCommand): Promise<CommandResult> {
   const again = `ssh -p ${caller.gate.port} ${caller.user}@${caller.gate.host}`;
   switch (command.name) {
     case 'request': {

@@ -92,3 +92,8 @@ export function newRequest(user: string, role: string, durationMs: number, reaso
     lapsesAt: new Date(now.getTime() + PENDING_TTL_MS).toISOString(), decidedBy: null, decidedAt: null, decisionReason: null, until: null,
   };
 }
+
+/** The audit event types of request steps (`request.create`…), which raise their own alerts. */
+export function isRequestStep(type: string): boolean {
+  return type.startsWith('request.');
+}

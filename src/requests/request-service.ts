@@ -5,16 +5,25 @@
  */
 import type { Runtime } from '../main.js';
 import type { AuditDraft } from '../audit/events.js';
+import type { ChangeAudit, RequestStep } from '../store/store.js';
 import type { Role } from '../domain/resources.js';
 import { RESOURCE_NAME } from '../domain/resources.js';
 import { formatDuration } from '../config/duration.js';
 import { adminLevelOf } from '../http/api/principal.js';
 import { heldRoles } from '../policy/effective-roles.js';
+import { alertOnSteps } from './request-alerts.js';
 import {
   MAX_PENDING_PER_USER, REQUEST_ID, checkDecisionReason, checkDuration, checkReason, mayDecide, newRequest, type AccessRequestRecord,
 } from './access-request.js';
 
-export type RequestDeps = Pick<Runtime, 'stores' | 'audit'>;
+export type RequestDeps = Pick<Runtime, 'stores' | 'audit' | 'settings'>;
+
+/** Takes a step (store and audit in one transaction), then raises the alerts the rules ask for. */
+async function step<T>(deps: RequestDeps, commit: (seal: ChangeAudit['seal']) => Promise<RequestStep<T>>): Promise<T> {
+  const { result, events } = await deps.audit.recordStep(commit);
+  await alertOnSteps(deps, events);
+  return result;
+}
 
 export type RefusalCode = 'invalid' | 'not-found' | 'forbidden' | 'conflict';
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: RefusalCode; message: string };
@@ -36,7 +45,7 @@ export async function fileRequest(deps: RequestDeps, who: { user: string; src: s
   const reason = checkReason(ask.reason);
   if (!reason.ok) return refuse('invalid', reason.message);
   const request = newRequest(user.name, role.name, duration.value, reason.value, now);
-  const created = await deps.audit.recordStep((seal) => deps.stores.requests.create(request, { maxPendingPerUser: MAX_PENDING_PER_USER }, {
+  const created = await step(deps, (seal) => deps.stores.requests.create(request, { maxPendingPerUser: MAX_PENDING_PER_USER }, {
     event: (stored) => stepEvent('request.create', stored, who.src), seal,
   }));
   if (created === 'duplicate') return refuse('conflict', `${user.name} has a pending request for role ${role.name} already`);
@@ -77,7 +86,7 @@ export async function decideRequest(
   const reason = checkDecisionReason(reasonText);
   if (!reason.ok) return refuse('invalid', reason.message);
   if (request.status !== 'pending') return refuse('conflict', `request ${id} is ${request.status} already`);
-  const decided = await deps.audit.recordStep((seal) => deps.stores.requests.decide(id, {
+  const decided = await step(deps, (seal) => deps.stores.requests.decide(id, {
     status, by: deciderName(decider), at: now.toISOString(), reason: reason.value,
     until: status === 'approved' ? new Date(now.getTime() + request.durationMs).toISOString() : null,
   }, { event: (stored) => stepEvent(status === 'approved' ? 'request.approve' : 'request.deny', stored, decider.kind === 'operator' ? null : decider.src), seal }));
@@ -110,7 +119,7 @@ const EXPIRE_BATCH = 100;
 
 /** Ends lapsed pending requests and ended grants; each gets its one `request.expire`, whichever node sweeps. */
 export async function expireRequests(deps: RequestDeps, now = new Date()): Promise<AccessRequestRecord[]> {
-  return deps.audit.recordStep((seal) => deps.stores.requests.expire(now, EXPIRE_BATCH, { event: (stored) => stepEvent('request.expire', stored, null), seal }));
+  return step(deps, (seal) => deps.stores.requests.expire(now, EXPIRE_BATCH, { event: (stored) => stepEvent('request.expire', stored, null), seal }));
 }
 
 function stepEvent(type: 'request.create' | 'request.approve' | 'request.deny' | 'request.expire', request: AccessRequestRecord, src: string | null): AuditDraft {

@@ -61,7 +61,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
     throw listenFailure(error, options.listenSource);
   });
   rotations.start();
-  const expiry = new RequestExpiry({ stores, audit: runtime.audit, logger });
+  const expiry = new RequestExpiry({ stores, audit: runtime.audit, settings, logger });
   expiry.start();
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
   const httpListen = options.http;
