@@ -7,7 +7,10 @@ export interface Rule {
   targets?: string[]; labels?: Record<string, string>; access: string[]; logins?: string[]; ports?: number[];
   sourceCidrs?: string[]; mfa?: boolean; record?: boolean;
 }
-export interface Role { kind: 'Role'; name: string; description?: string; allow: Rule[]; admin?: 'none' | 'read' | 'write' }
+export interface Role {
+  kind: 'Role'; name: string; description?: string; allow: Rule[]; admin?: 'none' | 'read' | 'write';
+  requestable?: { maxDuration: string; approvers: string[] } | null;
+}
 export interface User { kind: 'User'; name: string; roles: string[]; keys: Array<string | { key: string; expires?: string }>; sourceCidrs: string[]; disabled: boolean }
 export interface Credential { kind: 'Credential'; name: string; type: string; publicKey?: string; updatedAt: string }
 export interface Session {
