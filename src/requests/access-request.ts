@@ -54,7 +54,7 @@ export function checkReason(text: string | undefined): Checked<string> {
   const reason = (text ?? '').trim();
   if (reason.length === 0) return { ok: false, message: 'a reason is required (--reason "INC-42: why")' };
   if (reason.length > MAX_REASON_LENGTH) return { ok: false, message: `the reason is longer than ${MAX_REASON_LENGTH} characters` };
-  if (!/^[\p{L}\p{N}\p{P}\p{S} ]+$/u.test(reason)) return { ok: false, message: 'the reason must be printable text on one line' };
+  if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(reason)) return { ok: false, message: 'the reason must be printable text on one line' };
   return { ok: true, value: reason };
 }
 
