@@ -20,6 +20,7 @@ import { makeSshClient, describeRun, type SshClient } from '../helpers/ssh-clien
 import { assertConsoleBuilt, launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { closeWebhookReceivers, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { repoRoot } from '../helpers/paths.js';
 
 const PASSWORDS = { alice: 'alice-requests-password-1', carol: 'carol-requests-password-2' };
 /** Long enough for one ssh -J and a policy check after the approval; short enough to wait out. */
@@ -175,6 +176,7 @@ describe('access requests: SSH exec, console approval, a grant that ends by itse
       const table = page.getByRole('table', { name: 'Access requests' });
       await table.getByRole('cell', { name: 'INC-42 db1 is down' }).waitFor();
       await page.getByLabel('Decision reason (optional)').fill('go ahead');
+      await page.screenshot({ path: path.join(repoRoot, 'docs', 'console-access-requests.png'), fullPage: true });
       await table.getByRole('button', { name: `Approve ${requestId}` }).click();
       await page.getByRole('status').getByText(`Request ${requestId} approved: alice holds role dba until`).waitFor();
     } finally {

@@ -57,8 +57,15 @@ export function AccessRequestsPage(props: { user: string }) {
       </form>
       {message && <p role="status">{message}</p>}
       {requests.error && <p role="alert" class="error">{requests.error}</p>}
-      <label><input type="checkbox" checked={all} onChange={(e) => setAll(e.currentTarget.checked)} /> Show decided and expired requests</label>
-      {decidable && <label>Decision reason (optional) <input value={decisionReason} onInput={(e) => setDecisionReason(e.currentTarget.value)} maxLength={200} /></label>}
+      <div class="actions">
+        <label class="check"><input type="checkbox" checked={all} onChange={(e) => setAll(e.currentTarget.checked)} /> Show decided and expired requests</label>
+        <button type="button" onClick={requests.reload}>Refresh</button>
+      </div>
+      {decidable && (
+        <form class="inline" onSubmit={(e) => e.preventDefault()}>
+          <label>Decision reason (optional) <input value={decisionReason} onInput={(e) => setDecisionReason(e.currentTarget.value)} maxLength={200} size={40} /></label>
+        </form>
+      )}
       <DataTable label="Access requests" rows={rows} rowKey={(r) => r.id} empty="No access requests." columns={[
         { title: 'ID', value: (r) => r.id },
         { title: 'User', value: (r) => r.user === props.user ? `${r.user} (you)` : r.user },
