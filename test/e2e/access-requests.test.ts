@@ -238,3 +238,75 @@ describe('access requests: SSH exec, console approval, a grant that ends by itse
     assert.ok(alerts.every((r) => (r.json as { type: string }).type === 'alert'), 'the pager receives alerts only');
   });
 });
+
+/**
+ * Two nodes on one PostgreSQL (SPEC §10): a grant approved on one node lets alice through the
+ * other, ends there on time, and its end is written once although both nodes sweep.
+ */
+describe('access requests on two nodes sharing PostgreSQL', () => {
+  const n = suiteFixture(async () => {
+    const a = await startGateway({ store: 'postgres', settings: settingsWith([[['node'], 'a'], [['http', 'listen'], '']]) });
+    const b = await startGateway({ dataDirFrom: a.dataDir, settings: settingsWith([[['node'], 'b']]) });
+    const aliceKey = await makeKeyPair(a.workDir, 'alice', 'alice@laptop');
+    const db1 = await startSshd({ authorizedKeys: [aliceKey.publicKey] });
+    await a.apply(`kind: Target
+name: db1
+host: 127.0.0.1
+port: ${db1.port}
+---
+kind: Role
+name: dba
+allow:
+  - targets: [db1]
+    access: [jump]
+requestable: {maxDuration: 1m, approvers: [sec-leads]}
+---
+kind: Role
+name: sec-leads
+---
+kind: User
+name: alice
+keys:
+  - ${aliceKey.publicKey}
+`);
+    const client = (gateway: Gateway) => makeSshClient({ dir: a.workDir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath });
+    return {
+      a, b, viaA: client(a), viaB: client(b),
+      stop: async () => {
+        try { await b.stop(); } finally { try { await a.stop(); } finally { await db1.stop(); } }
+      },
+    };
+  });
+
+  const expireEvents = async (id: string): Promise<AuditEvent[]> => {
+    const r = await n.a.jumpgate(['audit', '--type', 'request.expire', '-o', 'json']);
+    assert.equal(r.code, 0, describeRun(r));
+    return r.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent).filter((e) => e.request === id);
+  };
+
+  test('filed on node a, approved at the command line, used through node b, expired once', { timeout: 90_000 }, async () => {
+    const filed = await n.viaA.run(['gate', 'request', 'dba', '--for', '8s', '--reason', 'INC-44']);
+    assert.equal(filed.code, 0, describeRun(filed));
+    const id = /request ([0-9a-f]{10}) filed/.exec(filed.stdout)![1];
+    const before = await n.viaB.run(['-J', 'gate', `${osLogin}@db1`, 'true']);
+    assert.notEqual(before.code, 0, `pending grants nothing on node b\n${describeRun(before)}`);
+
+    const approved = await n.a.jumpgate(['request', 'approve', id, '--reason', 'ok']);
+    assert.equal(approved.code, 0, describeRun(approved));
+    const through = await n.viaB.run(['-J', 'gate', `${osLogin}@db1`, 'echo via-b']);
+    assert.equal(through.code, 0, describeRun(through));
+    assert.match(through.stdout, /via-b/);
+
+    for (const deadline = Date.now() + 30_000; (await expireEvents(id)).length === 0;) {
+      assert.ok(Date.now() < deadline, 'request.expire within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // Both nodes sweep every 2 s: a few more sweeps each, and still one event.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const events = await expireEvents(id);
+    assert.equal(events.length, 1, JSON.stringify(events));
+    const after = await n.viaB.run(['-J', 'gate', `${osLogin}@db1`, 'true']);
+    assert.notEqual(after.code, 0, describeRun(after));
+    assert.match(after.stderr, /jumpgate: alice may not reach db1:22/, describeRun(after));
+  });
+});
