@@ -48,18 +48,23 @@ export function handleSessionChannel(
 ): void {
   let pty: PseudoTtyInfo | null = null;
   const env: Record<string, string> = {};
+  /** Writes the answer (CRLF under a terminal) and ends the channel with its status. */
+  const reply = (channel: ServerChannel, answer: CommandResult) => {
+    const text = (value: string) => (pty ? value.replace(/\n/g, '\r\n') : value);
+    if (answer.stdout) channel.write(text(answer.stdout));
+    if (answer.stderr) channel.stderr.write(text(answer.stderr));
+    channel.exit(answer.status);
+    channel.end();
+  };
+  // The help lists the user's targets from the store; if that fails, the session still ends
+  // with status 1 and a line saying so, rather than an unhandled rejection.
+  const showHelp = (channel: ServerChannel) => help().then(
+    (text) => reply(channel, { stdout: '', stderr: text, status: 1 }),
+    () => reply(channel, { stdout: '', stderr: HELP_UNAVAILABLE, status: 1 }),
+  );
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
     const channel = accept?.();
-    if (!channel) return;
-    // The help lists the user's targets from the store; if that fails, the session still ends
-    // with status 1 and a line saying so, rather than an unhandled rejection.
-    const show = (text: string) => {
-      channel.stderr.write(pty ? text.replace(/\n/g, '\r\n') : text);
-      channel.exit(1);
-      channel.end();
-    };
-    help().then(show, () => show(HELP_UNAVAILABLE))
-      .catch(() => channel.destroy());
+    if (channel) showHelp(channel).catch(() => channel.destroy());
   };
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { if (pty) Object.assign(pty, info); accept?.(); });
@@ -73,17 +78,10 @@ export function handleSessionChannel(
   session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => {
     const channel = accept?.();
     if (!channel) return;
-    const reply = (stdout: string, stderr: string, status: number) => {
-      const text = (value: string) => (pty ? value.replace(/\n/g, '\r\n') : value);
-      if (stdout) channel.write(text(stdout));
-      if (stderr) channel.stderr.write(text(stderr));
-      channel.exit(status);
-      channel.end();
-    };
     command(info.command).then(
-      (result) => (result ? reply(result.stdout, result.stderr, result.status) : help().then((text) => reply('', text, 1), () => reply('', HELP_UNAVAILABLE, 1))),
+      (answer) => (answer ? reply(channel, answer) : showHelp(channel)),
       // A store or audit failure: nothing was done, and the user is told so rather than left waiting.
-      () => reply('', 'jumpgate: the gateway cannot do that now (internal error); nothing was changed\n', 1),
+      () => reply(channel, { stdout: '', stderr: 'jumpgate: the gateway could not do that now (internal error; the gateway log says why)\n', status: 1 }),
     ).catch(() => channel.destroy());
   });
   session.on('subsystem', (_accept: unknown, reject: Reject) => reject?.());
