@@ -74,7 +74,11 @@ function RoleEditor(props: { role: Role | null; onDone: () => void }) {
   );
 }
 
-interface CheckAnswer { decision: string; reason?: string; role?: string; rule?: number; grants?: string; routes: Array<{ target: string; via: string[] }> }
+interface CheckAnswer {
+  decision: string; reason?: string; role?: string; rule?: number; grants?: string; routes: Array<{ target: string; via: string[] }>;
+  /** The access request that grants the deciding role, when the user does not hold it otherwise. */
+  request?: { id: string; until: string };
+}
 
 function PolicyCheck() {
   const [user, setUser] = useState('');
@@ -111,6 +115,7 @@ function PolicyCheck() {
       {answer && (
         <p role="status" class={`decision ${answer.decision}`}>
           {answer.decision === 'deny' ? `Deny: ${answer.reason}` : `${answer.decision === 'allow' ? 'Allow' : 'Allow after a second factor'}: role ${answer.role}, rule ${answer.rule} (${answer.grants})`}
+          {answer.request ? ` · granted by access request ${answer.request.id} until ${answer.request.until}` : ''}
           {answer.routes.map((r) => ` · route ${['gate', ...r.via, r.target].join(' → ')}`).join('')}
         </p>
       )}
