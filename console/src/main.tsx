@@ -13,11 +13,13 @@ import { MyTargetsPage } from './pages/my-targets';
 import { BansPage, CredentialsPage } from './pages/bans';
 import { TerminalPage, WatchPage } from './pages/terminal';
 import { ApprovePage } from './pages/approve';
+import { AccessRequestsPage } from './pages/access-requests';
 import './style.css';
 
 /** The pages, and the admin level each needs (SPEC §9). */
 const PAGES = [
   { path: 'my-targets', title: 'My targets', need: 'none' },
+  { path: 'requests', title: 'Access requests', need: 'none' },
   { path: 'targets', title: 'Targets', need: 'read' },
   { path: 'users', title: 'Users', need: 'read' },
   { path: 'roles', title: 'Roles', need: 'read' },
@@ -53,6 +55,7 @@ function Page(props: { me: Me; path: string; rest: string | null }) {
     case 'bans': return <BansPage canWrite={canWrite} />;
     case 'terminal': return props.rest ? <TerminalPage destination={props.rest} /> : <MyTargetsPage user={props.me.user} />;
     case 'watch': case 'join': return props.rest ? <WatchPage id={props.rest} join={props.path === 'join'} /> : <MyTargetsPage user={props.me.user} />;
+    case 'requests': return <AccessRequestsPage user={props.me.user} />;
     default: return <MyTargetsPage user={props.me.user} />;
   }
 }

@@ -7,7 +7,10 @@ export interface Rule {
   targets?: string[]; labels?: Record<string, string>; access: string[]; logins?: string[]; ports?: number[];
   sourceCidrs?: string[]; mfa?: boolean; record?: boolean;
 }
-export interface Role { kind: 'Role'; name: string; description?: string; allow: Rule[]; admin?: 'none' | 'read' | 'write' }
+export interface Role {
+  kind: 'Role'; name: string; description?: string; allow: Rule[]; admin?: 'none' | 'read' | 'write';
+  requestable?: { maxDuration: string; approvers: string[] } | null;
+}
 export interface User { kind: 'User'; name: string; roles: string[]; keys: Array<string | { key: string; expires?: string }>; sourceCidrs: string[]; disabled: boolean }
 export interface Credential { kind: 'Credential'; name: string; type: string; publicKey?: string; updatedAt: string }
 export interface Session {
@@ -22,3 +25,10 @@ export interface TestResult {
   failure?: { hop: string; address: string; why: string; mismatch?: { expected: string; presented: string } } | null;
 }
 export interface MyTarget { name: string; description: string | null; login: string | null; via: string | null; labels: Record<string, string>; access: string[] }
+export interface AccessRequest {
+  id: string; user: string; role: string; durationMs: number; reason: string;
+  status: 'pending' | 'approved' | 'denied' | 'expired'; createdAt: string; lapsesAt: string;
+  decidedBy: string | null; decidedAt: string | null; decisionReason: string | null; until: string | null;
+  /** Whether the signed-in person may approve or deny it now. */
+  mayDecide: boolean;
+}

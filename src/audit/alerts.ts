@@ -11,6 +11,7 @@ import type { TargetStore } from '../store/store.js';
 import { ms } from '../config/load-settings.js';
 import type { Logger } from '../log/logger.js';
 import { background } from '../runtime/background.js';
+import { isRequestStep } from '../requests/access-request.js';
 
 type AlertRule = Settings['audit']['alerts'][number];
 
@@ -30,7 +31,8 @@ export class AlertEngine {
   }
 
   async observe(event: AuditEvent, now = Date.now()): Promise<void> {
-    if (event.type === 'alert') return;
+    // Access request steps raise their alerts themselves, one per step, in whichever process takes it (requests/request-alerts.ts).
+    if (event.type === 'alert' || isRequestStep(event.type)) return;
     for (const rule of this.rules) {
       if (!matchesType(rule.on, event.type) || !(await this.matches(rule, event))) continue;
       const window = ms(rule.window);
@@ -62,6 +64,6 @@ export class AlertEngine {
 }
 
 /** `on: session` matches `session.start` and `session.end`; `on: auth.failure` matches itself. */
-function matchesType(on: string, type: string): boolean {
+export function matchesType(on: string, type: string): boolean {
   return type === on || type.startsWith(`${on}.`);
 }

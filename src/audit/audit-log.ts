@@ -65,6 +65,15 @@ export class AuditLog {
     return this.committed(await commit({ drafts, seal: this.seal }));
   }
 
+  /**
+   * Commits a step whose events the store drafts from the rows it changes (an access
+   * request's), sealed in the step's own transaction, then writes them out as `record` does.
+   */
+  async recordStep<T>(commit: (seal: ChangeAudit['seal']) => Promise<{ result: T; events: StoredAuditEvent[] }>): Promise<{ result: T; events: AuditEvent[] }> {
+    const step = await commit(this.seal);
+    return { result: step.result, events: this.committed(step.events) };
+  }
+
   close(): void {
     this.file.close();
   }

@@ -51,7 +51,15 @@ export type AuditBody =
   | { type: 'console.login'; outcome: 'success' | 'failure'; method: string; reason?: string }
   /** `user` watched (read-only) or joined (`session.join`) the live session `session` of `owner` on `target`. */
   | { type: 'session.watch' | 'session.join'; session: string; owner: string; target: string }
-  | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] };
+  | { type: 'alert'; name: string; notify: string[]; count: number; window: string; events: AuditEvent[] }
+  /**
+   * The steps of an access request (SPEC §12); `user` is the person who asked, `request` its id,
+   * `approver` who approved or denied it (null while pending, and for a request that lapsed
+   * undecided), `reason` the asker's on create and the decider's otherwise, `until` the end of the grant.
+   */
+  | { type: 'request.create'; request: string; role: string; duration: string; approver: null; reason: string; until: null }
+  | { type: 'request.approve' | 'request.deny'; request: string; role: string; duration: string; approver: string; reason: string | null; until: string | null }
+  | { type: 'request.expire'; request: string; role: string; duration: string; approver: string | null; reason: string; until: string | null };
 
 export type AuditType = AuditBody['type'];
 
@@ -61,6 +69,7 @@ export const AUDIT_TYPES = [
   'command', 'file.transfer', 'upstream.failure', 'hostkey.mismatch', 'config.change', 'alert', 'node.up', 'node.down',
   'credential.rotate', 'certificate.issue', 'rdp.token.issue', 'console.login',
   'session.watch', 'session.join',
+  'request.create', 'request.approve', 'request.deny', 'request.expire',
 ] as const satisfies readonly AuditType[];
 // A type added to the union must be added to the list too: until it is, the build fails
 // here with "Type 'true' is not assignable to type '<the missing type>'".

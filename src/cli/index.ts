@@ -24,6 +24,7 @@ import { registerRdpFile } from './commands/rdp-file.js';
 import { registerToken } from './commands/token.js';
 import { registerCertificate } from './commands/certificate.js';
 import { registerLogin } from './commands/login.js';
+import { registerRequest } from './commands/request.js';
 
 export function buildProgram(): Command {
   const program = new Command('jumpgate')
@@ -34,7 +35,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const register of [registerInit, registerServe, registerApply, registerGet, registerDelete, registerUser, registerTarget,
     registerPolicy, registerAudit, registerSessions, registerSshConfig, registerCredential, registerVault, registerBans, registerReplay, registerDoctor, registerCa,
-    registerRole, registerNodes, registerRdpFile, registerToken, registerCertificate, registerLogin]) {
+    registerRole, registerNodes, registerRdpFile, registerToken, registerCertificate, registerLogin, registerRequest]) {
     register(program);
   }
   // Subcommands inherit the overrides so usage errors exit 2 everywhere.

@@ -18,6 +18,17 @@ export class ResourceFileError extends Error {
 
 export interface ParsedResource { resource: Resource; file: string; line: number }
 
+/**
+ * What `get` shows beside a resource but nobody configures: a User's `grantedRoles` (roles
+ * held by an approved access request, SPEC §12). `get -o yaml` then `apply` round-trips, so
+ * apply drops it rather than refusing it.
+ */
+function withoutState(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || (value as { kind?: unknown }).kind !== 'User' || !('grantedRoles' in value)) return value;
+  const { grantedRoles: _state, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
 /** Validates every document of the text; throws ResourceFileError listing all problems. */
 export function parseResourceYaml(text: string, file: string): ParsedResource[] {
   const lines = new LineCounter();
@@ -43,7 +54,7 @@ export function parseResourceYaml(text: string, file: string): ParsedResource[] 
       errors.push({ file, line: startLine, message: printable(firstLine(error instanceof Error ? error.message : String(error))) });
       continue;
     }
-    const result = ResourceSchema.safeParse(value, { reportInput: true });
+    const result = ResourceSchema.safeParse(withoutState(value), { reportInput: true });
     if (result.success) {
       parsed.push({ resource: result.data, file, line: startLine });
       continue;

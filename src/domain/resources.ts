@@ -88,6 +88,11 @@ export const RoleSchema = z.strictObject({
   groups: z.array(z.string().min(1)).optional(),
   /** Certificates of `jumpgate login` for holders last at most this long (shorter than `certificates.userTTL`). */
   certificateTTL: duration.optional(),
+  /** Granted on an approved access request only, for at most `maxDuration` (SPEC §12); holders of `approvers` decide. */
+  requestable: z.strictObject({
+    maxDuration: duration.refine((s) => (parseDuration(s) ?? 0) >= 1000, 'must be at least 1s'),
+    approvers: z.array(resourceName).min(1, 'must name at least one role'),
+  }).nullable().optional(),
 });
 
 /**

@@ -22,6 +22,7 @@ import type { User } from '../domain/resources.js';
 import { background } from '../runtime/background.js';
 import { userCaPublicBlob } from '../ca/user-ca.js';
 import { approvalPrompt, approvalRefusalText, browserApprovalOffered, createConnectionApproval, type ConnectionApproval } from './browser-approval.js';
+import { rolesOf } from '../policy/effective-roles.js';
 
 export interface Authenticated {
   user: string;
@@ -242,7 +243,7 @@ export class AuthFlow {
   }
 
   private async firstFactorDone(ctx: AuthContext, login: LoginName & { ok: true }, user: User, method: string, proof: Proof): Promise<void> {
-    const roles = (await Promise.all(user.roles.map((name) => this.deps.stores.roles.get(name)))).filter((r) => r !== null);
+    const roles = await rolesOf(this.deps.stores, user);
     const factors = await this.deps.stores.factors.get(user.name);
     if (secondFactorWanted(roles, Boolean(factors?.totpSealed))) {
       this.firstFactor = { user: user.name, method, proof, login };

@@ -14,6 +14,7 @@ import { handleSessionChannel, howToConnectText } from './session-channel.js';
 import { formatHostPort } from '../upstream/dial-tcp.js';
 import { handleProxiedSession, type ProxiedConnection } from './proxied-session.js';
 import { runTargetMenu } from './target-menu.js';
+import { runGatewayCommand } from './gateway-commands.js';
 import { reachableTargetList } from '../policy/reachable-targets.js';
 import { ConnectionChannels } from './connection-channels.js';
 import { background } from '../runtime/background.js';
@@ -137,7 +138,11 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
         user, gate: gate.host, port: gate.port,
         sessionTargets: (await reachableTargetList(deps.stores, user, 'session')).map((t) => t.name),
         jumpTargets: (await reachableTargetList(deps.stores, user, 'jump')).map((t) => t.name),
-      }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)));
+      }), (channel, pty, env) => background(logger, 'target menu', runTargetMenu(proxied, channel, pty, env)),
+      (line) => runGatewayCommand(deps, { user, src, gate }, line).catch((error: unknown) => {
+        logger.error('gateway command failed', { src, user, error });
+        throw error;
+      }));
     });
 
     // Remote forwarding (`ssh -R`) binds on the target of a proxied session where its rule

@@ -7,6 +7,7 @@ import type { GatewayDeps } from './gateway-deps.js';
 import type { Requester } from './access-check.js';
 import type { Rule, Target } from '../domain/resources.js';
 import { decide, describeGrant } from '../policy/decide.js';
+import { rolesOf } from '../policy/effective-roles.js';
 
 export type SessionAccess =
   | { allowed: true; target: Target; login: string; rule: Rule; ruleName: string }
@@ -26,7 +27,7 @@ export async function checkSessionAccess(
   const user = await deps.stores.users.get(who.userName);
   const fail = (reason: string): SessionAccess => ({ allowed: false, reason, message: `jumpgate: ${who.userName} may not reach ${login}@${target.name} (${reason})`, target: target.name, login });
   if (!user || user.disabled) return fail(user ? 'user disabled' : 'user removed');
-  const roles = (await Promise.all(user.roles.map((name) => deps.stores.roles.get(name)))).filter((r) => r !== null);
+  const roles = await rolesOf(deps.stores, user);
   const decision = decide({ user, roles, target, access, login, sourceIp: who.ip, mfaVerified: who.mfaVerified });
   if (decision.outcome === 'deny') return fail(decision.reason);
   if (decision.outcome === 'need') return fail(`${describeGrant(decision.grant)} needs a second factor (TOTP)`);

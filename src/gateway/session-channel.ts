@@ -5,6 +5,7 @@
  */
 import type { PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import { takeEnv } from './session-env.js';
+import type { CommandResult } from './gateway-commands.js';
 
 export interface HowToConnect {
   user: string;
@@ -28,28 +29,42 @@ export function howToConnectText({ user, gate, port, sessionTargets, jumpTargets
   if (sessionTargets.length === 0 && jumpTargets.length === 0) {
     lines.push(`  ssh -J ${user}@${gate}:${port} LOGIN@TARGET   or   ssh -p ${port} ${user}+TARGET@${gate}`, 'no target is granted to you yet; ask an operator');
   }
+  lines.push(`the gateway's own commands: ssh -p ${port} ${user}@${gate} targets | requests | request ROLE --for 2h --reason TEXT`);
   return lines.join('\n') + '\n';
 }
+
+const HELP_UNAVAILABLE = 'jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n';
 
 type Accept<T> = (() => T) | undefined;
 type Reject = (() => void) | undefined;
 
-/** `menu` runs instead of the help when the client asked for a terminal and a shell. */
-export function handleSessionChannel(session: Session, help: () => Promise<string>, menu: (channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>) => void): void {
+/**
+ * `menu` runs instead of the help when the client asked for a terminal and a shell;
+ * `command` runs an exec request that is one of the gateway's own commands (null: it is not).
+ */
+export function handleSessionChannel(
+  session: Session, help: () => Promise<string>, menu: (channel: ServerChannel, pty: PseudoTtyInfo, env: Record<string, string>) => void,
+  command: (line: string) => Promise<CommandResult | null> = async () => null,
+): void {
   let pty: PseudoTtyInfo | null = null;
   const env: Record<string, string> = {};
+  /** Writes the answer (CRLF under a terminal) and ends the channel with its status. */
+  const reply = (channel: ServerChannel, answer: CommandResult) => {
+    const text = (value: string) => (pty ? value.replace(/\n/g, '\r\n') : value);
+    if (answer.stdout) channel.write(text(answer.stdout));
+    if (answer.stderr) channel.stderr.write(text(answer.stderr));
+    channel.exit(answer.status);
+    channel.end();
+  };
+  // The help lists the user's targets from the store; if that fails, the session still ends
+  // with status 1 and a line saying so, rather than an unhandled rejection.
+  const showHelp = (channel: ServerChannel) => help().then(
+    (text) => reply(channel, { stdout: '', stderr: text, status: 1 }),
+    () => reply(channel, { stdout: '', stderr: HELP_UNAVAILABLE, status: 1 }),
+  );
   const refuseWithHelp = (accept: Accept<ServerChannel>) => {
     const channel = accept?.();
-    if (!channel) return;
-    // The help lists the user's targets from the store; if that fails, the session still ends
-    // with status 1 and a line saying so, rather than an unhandled rejection.
-    const show = (text: string) => {
-      channel.stderr.write(pty ? text.replace(/\n/g, '\r\n') : text);
-      channel.exit(1);
-      channel.end();
-    };
-    help().then(show, () => show('jumpgate: there is no shell on the gateway, and the list of your targets is not available now\n'))
-      .catch(() => channel.destroy());
+    if (channel) showHelp(channel).catch(() => channel.destroy());
   };
   session.on('pty', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { pty = info; accept?.(); });
   session.on('window-change', (accept: Accept<void>, _reject: Reject, info: PseudoTtyInfo) => { if (pty) Object.assign(pty, info); accept?.(); });
@@ -60,7 +75,15 @@ export function handleSessionChannel(session: Session, help: () => Promise<strin
     const channel = accept?.();
     if (channel) menu(channel, pty, env);
   });
-  session.on('exec', refuseWithHelp);
+  session.on('exec', (accept: Accept<ServerChannel>, _reject: Reject, info: { command: string }) => {
+    const channel = accept?.();
+    if (!channel) return;
+    command(info.command).then(
+      (answer) => (answer ? reply(channel, answer) : showHelp(channel)),
+      // A store or audit failure: nothing was done, and the user is told so rather than left waiting.
+      () => reply(channel, { stdout: '', stderr: 'jumpgate: the gateway could not do that now (internal error; the gateway log says why)\n', status: 1 }),
+    ).catch(() => channel.destroy());
+  });
   session.on('subsystem', (_accept: unknown, reject: Reject) => reject?.());
   session.on('x11', (_accept: unknown, reject: Reject) => reject?.());
   session.on('auth-agent', (_accept: unknown, reject: Reject) => reject?.());

@@ -29,6 +29,7 @@ function menuContext(options: { storeFails?: boolean; targetNames?: string[] } =
     users: { get: async () => { if (options.storeFails) throw new Error('database is locked'); return user; } },
     roles: { get: async () => role },
     targets: { list: async () => targets },
+    requests: { liveGrants: async () => [] },
   };
   const logger = { debug() {}, info() {}, warn() {}, error: (message: string) => { logged.push(message); } };
   return { deps: { stores, logger }, who: { userName: 'alice', ip: '127.0.0.1', mfaVerified: false }, src: '127.0.0.1:5555' } as unknown as ProxiedConnection;

@@ -39,7 +39,7 @@ export function decide(request: AccessRequest): Decision {
   if (request.sourceIp !== undefined && user.sourceCidrs.length > 0 && !addressInAny(request.sourceIp, user.sourceCidrs)) {
     return { outcome: 'deny', reason: `${user.name} may not connect from ${request.sourceIp}` };
   }
-  let best: Miss = { stage: 0 as Stage, reason: user.roles.length === 0 ? `${user.name} has no roles` : `no rule grants ${target.name}` };
+  let best: Miss = { stage: 0 as Stage, reason: user.roles.length === 0 && request.roles.length === 0 ? `${user.name} has no roles` : `no rule grants ${target.name}` };
   let needsFactor: RuleRef | null = null;
 
   for (const role of request.roles) {

@@ -11,6 +11,7 @@ import type { AccessKind, Rule } from '../domain/resources.js';
 import type { Stores } from '../store/store.js';
 import { ambiguityReason } from './decide-route.js';
 import { decideRdp } from '../rdp/rdp-access.js';
+import { rolesOf, heldRoles } from './effective-roles.js';
 
 export interface PolicyQuestion {
   user: string;
@@ -25,9 +26,12 @@ export interface PolicyQuestion {
   mfa?: boolean;
 }
 
+/** Where a role that decided came from when the user does not hold it statically: an approved access request. */
+export interface RequestGrant { id: string; until: string }
+
 /** The decision, and the route(s) the request resolved to. */
 export type Verdict =
-  | { outcome: 'allow' | 'need'; grant: RuleRef; routes: Route[] }
+  | { outcome: 'allow' | 'need'; grant: RuleRef; routes: Route[]; request?: RequestGrant }
   | { outcome: 'deny'; reason: string; routes: Route[] };
 
 /** A verdict, or the user or target the question names does not exist. */
@@ -35,8 +39,18 @@ export type PolicyAnswer = { found: true; verdict: Verdict } | { found: false; m
 
 export async function checkPolicy(stores: Stores, question: PolicyQuestion): Promise<PolicyAnswer> {
   const kind = question.access;
-  if (kind === 'session' || kind === 'sftp') return checkSession(stores, question, kind);
-  return kind === 'rdp' ? checkRdp(stores, question) : checkTcp(stores, question, kind);
+  const answer = kind === 'session' || kind === 'sftp' ? await checkSession(stores, question, kind)
+    : kind === 'rdp' ? await checkRdp(stores, question) : await checkTcp(stores, question, kind);
+  return withRequestGrant(stores, question.user, answer);
+}
+
+/** Names the access request behind the deciding role, when the role is granted rather than held (SPEC §12). */
+async function withRequestGrant(stores: Stores, userName: string, answer: PolicyAnswer): Promise<PolicyAnswer> {
+  if (!answer.found || answer.verdict.outcome === 'deny') return answer;
+  const user = await stores.users.get(userName);
+  const grant = user ? (await heldRoles(stores, user)).grants.get(answer.verdict.grant.role) : undefined;
+  if (!grant?.until) return answer;
+  return { found: true, verdict: { ...answer.verdict, request: { id: grant.id, until: grant.until } } };
 }
 
 /** The RD Gateway's channel decision for a token of USER for TARGET (a name, as in rdp-file), by the gateway's own code. */
@@ -59,7 +73,7 @@ async function checkSession(stores: Stores, question: PolicyQuestion, access: 's
   const login = question.login ?? target.login;
   if (user.disabled) return verdict({ outcome: 'deny', reason: `${user.name} is disabled`, routes: [] });
   if (!login) return verdict({ outcome: 'deny', reason: `${target.name} has no default login; give a login`, routes: [] });
-  const roles = (await Promise.all(user.roles.map((n) => stores.roles.get(n)))).filter((r) => r !== null);
+  const roles = await rolesOf(stores, user);
   return verdict(fromDecision(decide({ user, roles, target, access, login, sourceIp: question.from, mfaVerified: question.mfa === true }), []));
 }
 
@@ -118,5 +132,8 @@ export function verdictSummary(verdict: Verdict) {
   }));
   return verdict.outcome === 'deny'
     ? { decision: 'deny' as const, reason: verdict.reason, routes }
-    : { decision: verdict.outcome === 'allow' ? 'allow' as const : 'need-mfa' as const, role: verdict.grant.role, rule: verdict.grant.index + 1, grants: ruleText(verdict.grant.rule), routes };
+    : {
+      decision: verdict.outcome === 'allow' ? 'allow' as const : 'need-mfa' as const, role: verdict.grant.role, rule: verdict.grant.index + 1, grants: ruleText(verdict.grant.rule), routes,
+      ...(verdict.request ? { request: verdict.request } : {}),
+    };
 }

@@ -8,6 +8,7 @@ import type { Stores } from '../store/store.js';
 import type { User } from '../domain/resources.js';
 import { resolveDestination } from '../inventory/resolve-destination.js';
 import { decideRoute, type RouteDecision } from './decide-route.js';
+import { rolesOf, type RoleStores } from './effective-roles.js';
 
 export interface TcpRequester {
   userName: string;
@@ -23,13 +24,13 @@ export type TcpJudgement =
   | { kind: 'decided'; user: User; decision: RouteDecision };
 
 export async function judgeTcpRequest(
-  stores: Pick<Stores, 'users' | 'roles' | 'targets'>, ownAddresses: ReadonlySet<string>, who: TcpRequester, host: string, port: number,
+  stores: Pick<Stores, 'users' | 'targets'> & RoleStores, ownAddresses: ReadonlySet<string>, who: TcpRequester, host: string, port: number,
 ): Promise<TcpJudgement> {
   const user = await stores.users.get(who.userName);
   if (!user || user.disabled) return { kind: 'no-user', reason: user ? 'user disabled' : 'user removed' };
   const resolution = resolveDestination(host, port, await stores.targets.list(), ownAddresses);
   if (!resolution.found) return resolution.reason === 'unknown' ? { kind: 'unknown' } : { kind: 'special', why: resolution.why };
-  const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((r) => r !== null);
+  const roles = await rolesOf(stores, user);
   const decision = decideRoute({ user, roles, sourceIp: who.ip, mfaVerified: who.mfaVerified }, resolution.routes);
   return { kind: 'decided', user, decision };
 }

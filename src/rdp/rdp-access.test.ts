@@ -27,7 +27,7 @@ const roles: Role[] = [
   ] }),
   RoleSchema.parse({ kind: 'Role', name: 'rdp-mfa', allow: [{ targets: ['win2'], access: ['rdp'], mfa: true }] }),
 ];
-const stores = { users: store(users), targets: store(targets), roles: store(roles) };
+const stores = { users: store(users), targets: store(targets), roles: store(roles), requests: { liveGrants: async () => [] } };
 const ask = (request: Partial<RdpRequest>) =>
   decideRdp(stores, new Set(), { user: 'alice', target: 'win1', host: 'win1', port: 3389, sourceIp: '10.8.1.2', mfaVerified: true, ...request });
 

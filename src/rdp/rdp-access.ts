@@ -10,6 +10,7 @@ import type { Target, User } from '../domain/resources.js';
 import { decide, describeGrant, rdpPortOf, RDP_DEFAULT_PORT, type RuleRef } from '../policy/decide.js';
 import { resolveDestination, targetNamed } from '../inventory/resolve-destination.js';
 import { hopChain, type HopChain } from '../inventory/hop-chain.js';
+import { rolesOf, type RoleStores } from '../policy/effective-roles.js';
 
 /** Where an allowed channel goes: what `UpstreamPool.open` dials. */
 export interface RdpRoute { target: Target; port: number; chain: HopChain }
@@ -35,7 +36,7 @@ export interface RdpRequest {
   mfaVerified: boolean;
 }
 
-export async function decideRdp(stores: Pick<Stores, 'users' | 'roles' | 'targets'>, ownAddresses: ReadonlySet<string>, request: RdpRequest): Promise<RdpDecision> {
+export async function decideRdp(stores: Pick<Stores, 'users' | 'targets'> & RoleStores, ownAddresses: ReadonlySet<string>, request: RdpRequest): Promise<RdpDecision> {
   const user = await stores.users.get(request.user);
   if (!user || user.disabled) return { allowed: false, reason: user ? `${request.user} is disabled` : `no user named ${request.user}`, target: request.target };
   const targets = await stores.targets.list();
@@ -49,7 +50,7 @@ export async function decideRdp(stores: Pick<Stores, 'users' | 'roles' | 'target
   }
   // A request for the target at the standard port goes to its RDP service (SPEC §11).
   const port = request.port === RDP_DEFAULT_PORT ? rdpPortOf(target) : request.port;
-  const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((role) => role !== null);
+  const roles = await rolesOf(stores, user);
   const decision = decide({ user, roles, target, access: 'rdp', port, sourceIp: request.sourceIp, mfaVerified: request.mfaVerified });
   if (decision.outcome === 'need') return { allowed: false, reason: `${describeGrant(decision.grant)} needs a second factor (TOTP)`, target: target.name };
   if (decision.outcome === 'deny') return { allowed: false, reason: decision.reason, target: target.name };

@@ -112,3 +112,19 @@ describe('deleteBlocker', () => {
     assert.equal(deleteBlocker('User', 'alice', view), null);
   });
 });
+
+describe('requestable roles and their approvers', () => {
+  const role = (name: string, approvers?: string[]) => RoleSchema.parse({ kind: 'Role', name, ...(approvers ? { requestable: { maxDuration: '4h', approvers } } : {}) });
+  const view = (...roles: ReturnType<typeof role>[]): MergedView => ({ users: new Map(), targets: new Map(), roles: new Map(roles.map((r) => [r.name, r])), credentials: new Set() });
+
+  test('approvers name existing roles', () => {
+    assert.deepEqual(findReferenceProblems(view(role('dba', ['sec-leads', 'ghost']), role('sec-leads')), new Set(['Role/dba'])),
+      [{ kind: 'Role', name: 'dba', message: 'requestable.approvers: role ghost does not exist (create it first)' }]);
+  });
+
+  test('an approver role cannot be deleted while a requestable role names it', () => {
+    assert.equal(deleteBlocker('Role', 'sec-leads', view(role('dba', ['sec-leads']), role('sec-leads'))),
+      'role sec-leads approves requests for role dba; change their requestable.approvers first');
+    assert.equal(deleteBlocker('Role', 'dba', view(role('dba', ['sec-leads']), role('sec-leads'))), null);
+  });
+});

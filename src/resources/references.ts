@@ -35,6 +35,12 @@ export function findReferenceProblems(view: MergedView, changed: ReadonlySet<str
       if (!view.roles.has(role)) problems.push({ kind: 'User', name: user.name, message: `role ${role} does not exist (create it first: jumpgate role add ${role} --allow …)` });
     }
   }
+  for (const role of view.roles.values()) {
+    if (!touched('Role', role.name)) continue;
+    for (const approver of role.requestable?.approvers ?? []) {
+      if (!view.roles.has(approver)) problems.push({ kind: 'Role', name: role.name, message: `requestable.approvers: role ${approver} does not exist (create it first)` });
+    }
+  }
   for (const target of view.targets.values()) {
     if (target.credential && !view.credentials.has(target.credential) && touched('Target', target.name)) {
       problems.push({ kind: 'Target', name: target.name, message: `credential ${target.credential} does not exist (store it first: jumpgate credential set ${target.credential} --type …)` });
@@ -87,6 +93,8 @@ export function deleteBlocker(kind: 'User' | 'Target' | 'Role' | 'Credential', n
   if (kind === 'Role') {
     const holders = [...view.users.values()].filter((user) => user.roles.includes(name));
     if (holders.length > 0) return `role ${name} is held by ${names('user', holders)}; take it from them first (jumpgate user set USER --role …)`;
+    const approved = [...view.roles.values()].filter((role) => role.requestable?.approvers.includes(name));
+    if (approved.length > 0) return `role ${name} approves requests for ${names('role', approved)}; change their requestable.approvers first`;
   }
   if (kind === 'Credential') {
     const users = [...view.targets.values()].filter((target) => target.credential === name);

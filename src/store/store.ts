@@ -11,6 +11,7 @@ import type { User, Target, Role, Resource, ResourceKind } from '../domain/resou
 import type { AuditEvent, AuditDraft } from '../audit/events.js';
 import type { StoredCredential } from '../domain/credential.js';
 import type { SessionRecord, SessionEnd } from '../domain/session.js';
+import type { AccessRequestRecord, RequestStatus } from '../requests/access-request.js';
 
 export interface ResourceStore<T extends { name: string }> {
   get(name: string): Promise<T | null>;
@@ -331,6 +332,54 @@ export interface RevokedSerialStore {
   list(): Promise<RevokedSerial[]>;
 }
 
+/**
+ * How a step of an access request is audited: the event for each request the step changed,
+ * sealed and committed in the transaction that changes it, so a step without its event (or
+ * an event without its step) can never be committed.
+ */
+export interface RequestAudit {
+  event: (request: AccessRequestRecord) => AuditDraft;
+  seal: ChangeAudit['seal'];
+}
+
+/** What a step changed, and the events that record it. */
+export interface RequestStep<T> { result: T; events: StoredAuditEvent[] }
+
+export type RequestCreation = 'created' | 'duplicate' | 'too-many';
+
+export interface RequestDecision {
+  status: 'approved' | 'denied';
+  by: string;
+  at: string;
+  reason: string | null;
+  /** The end of the grant (approved only); also when the request lapses from then on. */
+  until: string | null;
+}
+
+/** Access requests and the grants they become (SPEC §12), shared by every node. */
+export interface AccessRequestStore {
+  /**
+   * Adds a pending request unless its user has a pending request for that role (`duplicate`)
+   * or `maxPendingPerUser` pending requests (`too-many`), as one atomic step.
+   */
+  create(request: AccessRequestRecord, limits: { maxPendingPerUser: number }, audit: RequestAudit): Promise<RequestStep<RequestCreation>>;
+  get(id: string): Promise<AccessRequestRecord | null>;
+  /** Newest first, at most `limit`. */
+  list(filter: { user?: string; status?: readonly RequestStatus[]; limit: number }): Promise<AccessRequestRecord[]>;
+  /**
+   * Approves or denies a request only while it is pending and not lapsed at `decision.at`
+   * (atomic: of concurrent deciders exactly one succeeds); the request as decided, or null.
+   */
+  decide(id: string, decision: RequestDecision, audit: RequestAudit): Promise<RequestStep<AccessRequestRecord | null>>;
+  /** The user's approved requests whose grant has not ended at `now`. */
+  liveGrants(user: string, now: Date): Promise<AccessRequestRecord[]>;
+  /**
+   * Marks expired every pending request lapsed and every grant ended at `now` (at most
+   * `limit`), as one atomic step: each is returned to exactly one caller of any node.
+   */
+  expire(now: Date, limit: number, audit: RequestAudit): Promise<RequestStep<AccessRequestRecord[]>>;
+}
+
 export interface Stores extends ResourceWriter {
   users: UserStore;
   targets: TargetStore;
@@ -351,5 +400,6 @@ export interface Stores extends ResourceWriter {
   tokens: TokenStore;
   approvals: ApprovalStore;
   revokedSerials: RevokedSerialStore;
+  requests: AccessRequestStore;
   close(): Promise<void>;
 }

@@ -221,12 +221,12 @@ describe('the web console in a browser (Chromium, SPEC §9)', () => {
     await screenshot(page, 'roles');
   });
 
-  test('a user with admin: none sees only My targets and cannot call a write API (403)', { timeout: 60_000 }, async () => {
+  test('a user with admin: none sees only My targets and Access requests, and cannot call a write API (403)', { timeout: 60_000 }, async () => {
     const { context, page } = await signIn('alice');
     try {
       await page.getByRole('table', { name: 'My targets' }).getByRole('cell', { name: 'db1', exact: true }).waitFor();
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents();
-      assert.deepEqual(links, ['My targets']);
+      assert.deepEqual(links, ['My targets', 'Access requests']);
       await screenshot(page, 'my-targets');
       const status = await page.evaluate(async () => {
         const me = await (await fetch('/api/v1/session')).json() as { csrfToken: string };

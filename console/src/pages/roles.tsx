@@ -46,7 +46,9 @@ function RoleEditor(props: { role: Role | null; onDone: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const save = (event: Event) => {
     event.preventDefault();
-    const body = { ...(original?.description ? { description: original.description } : {}), allow: rules, ...(admin !== 'none' || original?.admin ? { admin } : {}) };
+    // Fields this editor does not show (description, requestable…) are kept as they were.
+    const { kind: _kind, name: _name, allow: _allow, admin: _admin, ...kept } = original ?? { kind: 'Role', name, allow: [] };
+    const body = { ...kept, allow: rules, ...(admin !== 'none' || original?.admin ? { admin } : {}) };
     api('PUT', `/roles/${encodeURIComponent(name)}`, body).then(props.onDone, (e: unknown) => setError(errorText(e)));
   };
   return (
@@ -72,7 +74,11 @@ function RoleEditor(props: { role: Role | null; onDone: () => void }) {
   );
 }
 
-interface CheckAnswer { decision: string; reason?: string; role?: string; rule?: number; grants?: string; routes: Array<{ target: string; via: string[] }> }
+interface CheckAnswer {
+  decision: string; reason?: string; role?: string; rule?: number; grants?: string; routes: Array<{ target: string; via: string[] }>;
+  /** The access request that grants the deciding role, when the user does not hold it otherwise. */
+  request?: { id: string; until: string };
+}
 
 function PolicyCheck() {
   const [user, setUser] = useState('');
@@ -109,6 +115,7 @@ function PolicyCheck() {
       {answer && (
         <p role="status" class={`decision ${answer.decision}`}>
           {answer.decision === 'deny' ? `Deny: ${answer.reason}` : `${answer.decision === 'allow' ? 'Allow' : 'Allow after a second factor'}: role ${answer.role}, rule ${answer.rule} (${answer.grants})`}
+          {answer.request ? ` · granted by access request ${answer.request.id} until ${answer.request.until}` : ''}
           {answer.routes.map((r) => ` · route ${['gate', ...r.via, r.target].join(' → ')}`).join('')}
         </p>
       )}
@@ -128,6 +135,7 @@ export function RolesPage(props: { canWrite: boolean }) {
       <DataTable label="Roles" rows={roles.data ?? []} rowKey={(r) => r.name} columns={[
         { title: 'Name', value: (r) => r.name },
         { title: 'Console', value: (r) => r.admin ?? 'none' },
+        { title: 'Requestable', value: (r) => r.requestable ? `up to ${r.requestable.maxDuration}, approvers ${r.requestable.approvers.join(', ')}` : '' },
         { title: 'Rules', value: (r) => r.allow.map(ruleText).join(' | ') },
         ...(props.canWrite ? [{ title: '', value: () => '', render: (r: Role) => <button type="button" aria-label={`Edit ${r.name}`} onClick={() => setEditing(r)}>Edit</button> }] : []),
       ]} />

@@ -6,6 +6,7 @@ import { keyLine, type User, type Target, type Role } from '../../domain/resourc
 import type { StoredCredential } from '../../domain/credential.js';
 import { fingerprint, publicKeyBlob } from '../../domain/ssh-public-key.js';
 import type { Stores } from '../../store/store.js';
+import { heldRoles } from '../../policy/effective-roles.js';
 
 export const KIND_ALIASES: Record<string, 'users' | 'targets' | 'roles' | 'credentials'> = {
   user: 'users', users: 'users', target: 'targets', targets: 'targets', role: 'roles', roles: 'roles',
@@ -49,6 +50,15 @@ export async function listKind(stores: Stores, kind: ReturnType<typeof storeKind
   return kind === 'credentials' ? (items as StoredCredential[]).map(publicView) : items;
 }
 
+/**
+ * Roles the user holds now by an approved access request (SPEC §12), with their end: shown by
+ * `get users NAME`, ignored by `apply` (they are state, not configuration).
+ */
+async function grantedRoles(stores: Stores, user: User): Promise<{ role: string; until: string; request: string }[]> {
+  const { grants } = await heldRoles(stores, user);
+  return [...grants.values()].map((g) => ({ role: g.role, until: g.until ?? '', request: g.id }));
+}
+
 export function registerGet(program: Command): void {
   program.command('get')
     .description('list resources: users, targets, roles or credentials (secrets never shown)')
@@ -62,6 +72,12 @@ export function registerGet(program: Command): void {
         if (name !== undefined) {
           items = items.filter((item) => (item as { name: string }).name === name);
           if (items.length === 0) throw new Refused(`no ${kind.replace(/s$/, '')} named ${name}`);
+          if (kind === 'users') {
+            const granted = await grantedRoles(stores, items[0] as User);
+            print(format, granted.length > 0 ? { ...(items[0] as User), grantedRoles: granted } : items[0], () => TEXT.users(items as never[])
+              + granted.map((g) => `granted: role ${g.role} until ${g.until} (access request ${g.request})\n`).join(''));
+            return;
+          }
           print(format, items[0], () => TEXT[kind](items as never[]));
           return;
         }

@@ -49,5 +49,7 @@ function report(format: OutputFormat, verdict: Verdict): void {
     : verdict.outcome === 'allow'
       ? `allow: ${describeGrant(verdict.grant)} (${ruleText(verdict.grant.rule)})`
       : `deny until a second factor: ${describeGrant(verdict.grant)} needs TOTP (${ruleText(verdict.grant.rule)})`;
-  print(format, result, () => [...verdict.routes.map((r) => `route: ${describeRoute(r)}`), conclusion].join('\n') + '\n');
+  const granted = verdict.outcome !== 'deny' && verdict.request
+    ? [`role ${verdict.grant.role} is granted by access request ${verdict.request.id} until ${verdict.request.until}`] : [];
+  print(format, result, () => [...verdict.routes.map((r) => `route: ${describeRoute(r)}`), conclusion, ...granted].join('\n') + '\n');
 }

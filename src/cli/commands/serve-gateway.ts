@@ -19,6 +19,7 @@ import { ms } from '../../config/load-settings.js';
 import { createRdGateway } from '../../rdp/rd-gateway.js';
 import { RotationSchedule } from '../../rotation/rotation-schedule.js';
 import { auditUpstreamFailure } from '../../gateway/direct-tcpip-channel.js';
+import { RequestExpiry } from '../../requests/request-expiry.js';
 
 export interface GatewayProcess {
   gateway: Gateway;
@@ -61,6 +62,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
     throw listenFailure(error, options.listenSource);
   });
   rotations.start();
+  const expiry = new RequestExpiry({ stores, audit: runtime.audit, settings, logger });
+  expiry.start();
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
   const httpListen = options.http;
   const tls = options.httpTls;
@@ -89,6 +92,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
       terminal.closeAll();
       await rdGateway?.close();
       await rotations.stop();
+      await expiry.stop();
       await upstream.closeAll();
     },
   };

@@ -11,6 +11,7 @@ import { adminLevelOf, allows, type Principal } from './principal.js';
 import type { ApiDeps, ApiReply, ApiRequest, PublicRoute, Route } from './api-types.js';
 import { looksLikeApiToken, hashApiToken } from '../../auth/api-tokens.js';
 import { addressInAny } from '../../domain/cidr.js';
+import { rolesOf } from '../../policy/effective-roles.js';
 
 export const SESSION_COOKIE = 'jumpgate_session';
 /** Resource documents are small; a bigger body is refused before it is read. */
@@ -130,7 +131,7 @@ export async function personOf(deps: Pick<ApiDeps, 'runtime' | 'sessions'>, requ
   }
   // A user kept to some source addresses is kept to them for every request, not only at sign-in.
   if (user.sourceCidrs.length > 0 && !addressInAny(ip, user.sourceCidrs)) return null;
-  const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((role) => role !== null);
+  const roles = await rolesOf(stores, user);
   return { kind: 'person', user: user.name, admin: adminLevelOf(roles), session };
 }
 

@@ -8,8 +8,9 @@ import { auditRoutes } from './routes/audit.js';
 import { myTargetRoutes } from './routes/my-targets.js';
 import { userFactorRoutes } from './routes/user-factors.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { requestRoutes } from './routes/requests.js';
 
 export const API_ROUTES: ReadonlyArray<Route | PublicRoute> = [
   ...signInRoutes, ...resourceRoutes, ...targetRoutes, ...operationRoutes, ...auditRoutes, ...myTargetRoutes, ...userFactorRoutes,
-  ...approvalRoutes,
+  ...approvalRoutes, ...requestRoutes,
 ];

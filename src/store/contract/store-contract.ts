@@ -19,6 +19,7 @@ import { gatewayKeyAndLeaseContract } from './gateway-key-and-lease.contract.js'
 import { rdpTokenStoreContract } from './rdp-token-store.contract.js';
 import { tokenStoreContract } from './token-store.contract.js';
 import { approvalStoreContract } from './approval-store.contract.js';
+import { requestStoreContract } from './request-store.contract.js';
 
 export function describeStoreContract(name: string, harness: StoreHarness): void {
   describe(`store contract: ${name}`, () => {
@@ -36,5 +37,6 @@ export function describeStoreContract(name: string, harness: StoreHarness): void
     rdpTokenStoreContract(harness);
     tokenStoreContract(harness);
     approvalStoreContract(harness);
+    requestStoreContract(harness);
   });
 }

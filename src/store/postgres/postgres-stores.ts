@@ -18,6 +18,7 @@ import { PostgresLeaseStore } from './postgres-lease-store.js';
 import { PostgresRdpTokenStore } from './postgres-rdp-token-store.js';
 import { PostgresTokenStore } from './postgres-token-store.js';
 import { PostgresApprovalStore, PostgresRevokedSerialStore } from './postgres-approval-store.js';
+import { PostgresRequestStore } from './postgres-request-store.js';
 
 export interface PostgresStoreOptions {
   /** A pooled connection failed while idle (the server restarted or went away). */
@@ -58,6 +59,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
     tokens: new PostgresTokenStore(pool),
     approvals: new PostgresApprovalStore(pool),
     revokedSerials: new PostgresRevokedSerialStore(pool),
+    requests: new PostgresRequestStore(pool, audit),
     async applyChanges(changes: readonly ResourceChange[], changeAudit?: ChangeAudit): Promise<StoredAuditEvent[]> {
       return inTransaction(pool, async (client) => {
         // The chain head first, whether or not events follow: every writer of resources and

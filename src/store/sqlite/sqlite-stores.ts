@@ -16,6 +16,7 @@ import { SqliteLeaseStore } from './sqlite-lease-store.js';
 import { SqliteRdpTokenStore } from './sqlite-rdp-token-store.js';
 import { SqliteTokenStore } from './sqlite-token-store.js';
 import { SqliteApprovalStore, SqliteRevokedSerialStore } from './sqlite-approval-store.js';
+import { SqliteRequestStore } from './sqlite-request-store.js';
 import type { User, Target, Role } from '../../domain/resources.js';
 import type { StoredCredential } from '../../domain/credential.js';
 
@@ -61,6 +62,7 @@ export function openSqliteStores(file: string): Stores {
     tokens: new SqliteTokenStore(db),
     approvals: new SqliteApprovalStore(db),
     revokedSerials: new SqliteRevokedSerialStore(db),
+    requests: new SqliteRequestStore(db, audit),
     async applyChanges(changes, changeAudit) {
       return applyBatch.immediate(changes, changeAudit);
     },

@@ -2,6 +2,7 @@
 import { decide } from '../../../policy/decide.js';
 import { ACCESS_KINDS } from '../../../domain/resources.js';
 import { json, type Route } from '../api-types.js';
+import { rolesOf } from '../../../policy/effective-roles.js';
 
 export const myTargetRoutes: Route[] = [
   {
@@ -10,7 +11,7 @@ export const myTargetRoutes: Route[] = [
       const { stores } = deps.runtime;
       const user = request.principal.kind === 'person' ? await stores.users.get(request.principal.user) : null;
       if (!user) return json(200, []);
-      const roles = (await Promise.all(user.roles.map((name) => stores.roles.get(name)))).filter((r) => r !== null);
+      const roles = await rolesOf(stores, user);
       const targets = await stores.targets.list();
       // Source rules are judged when connecting; a second factor is asked then where a rule needs it.
       const reachable = targets.map((target) => {

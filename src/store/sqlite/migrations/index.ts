@@ -11,6 +11,7 @@ import * as gatewayKeysAndLeases from './009-gateway-keys-and-leases.js';
 import * as rdpTokens from './010-rdp-tokens.js';
 import * as apiTokens from './013-api-tokens.js';
 import * as approvals from './014-approvals-and-revoked-serials.js';
+import * as accessRequests from './015-access-requests.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'rdp tokens', up: rdpTokens.up },
   { version: 13, name: 'api tokens', up: apiTokens.up },
   { version: 14, name: 'approvals and revoked serials', up: approvals.up },
+  { version: 15, name: 'access requests', up: accessRequests.up },
 ];
