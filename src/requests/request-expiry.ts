@@ -6,31 +6,25 @@
  * even when the sweep is late.
  */
 import type { Logger } from '../log/logger.js';
-import { background } from '../runtime/background.js';
+import { PeriodicTask } from '../runtime/background.js';
 import { expireRequests, type RequestDeps } from './request-service.js';
 
 /** How often each process looks for ended grants: `request.expire` follows an end within this. */
 export const EXPIRY_SWEEP_MS = 2000;
 
 export class RequestExpiry {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly task: PeriodicTask;
 
-  constructor(private readonly deps: RequestDeps & { logger: Pick<Logger, 'error' | 'info'> }) {}
-
-  start(everyMs = EXPIRY_SWEEP_MS): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep().finally(() => { this.running = null; });
-      background(this.deps.logger, 'access request expiry', this.running);
-    }, everyMs);
-    this.timer.unref();
+  constructor(private readonly deps: RequestDeps & { logger: Pick<Logger, 'error' | 'info'> }) {
+    this.task = new PeriodicTask(deps.logger, 'access request expiry', () => this.sweep());
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => {});
+  start(everyMs = EXPIRY_SWEEP_MS): void {
+    this.task.start(everyMs);
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async sweep(): Promise<void> {

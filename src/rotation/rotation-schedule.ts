@@ -6,7 +6,7 @@
 import type { StoredCredential } from '../domain/credential.js';
 import type { Logger } from '../log/logger.js';
 import { parseDuration } from '../config/duration.js';
-import { background } from '../runtime/background.js';
+import { PeriodicTask } from '../runtime/background.js';
 import { rotateCredential, type RotationDeps } from './rotate-credential.js';
 
 /** How often each node looks for due credentials. */
@@ -23,26 +23,20 @@ export function isDue(credential: StoredCredential, now: number): boolean {
 }
 
 export class RotationSchedule {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly task: PeriodicTask;
   /** Credential name -> when a failed rotation may be tried again (at most one entry per credential). */
   private readonly failedUntil = new Map<string, number>();
 
-  constructor(private readonly deps: Omit<RotationDeps, 'actor'> & { logger: Logger; now?: () => number }) {}
-
-  start(checkEveryMs = SCHEDULE_CHECK_MS): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.check().finally(() => { this.running = null; });
-      background(this.deps.logger, 'scheduled credential rotation', this.running);
-    }, checkEveryMs);
-    this.timer.unref();
+  constructor(private readonly deps: Omit<RotationDeps, 'actor'> & { logger: Logger; now?: () => number }) {
+    this.task = new PeriodicTask(deps.logger, 'scheduled credential rotation', () => this.check());
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => {});
+  start(checkEveryMs = SCHEDULE_CHECK_MS): void {
+    this.task.start(checkEveryMs);
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass: every due credential rotated (by this node, or found done by another). */

@@ -9,3 +9,30 @@ export function background(logger: Pick<Logger, 'error'>, what: string, work: Pr
   const promise = typeof work === 'function' ? Promise.resolve().then(work) : work;
   promise.then(undefined, (error: unknown) => logger.error(`${what} failed`, { error }));
 }
+
+/**
+ * Work repeated every `everyMs` that never overlaps itself: a tick that finds the previous
+ * pass still running is skipped. `stop` waits for the pass in flight, so a caller that
+ * closes the store after it closes nothing under a running pass.
+ */
+export class PeriodicTask {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly logger: Pick<Logger, 'error'>, private readonly what: string, private readonly pass: () => Promise<void>) {}
+
+  start(everyMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.pass().finally(() => { this.running = null; });
+      background(this.logger, this.what, this.running);
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => {});
+  }
+}
