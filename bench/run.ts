@@ -19,6 +19,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { uploadThroughGateway } from './rdg-client.js';
 import { webTerminalRows } from './webterm.js';
+import { cpuQuota } from './cpu-quota.js';
 
 const quick = process.argv.includes('--quick');
 /** `--only=workers,postgres`: just these groups of rows. */
@@ -324,10 +325,60 @@ async function workersRate(world: World): Promise<void> {
       both.push(double.rate);
     }
     compare(row, 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)], '>= 1.8');
+    notes.push(`ssh.workers rows: the load generator runs on the same ${cpus().length} cores as the gateway processes; in the first row it needs about as much CPU per handshake as the gateway, so both set-ups share the same ${cpus().length} cores and the ratio shows that bound rather than the gateway's`);
+    await workersUnderQuota(world, at, two);
   } finally {
     await two.stop();
   }
-  notes.push(`ssh.workers rows: the load generator runs on the same ${cpus().length} cores as the gateway processes`);
+}
+
+/** CPU time of a process and all its descendants, in ms. */
+function treeCpuMs(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + cpuMs(p), 0);
+}
+
+/** Each gateway process's share of a core in the quota row (and one worker's whole share). */
+const CORE_SHARE = 0.4;
+
+/**
+ * The same comparison with the gateway held by CPU quotas to CORE_SHARE of a core per
+ * worker (each process capped at that share, the whole gateway at that share times its
+ * workers), so that the load generator always has the rest of the machine: a gateway that
+ * spreads its work over its workers doubles its rate, one that serializes them does not.
+ */
+async function workersUnderQuota(world: World, at: (port: number) => Endpoint, two: { port: number; pid: number }): Promise<void> {
+  const row = `handshakes per second, each worker held to ${CORE_SHARE} of a core: ssh.workers 2 (left) vs 1 (right)`;
+  const quotaOne = cpuQuota('jumpgate-bench-workers-1', CORE_SHARE, CORE_SHARE);
+  const quotaTwo = cpuQuota('jumpgate-bench-workers-2', 2 * CORE_SHARE, CORE_SHARE);
+  try {
+    if (!quotaOne || !quotaTwo) {
+      notes.push(`"${row}" not measured: no writable cgroup cpu controller here (it needs root)`);
+      return;
+    }
+    quotaOne.hold(world.gateway.pid);
+    for (const pid of [two.pid, ...descendants(two.pid)]) quotaTwo.hold(pid);
+    const one: number[] = [];
+    const both: number[] = [];
+    const cpuPerHandshake = { one: [] as number[], two: [] as number[] };
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`handshake rate under CPU quotas, ssh.workers 1 and 2, round ${i + 1}/${ROUNDS}`);
+      const oneBefore = treeCpuMs(world.gateway.pid);
+      const single = await rateOf(at(world.gateway.port), 16);
+      cpuPerHandshake.one.push((treeCpuMs(world.gateway.pid) - oneBefore) / (single.rate * RATE_SECONDS));
+      const twoBefore = treeCpuMs(two.pid);
+      const double = await watched(row, two.pid, () => rateOf(at(two.port), 16));
+      cpuPerHandshake.two.push((treeCpuMs(two.pid) - twoBefore) / (double.rate * RATE_SECONDS));
+      if (single.errors || double.errors) notes.push(`quota workers rate round ${i + 1}: ${single.errors} errors with 1 worker, ${double.errors} with 2`);
+      one.push(single.rate);
+      both.push(double.rate);
+    }
+    compare(row, 'sessions/s', 'higher', both, one, '>= 1.8');
+    const ms = (values: number[]) => summarize(values).median.toFixed(2);
+    notes.push(`quota workers row: gateway CPU per handshake (every process of it) ${ms(cpuPerHandshake.two)} ms with 2 workers, ${ms(cpuPerHandshake.one)} ms with 1`);
+  } finally {
+    quotaOne?.release();
+    quotaTwo?.release();
+  }
 }
 
 /** ProxyJump set-up on the PostgreSQL store (a private cluster on loopback) against SQLite. */
