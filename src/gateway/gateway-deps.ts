@@ -7,6 +7,9 @@ export type GatewayDeps = Pick<Runtime, 'dataDir' | 'settings' | 'stores' | 'aud
   ownAddresses: ReadonlySet<string>;
   /** The side that faces targets: dialing, hop chains, shared hop connections. */
   upstream: UpstreamPool;
-  /** Told when a session of this process goes live and when it ends (a worker tells its primary). */
-  onSessionLive?: (id: string, live: boolean) => void;
+  /**
+   * Set in a worker process of `ssh.workers`: its sessions are registered as held by it, so
+   * that its primary can end exactly them if it dies.
+   */
+  workerPid?: number;
 };

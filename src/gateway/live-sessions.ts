@@ -50,7 +50,7 @@ export class LiveSessions {
   /** Another node ended this node's sessions in the store (node_lost): their ends are recorded already. */
   private endedElsewhere = false;
 
-  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings' | 'onSessionLive'>) {}
+  constructor(private readonly deps: Pick<GatewayDeps, 'stores' | 'audit' | 'logger' | 'node' | 'settings' | 'workerPid'>) {}
 
   /**
    * Registers a session before its channel is relayed, if its user is below
@@ -65,7 +65,7 @@ export class LiveSessions {
       destination: info.destination, via: info.via ?? null, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
     };
     const maxLivePerUser = this.deps.settings.sessions.maxSessionsPerUser;
-    if (!(await this.deps.stores.sessions.start(record, { maxLivePerUser }))) {
+    if (!(await this.deps.stores.sessions.start(record, { maxLivePerUser }, this.deps.workerPid))) {
       return {
         admitted: false,
         reason: `too many sessions (sessions.maxSessionsPerUser ${maxLivePerUser})`,
@@ -85,13 +85,11 @@ export class LiveSessions {
     }
     const entry: LiveSession = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome), screen: null };
     this.live.set(id, entry);
-    this.deps.onSessionLive?.(id, true);
     let finished = false;
     const finish = (outcome: SessionOutcome) => {
       if (finished) return;
       finished = true;
       this.live.delete(id);
-      this.deps.onSessionLive?.(id, false);
       if (this.endedElsewhere) return;
       const endedAt = new Date();
       this.track(this.deps.stores.sessions.end(id, {

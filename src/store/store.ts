@@ -77,8 +77,9 @@ export interface SessionStore {
    * Registers a live session only while its user has fewer than `maxLivePerUser` live
    * sessions (every kind, every node), as one atomic step: concurrent opens can never
    * pass the limit together. False when the user is at the limit (nothing written).
+   * `workerPid`: the worker process of this node that holds it (`ssh.workers` > 1).
    */
-  start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean>;
+  start(session: SessionRecord, limit: { maxLivePerUser: number }, workerPid?: number): Promise<boolean>;
   end(id: string, end: SessionEnd): Promise<void>;
   get(id: string): Promise<SessionRecord | null>;
   list(options: { includeEnded: boolean }): Promise<SessionRecord[]>;
@@ -89,8 +90,9 @@ export interface SessionStore {
   /**
    * Ends every live session of a node (one that crashed, or was declared dead) in one
    * statement; returns the sessions this call ended, so each gets its one `session.end`.
+   * With `workerPid`, only the live sessions that worker process of the node held.
    */
-  endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]>;
+  endOrphans(node: string, end: SessionEnd, workerPid?: number): Promise<SessionRecord[]>;
 }
 
 /** A gateway node sharing the store, as its heartbeats left it. */

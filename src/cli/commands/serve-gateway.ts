@@ -38,7 +38,7 @@ export interface GatewayProcessOptions {
   /** The certificate and key of `http.tls`, or null for plain HTTP (loopback only). */
   httpTls: HttpTls | null;
   sinkDepths: () => SinkDepth[];
-  onSessionLive?: (id: string, live: boolean) => void;
+  workerPid?: number;
 }
 
 export async function startGatewayProcess(runtime: Runtime, options: GatewayProcessOptions): Promise<GatewayProcess> {
@@ -48,7 +48,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   runtime.audit.subscribe((event) => metrics.observe(event));
   new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
   const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
-  const gatewayDeps = { ...runtime, ownAddresses: localAddresses(), upstream, onSessionLive: options.onSessionLive };
+  const gatewayDeps = { ...runtime, ownAddresses: localAddresses(), upstream, workerPid: options.workerPid };
   const gateway = createGateway(gatewayDeps, hostKeys.map((k) => k.privateKey));
   // Every process runs the schedule; a lease in the store lets one rotation through at a time.
   const rotations = new RotationSchedule({

@@ -1,22 +1,25 @@
 /**
- * `ssh.workers: N`: N processes of this node share its SSH listener (node:cluster; the primary
- * accepts and hands each connection to the next worker in turn), so one host uses all its
- * cores. State is shared through the store, as between nodes. The primary keeps the node's
- * heartbeat and feeds the audit sinks; workers serve SSH; the first also serves HTTP.
+ * `ssh.workers: N`: N processes of this node share its SSH listener (node:cluster), so one host
+ * uses all its cores. State is shared through the store, as between nodes. The primary keeps the node's
+ * heartbeat and feeds the audit sinks; workers serve SSH; the first also serves HTTP. Each
+ * session is registered in the store with the worker holding it, so workers send their
+ * primary nothing per session.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../log/logger.js';
 import { background } from '../../runtime/background.js';
 
+// Each worker accepts from the shared listening socket itself; a connection never passes
+// through the primary. Handing each one over (node:cluster's default on Linux) cost the
+// primary and the worker an IPC round per connection, about a tenth of a handshake's CPU, and
+// made every accept wait on the primary. A busy worker accepts less, so load evens out; at
+// low load the kernel may give one worker more of the connections.
+cluster.schedulingPolicy = cluster.SCHED_NONE;
+
 /** A worker's number (1..N) in its environment. */
 export const WORKER_ENV = 'JUMPGATE_WORKER';
 /** What the primary tells its workers. */
 export type WorkerMessage = { type: 'node-lost' };
-/** What a worker tells its primary: a session of its went live or ended. */
-export type PrimaryMessage = { type: 'session'; id: string; live: boolean };
-
-/** Sessions one worker may report live at once (as many as one process may hold). */
-const MAX_TRACKED_SESSIONS = 1_000_000;
 
 /** How long workers get to end their sessions cleanly before the primary stops waiting. */
 const STOP_GRACE_MS = 10_000;
@@ -29,12 +32,11 @@ export interface WorkerPool {
 }
 
 /**
- * `onWorkerLost` gets the sessions a worker that died was holding: it can no longer record
- * their ends, so the primary does.
+ * `onWorkerLost` gets the process id of a worker that died: it can no longer record the ends
+ * of its sessions, so the primary does; it resolves to how many there were.
  */
-export function startWorkers(count: number, logger: Logger, onWorkerLost: (sessions: string[]) => Promise<void>): WorkerPool {
+export function startWorkers(count: number, logger: Logger, onWorkerLost: (workerPid: number) => Promise<number>): WorkerPool {
   const workers = new Map<number, Worker>();
-  const liveSessions = new Map<number, Set<string>>();
   let stopping = false;
   const listening = new Set<number>();
   let markReady: () => void = () => {};
@@ -43,13 +45,6 @@ export function startWorkers(count: number, logger: Logger, onWorkerLost: (sessi
   const fork = (index: number) => {
     const worker = cluster.fork({ [WORKER_ENV]: String(index) });
     workers.set(index, worker);
-    const sessions = new Set<string>();
-    liveSessions.set(index, sessions);
-    worker.on('message', (message: PrimaryMessage) => {
-      if (message?.type !== 'session' || typeof message.id !== 'string') return;
-      if (!message.live) sessions.delete(message.id);
-      else if (sessions.size < MAX_TRACKED_SESSIONS) sessions.add(message.id);
-    });
     worker.on('listening', () => {
       listening.add(index);
       if (listening.size === count) markReady();
@@ -58,8 +53,13 @@ export function startWorkers(count: number, logger: Logger, onWorkerLost: (sessi
       workers.delete(index);
       if (stopping) return;
       // A worker that died took its connections with it; the others go on, and a new one takes its place.
-      logger.error('gateway worker exited; starting another', { worker: index, code, signal, sessions: sessions.size });
-      background(logger, 'recording the ends of a lost worker\'s sessions', onWorkerLost([...sessions]));
+      logger.error('gateway worker exited; starting another', { worker: index, code, signal });
+      const pid = worker.process.pid;
+      if (pid !== undefined) {
+        background(logger, 'recording the ends of a lost worker\'s sessions', onWorkerLost(pid).then((sessions) => {
+          if (sessions > 0) logger.warn('sessions of the lost worker were ended', { worker: index, sessions });
+        }));
+      }
       setTimeout(() => { if (!stopping) fork(index); }, 500).unref();
     });
   };

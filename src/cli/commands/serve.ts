@@ -20,7 +20,7 @@ import { background } from '../../runtime/background.js';
 import { splitHostPort } from '../../gateway/gateway.js';
 import type { SessionRecord } from '../../domain/session.js';
 import { startGatewayProcess, type GatewayProcess } from './serve-gateway.js';
-import { startWorkers, WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerPool } from './serve-workers.js';
+import { startWorkers, WORKER_ENV, type WorkerMessage, type WorkerPool } from './serve-workers.js';
 import { UsageError } from '../cli-errors.js';
 import { httpTls } from '../../http/console-api.js';
 
@@ -94,13 +94,10 @@ export function registerServe(program: Command): void {
       });
 
       if (settings.ssh.workers > 1) {
-        workers = startWorkers(settings.ssh.workers, logger, async (lost) => {
-          for (const id of lost) {
-            const session = await stores.sessions.get(id);
-            if (!session || session.endedAt) continue;
-            await stores.sessions.end(id, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: session.bytesUp, bytesDown: session.bytesDown });
-            runtime.audit.note(orphanEnd(session, 'the worker process holding it died'));
-          }
+        workers = startWorkers(settings.ssh.workers, logger, async (workerPid) => {
+          const lost = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 }, workerPid);
+          for (const session of lost) runtime.audit.note(orphanEnd(session, 'the worker process holding it died'));
+          return lost.length;
         });
         await Promise.race([workers.ready, stopSignal]);
         logger.info(`${settings.ssh.workers} gateway workers listening on ${listen.join(', ')}`);
@@ -138,7 +135,7 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
   runtime.settings.http.listen = httpListen;
   const served = await startGatewayProcess(runtime, {
     listen: options.listen ?? runtime.settings.ssh.listen, listenSource: options.listen ? '--listen' : 'ssh.listen', http: first && httpListen ? httpListen : null, httpTls: httpTls(runtime.settings.http.tls, dataDir), sinkDepths: () => [],
-    onSessionLive: (id, live) => { process.send?.({ type: 'session', id, live } satisfies PrimaryMessage); },
+    workerPid: process.pid,
   });
   process.on('message', (message: WorkerMessage) => {
     if (message.type === 'node-lost') background(logger, 'ending sessions of a node declared dead', served.gateway.sessions.endedByAnotherNode());

@@ -55,5 +55,17 @@ export function sessionStoreContract(harness: StoreHarness): void {
         assert.equal((await nodeB.sessions.get('s3'))?.reason, 'error');
         assert.equal((await nodeB.sessions.get('s2'))?.endedAt, null, 'another node\'s session is not an orphan');
       }));
+
+    test('a dead worker process\'s sessions end without its sibling\'s', { timeout: CONTRACT_TIMEOUT_MS }, () =>
+      withStores(harness, 'session-workers', 1, async ([node]) => {
+        await node.sessions.start(session('w1', 'node-a', '2026-06-01T12:00:00.000Z'), unlimited, 4101);
+        await node.sessions.start(session('w2', 'node-a', '2026-06-01T12:00:01.000Z'), unlimited, 4102);
+        await node.sessions.start(session('w3', 'node-a', '2026-06-01T12:00:02.000Z'), unlimited, 4101);
+        await node.sessions.start(session('b1', 'node-b', '2026-06-01T12:00:03.000Z'), unlimited, 4101);
+        const end = { endedAt: '2026-06-01T13:00:00.000Z', reason: 'error' as const, bytesUp: 0, bytesDown: 0 };
+        assert.deepEqual((await node.sessions.endOrphans('node-a', end, 4101)).map((s) => s.id).sort(), ['w1', 'w3']);
+        assert.deepEqual((await node.sessions.list({ includeEnded: false })).map((s) => s.id), ['w2', 'b1'], 'the other worker\'s and the other node\'s stay live');
+        assert.deepEqual((await node.sessions.endOrphans('node-a', end)).map((s) => s.id), ['w2'], 'without a worker: all of the node\'s');
+      }));
   });
 }

@@ -27,13 +27,13 @@ export class PostgresSessionStore implements SessionStore {
    * a per-user advisory lock serialises the count and the insert (READ COMMITTED alone would
    * let two nodes count the same rows and both insert).
    */
-  async start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean> {
+  async start(session: SessionRecord, limit: { maxLivePerUser: number }, workerPid?: number): Promise<boolean> {
     return inTransaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('jumpgate sessions of ' || $1, 0))`, [session.user]);
-      const { rowCount } = await client.query(`INSERT INTO sessions (id, node, kind, "user", src, target, login, destination, via, started_at)
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+      const { rowCount } = await client.query(`INSERT INTO sessions (id, node, kind, "user", src, target, login, destination, via, started_at, worker_pid)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12
         WHERE (SELECT count(*) FROM sessions WHERE "user" = $4 AND ended_at IS NULL) < $11`,
-      [session.id, session.node, session.kind, session.user, session.src, session.target, session.login, session.destination, session.via, session.startedAt, limit.maxLivePerUser]);
+      [session.id, session.node, session.kind, session.user, session.src, session.target, session.login, session.destination, session.via, session.startedAt, limit.maxLivePerUser, workerPid ?? null]);
       return (rowCount ?? 0) > 0;
     });
   }
@@ -66,9 +66,10 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map((row) => row.id);
   }
 
-  async endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]> {
-    const { rows } = await this.pool.query<Row>(`UPDATE sessions SET ended_at = $2, reason = $3 WHERE node = $1 AND ended_at IS NULL
-      RETURNING ${COLUMNS}`, [node, end.endedAt, end.reason]);
+  async endOrphans(node: string, end: SessionEnd, workerPid?: number): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<Row>(`UPDATE sessions SET ended_at = $2, reason = $3
+      WHERE node = $1 AND ended_at IS NULL AND ($4::integer IS NULL OR worker_pid = $4) RETURNING ${COLUMNS}`,
+    [node, end.endedAt, end.reason, workerPid ?? null]);
     return rows.map(toRecord);
   }
 }

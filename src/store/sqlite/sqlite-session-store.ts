@@ -16,12 +16,13 @@ function toRecord(row: Row): SessionRecord {
 }
 
 export class SqliteSessionStore implements SessionStore {
-  private readonly insertUnderLimit: (row: SessionRecord & { maxLivePerUser: number }) => boolean;
+  private readonly insertUnderLimit: (row: SessionRecord & { maxLivePerUser: number; workerPid: number | null }) => boolean;
   private readonly finish: Database.Statement;
   private readonly selectOne: Database.Statement<[string], Row>;
   private readonly selectLive: Database.Statement<[], Row>;
   private readonly selectAll: Database.Statement<[], Row>;
   private readonly finishOrphans: Database.Statement<[{ node: string; endedAt: string; reason: string }], Row>;
+  private readonly finishWorkerOrphans: Database.Statement<[{ node: string; workerPid: number; endedAt: string; reason: string }], Row>;
   private readonly markKill: Database.Statement<[string, string]>;
   private readonly selectKills: Database.Statement<[string], { id: string }>;
 
@@ -29,10 +30,10 @@ export class SqliteSessionStore implements SessionStore {
     // The count and the insert are one statement, and it runs in an IMMEDIATE transaction:
     // the write lock is taken before the count is read, so another process (or node on the
     // same file) cannot register a session between the two.
-    const insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at)
-      SELECT @id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt
+    const insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at, worker_pid)
+      SELECT @id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt, @workerPid
       WHERE (SELECT COUNT(*) FROM sessions WHERE user = @user AND ended_at IS NULL) < @maxLivePerUser`);
-    const insertUnderLimit = db.transaction((row: SessionRecord & { maxLivePerUser: number }) => insert.run(row).changes > 0);
+    const insertUnderLimit = db.transaction((row: SessionRecord & { maxLivePerUser: number; workerPid: number | null }) => insert.run(row).changes > 0);
     this.insertUnderLimit = (row) => insertUnderLimit.immediate(row);
     this.finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
       WHERE id = @id AND ended_at IS NULL`);
@@ -42,10 +43,12 @@ export class SqliteSessionStore implements SessionStore {
     this.markKill = db.prepare('UPDATE sessions SET kill_requested_at = ? WHERE id = ? AND ended_at IS NULL');
     this.selectKills = db.prepare('SELECT id FROM sessions WHERE node = ? AND ended_at IS NULL AND kill_requested_at IS NOT NULL');
     this.finishOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason WHERE node = @node AND ended_at IS NULL RETURNING *`);
+    this.finishWorkerOrphans = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason
+      WHERE node = @node AND worker_pid = @workerPid AND ended_at IS NULL RETURNING *`);
   }
 
-  async start(session: SessionRecord, limit: { maxLivePerUser: number }): Promise<boolean> {
-    return this.insertUnderLimit({ ...session, maxLivePerUser: limit.maxLivePerUser });
+  async start(session: SessionRecord, limit: { maxLivePerUser: number }, workerPid?: number): Promise<boolean> {
+    return this.insertUnderLimit({ ...session, maxLivePerUser: limit.maxLivePerUser, workerPid: workerPid ?? null });
   }
 
   async end(id: string, end: SessionEnd): Promise<void> {
@@ -69,7 +72,10 @@ export class SqliteSessionStore implements SessionStore {
     return this.selectKills.all(node).map((row) => row.id);
   }
 
-  async endOrphans(node: string, end: SessionEnd): Promise<SessionRecord[]> {
-    return this.finishOrphans.all({ node, endedAt: end.endedAt, reason: end.reason }).map(toRecord);
+  async endOrphans(node: string, end: SessionEnd, workerPid?: number): Promise<SessionRecord[]> {
+    const rows = workerPid === undefined
+      ? this.finishOrphans.all({ node, endedAt: end.endedAt, reason: end.reason })
+      : this.finishWorkerOrphans.all({ node, workerPid, endedAt: end.endedAt, reason: end.reason });
+    return rows.map(toRecord);
   }
 }
