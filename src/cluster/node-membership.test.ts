@@ -12,6 +12,8 @@ function world() {
   let clock = Date.parse('2026-06-01T12:00:00.000Z');
   const nodes = new Map<string, NodeRecord>();
   const sessions: SessionRecord[] = [];
+  /** Sessions with a recording in the store. */
+  const recordedSessions = new Set<string>(['s1']);
   const stores = {
     nodes: {
       up: async (n: Pick<NodeRecord, 'name' | 'address' | 'version' | 'startedAt'>) => {
@@ -39,7 +41,8 @@ function world() {
         return ended.map((s) => ({ ...s }));
       },
     },
-  } as unknown as Pick<Stores, 'nodes' | 'sessions'>;
+    recordings: { recorded: async (ids: readonly string[]) => new Set(ids.filter((id) => recordedSessions.has(id))) },
+  } as unknown as Pick<Stores, 'nodes' | 'sessions' | 'recordings'>;
   const events: AuditDraft[] = [];
   const audit = { record: async (draft: AuditDraft) => { events.push(draft); return draft; }, note: (draft: AuditDraft) => { events.push(draft); } };
   const member = (node: string, onDeclaredDead: () => Promise<void> = async () => {}) => new NodeMembership(
@@ -85,6 +88,7 @@ describe('NodeMembership', () => {
     assert.equal((downs[0] as { sessions_lost: number }).sessions_lost, 2);
     const ends = w.events.filter((e) => e.type === 'session.end');
     assert.deepEqual(ends.map((e) => [(e as { session: string }).session, (e as { reason: string }).reason]), [['s1', 'node_lost'], ['s2', 'node_lost']]);
+    assert.deepEqual(ends.map((e) => (e as { recording: string | null }).recording), ['s1.cast', null], 'a recorded session names its recording, replayable from any node');
     assert.equal(w.sessions.find((s) => s.id === 's3')?.endedAt, null, 'a live node\'s session is left alone');
     assert.equal(w.nodes.get('b')?.downAt, null);
   });

@@ -8,7 +8,7 @@
 import type { Stores } from '../store/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
-import type { SessionRecord } from '../domain/session.js';
+import { recordingName, type SessionRecord } from '../domain/session.js';
 import { background } from '../runtime/background.js';
 
 export interface MembershipOptions {
@@ -22,7 +22,7 @@ export interface MembershipOptions {
   now?: () => number;
 }
 
-type Deps = { stores: Pick<Stores, 'nodes' | 'sessions'>; audit: Pick<AuditLog, 'record' | 'note'>; logger: Logger };
+type Deps = { stores: Pick<Stores, 'nodes' | 'sessions' | 'recordings'>; audit: Pick<AuditLog, 'record' | 'note'>; logger: Logger };
 
 export class NodeMembership {
   /** What this node last saw of each other node: its heartbeat count, and since when (local clock). */
@@ -108,17 +108,19 @@ export class NodeMembership {
     if (!(await this.deps.stores.nodes.markDown(name, beats, at, 'lost'))) return;
     const lost = await this.deps.stores.sessions.endOrphans(name, { endedAt: at, reason: 'node_lost', bytesUp: 0, bytesDown: 0 });
     this.deps.logger.warn('a node stopped answering: its sessions were ended as node_lost', { node: name, lastHeartbeat, sessions: lost.length });
-    for (const session of lost) this.deps.audit.note(lostSessionEnd(session, name, lastHeartbeat, now));
+    const recorded = await this.deps.stores.recordings.recorded(lost.map((session) => session.id));
+    for (const session of lost) this.deps.audit.note(lostSessionEnd(session, name, lastHeartbeat, now, recorded.has(session.id)));
     this.deps.audit.note({ type: 'node.down', user: null, src: null, name, reason: 'lost', last_heartbeat: lastHeartbeat, sessions_lost: lost.length });
   }
 }
 
-function lostSessionEnd(session: SessionRecord, node: string, lastHeartbeat: string, now: number) {
+/** `recorded`: the store holds what the node had recorded of it, replayable from any node. */
+function lostSessionEnd(session: SessionRecord, node: string, lastHeartbeat: string, now: number, recorded: boolean) {
   return {
     type: 'session.end' as const, user: session.user, src: session.src, session: session.id, kind: session.kind, target: session.target,
     login: session.login, destination: session.destination, duration_ms: Math.max(0, now - Date.parse(session.startedAt)),
     // The byte counts died with the node: what the store holds is all that is known.
-    bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: null, reason: 'node_lost' as const,
+    bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: recorded ? recordingName(session.id) : null, reason: 'node_lost' as const,
     error: `node ${node} stopped answering (last heartbeat ${lastHeartbeat})`,
   };
 }

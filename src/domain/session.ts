@@ -26,3 +26,8 @@ export interface SessionEnd {
   bytesUp: number;
   bytesDown: number;
 }
+
+/** The file a recorded session is written to in the recordings dir, and its name in `session.end`. */
+export function recordingName(sessionId: string): string {
+  return `${sessionId}.cast`;
+}

@@ -14,7 +14,7 @@ import { parseScpCommand } from './scp-command.js';
 import { relaySession, type ClientSide, type SessionRelay } from './session-relay.js';
 import { SessionScreen } from './session-screen.js';
 import { waitForWatcher } from './required-watcher.js';
-import type { EndReason } from '../domain/session.js';
+import { recordingName, type EndReason } from '../domain/session.js';
 
 import { sessionTaps } from './session-taps.js';
 import { takeEnv } from './session-env.js';
@@ -207,7 +207,7 @@ export async function startProxied(
     return ended(`jumpgate: ${target.name}: ${(error as Error).message}`, (error as Error).message);
   }
   const recordingFile = rule.record && start.kind !== 'sftp' && !scp
-    ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), `${registered.id}.cast`)
+    ? path.join(dataPath(deps.dataDir, deps.settings.recordings.dir), recordingName(registered.id))
     : null;
   const recordingCopy = recordingFile ? new RecordingCopy(deps.stores.recordings, registered.id, deps.logger) : null;
   const recording = recordingFile ? new AsciicastWriter(recordingFile, { width: pty?.cols ?? 80, height: pty?.rows ?? 24, term: pty?.term, title: `${who.userName} on ${login}@${target.name}` }, deps.settings.recordings.recordInput, recordingCopy?.write) : null;

@@ -16,6 +16,7 @@ function slowStore() {
       chunks.push({ seq, data: data.toString() });
     },
     read: async () => null,
+    recorded: async () => new Set<string>(),
   };
   return {
     store, chunks,

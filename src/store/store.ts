@@ -129,6 +129,8 @@ export interface RecordingStore {
   append(sessionId: string, seq: number, data: Buffer): Promise<void>;
   /** Every chunk of the session's recording in order, or null when the store has none. */
   read(sessionId: string): Promise<Buffer | null>;
+  /** Which of these sessions have a recording in the store. */
+  recorded(sessionIds: readonly string[]): Promise<Set<string>>;
 }
 
 /** Host keys of hops and targets the gateway itself dials, learnt on first use. */

@@ -14,6 +14,8 @@ export function recordingStoreContract(harness: StoreHarness): void {
         await nodeA.recordings.append('s1', 1, Buffer.from('[0.1,"o","hi"]\n'));
         await nodeA.recordings.append('s2', 0, Buffer.from('other'));
         assert.deepEqual(await nodeB.recordings.read('s1'), Buffer.concat([Buffer.from('{"version":2}\n[0.1,"o","hi"]\n'), binary]));
+        assert.deepEqual([...await nodeB.recordings.recorded(['s2', 'nope', 's1'])].sort(), ['s1', 's2']);
+        assert.deepEqual([...await nodeB.recordings.recorded([])], []);
       }));
   });
 }

@@ -13,4 +13,11 @@ export class PostgresRecordingStore implements RecordingStore {
     const { rows } = await this.pool.query<{ data: Buffer }>('SELECT data FROM recording_chunks WHERE session_id = $1 ORDER BY seq', [sessionId]);
     return rows.length > 0 ? Buffer.concat(rows.map((row) => row.data)) : null;
   }
+
+  async recorded(sessionIds: readonly string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ session_id: string }>(
+      'SELECT DISTINCT session_id FROM recording_chunks WHERE session_id = ANY($1::text[])', [sessionIds]);
+    return new Set(rows.map((row) => row.session_id));
+  }
 }
