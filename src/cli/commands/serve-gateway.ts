@@ -11,6 +11,7 @@ import { listenFailure, readHostKeys } from './serve-checks.js';
 import type { HostKey } from '../../data-dir/host-keys.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { AlertEngine } from '../../audit/alerts.js';
+import { ClusterAlerts } from '../../audit/cluster-alerts.js';
 import type { SinkDepth } from '../../audit/sinks/audit-sinks.js';
 import { startHttpServer } from '../../http/http-server.js';
 import { consoleApi, type HttpTls } from '../../http/console-api.js';
@@ -46,7 +47,8 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
   const hostKeys = options.hostKeys ?? readHostKeys(dataDir, settings);
   const metrics = new Metrics(options.sinkDepths);
   runtime.audit.subscribe((event) => metrics.observe(event));
-  new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets, logger).start();
+  // Every process may count them; a lease in the store lets one at a time, over every node's events.
+  const alerts = new ClusterAlerts({ stores, engine: new AlertEngine(settings.audit.alerts, runtime.audit, stores.targets), logger, holder: `${runtime.node} pid ${process.pid}` });
   const upstream = createUpstream(runtime, (seconds, outcome) => metrics.dialSeconds.observe({ outcome }, seconds));
   const gatewayDeps = { ...runtime, ownAddresses: localAddresses(), upstream, workerPid: options.workerPid };
   const gateway = createGateway(gatewayDeps, hostKeys.map((k) => k.privateKey));
@@ -62,6 +64,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
     throw listenFailure(error, options.listenSource);
   });
   rotations.start();
+  alerts.start();
   const expiry = new RequestExpiry({ stores, audit: runtime.audit, settings, logger });
   expiry.start();
   for (const key of hostKeys) logger.info('host key', { type: key.type, fingerprint: key.fingerprint });
@@ -93,6 +96,7 @@ export async function startGatewayProcess(runtime: Runtime, options: GatewayProc
       await rdGateway?.close();
       await rotations.stop();
       await expiry.stop();
+      await alerts.stop();
       await upstream.closeAll();
     },
   };
