@@ -38,6 +38,7 @@ async function startCluster(): Promise<Cluster> {
       [['cluster'], { heartbeat: `${HEARTBEAT_MS / 1000}s`, deadAfter: `${DEAD_AFTER_MS / 1000}s` }],
       [['ssh', 'proxyProtocol'], { trustedProxies: ['127.0.0.1/32'] }],
       [['bans'], { maxAuthFailures: 5, findWindow: '10m', banDuration: '30m', neverBan: [] }],
+      [['audit', 'alerts'], [{ name: 'mallory-tries', on: 'auth.failure', count: 4, window: '10m', match: { users: ['mallory'] } }]],
     ]),
   });
   // The second node: the first one's settings, keys and store, its own name and files.
@@ -207,6 +208,22 @@ describe('two nodes on one PostgreSQL behind HAProxy', () => {
     assert.equal(ban.address, '127.0.0.15');
     assert.ok(failuresOn(c.a) > 0 && failuresOn(c.b) > 0, `failures on A: ${failuresOn(c.a)}, on B: ${failuresOn(c.b)}`);
     assert.match(await firstBytes(c.a.port, '127.0.0.15'), /^jumpgate: 127\.0\.0\.15 is banned until /);
+  });
+
+  test('an alert rule counts the failures of both nodes and is raised once', { timeout: 90_000 }, async () => {
+    const mallory = c.alice(c.haproxy.ports[0], '127.0.0.16', 'mallory');
+    const alertsIn = () => [...c.a.auditEvents(), ...c.b.auditEvents()].filter((e) => e.type === 'alert' && e.name === 'mallory-tries');
+    const failuresOn = (node: Gateway) => node.auditEvents().filter((e) => e.type === 'auth.failure' && e.user === 'mallory').length;
+    for (let i = 1; i <= 3; i++) assert.equal((await mallory.run(['gate'])).code, 255, `attempt ${i}`);
+    // Three failures are below the rule's count (the positive control is the fourth).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.deepEqual(alertsIn(), [], 'raised before the fourth failure');
+    assert.equal((await mallory.run(['gate'])).code, 255, 'attempt 4');
+    const alert = await Promise.any([c.a, c.b].map((node) => node.waitForAuditEvent((e) => e.type === 'alert' && e.name === 'mallory-tries', 10_000)));
+    assert.equal(alert.count, 4);
+    assert.ok(failuresOn(c.a) > 0 && failuresOn(c.b) > 0, `failures on A: ${failuresOn(c.a)}, on B: ${failuresOn(c.b)}`);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(alertsIn().length, 1, 'raised once, by one node');
   });
 
   test('a key revoked with jumpgate ca revoke on node B is refused on node A at its next login', { timeout: 60_000 }, async () => {
