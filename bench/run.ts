@@ -301,7 +301,7 @@ async function sinksRate(world: World): Promise<void> {
 }
 
 /** Rows comparing jumpgate with itself (left column against right): SPEC §10's set-ups. */
-function compare(measure: string, unit: string, better: Row['better'], left: number[], right: number[], target: string): void {
+function compare(measure: string, unit: string, better: Row['better'], left: number[], right: number[], target?: string): void {
   const a = summarize(left);
   const b = summarize(right);
   rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target, gatewayPeakRssMiB: peaks.get(measure) });
@@ -324,7 +324,8 @@ async function workersRate(world: World): Promise<void> {
       one.push(single.rate);
       both.push(double.rate);
     }
-    compare(row, 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)], '>= 1.8');
+    // No goal on this row: the next one, where the load generator is not the bound, carries it.
+    compare(row, 'sessions/s', 'higher', [Math.max(...both)], [Math.max(...one)]);
     notes.push(`ssh.workers rows: the load generator runs on the same ${cpus().length} cores as the gateway processes; in the first row it needs about as much CPU per handshake as the gateway, so both set-ups share the same ${cpus().length} cores and the ratio shows that bound rather than the gateway's`);
     await workersUnderQuota(world, at, two);
   } finally {
