@@ -339,7 +339,7 @@ function treeCpuMs(pid: number): number {
 }
 
 /** Each gateway process's share of a core in the quota row (and one worker's whole share). */
-const CORE_SHARE = 0.4;
+const CORE_SHARE = 0.3;
 
 /**
  * The same comparison with the gateway held by CPU quotas to CORE_SHARE of a core per
