@@ -3,7 +3,8 @@
  * in one run (interleaved A B A B), printed as a table of medians, min-max and ratios,
  * and written as JSON under bench/results/. `--quick` takes about a minute; `--only=GROUP,…`
  * runs some groups of rows (setup, kex, throughput, sftp, rdp, handshakes, sinks, memory,
- * workers, postgres, webterm). Each row also gives the gateway's peak RSS while its jumpgate side ran.
+ * workers, postgres, webterm). Each row also gives the gateway's peak RSS while its jumpgate side ran,
+ * and each streaming row the gateway's CPU seconds per GiB.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -46,12 +47,14 @@ const SESSION_COUNTS = sessionCountsHere();
 const RATE_SECONDS = quick ? 4 : 10;
 
 /** `gatewayPeakRssMiB`: the highest resident memory of the gateway's processes while the row's jumpgate side ran. */
-interface Row { measure: string; unit: string; jumpgate: Summary; openssh: Summary; ratio: number; better: 'higher' | 'lower'; target?: string; gatewayPeakRssMiB?: number }
+interface Row { measure: string; unit: string; jumpgate: Summary; openssh: Summary; ratio: number; better: 'higher' | 'lower'; target?: string; gatewayPeakRssMiB?: number; gatewayCpuSecondsPerGiB?: number }
 const rows: Row[] = [];
 /** Per row (by measure), the peak RSS of the gateway's processes, in MiB. */
 const peaks = new Map<string, number>();
 let peakResettable = true;
 const notes: string[] = [];
+/** Per streaming row, the gateway's CPU seconds (user + system, with its workers) per GiB moved, one per round. */
+const cpuPerGiB = new Map<string, number[]>();
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
 
@@ -68,11 +71,25 @@ async function watched<T>(measure: string, pid: number, run: () => Promise<T>): 
   return result;
 }
 
+/**
+ * `watched`, also keeping the gateway's CPU time per GiB of the `mib` moved: on a machine
+ * where every process of the pipeline shares the cores, CPU per GiB says what a row costs
+ * better than its wall time.
+ */
+async function streamed(measure: string, pid: number, mib: number, run: () => Promise<number>): Promise<number> {
+  const cpu = () => [pid, ...descendants(pid)].reduce((sum, p) => { try { return sum + cpuMs(p); } catch { return sum; } }, 0);
+  const before = cpu();
+  const ms = await watched(measure, pid, run);
+  cpuPerGiB.set(measure, [...(cpuPerGiB.get(measure) ?? []), (cpu() - before) / 1000 / (mib / 1024)]);
+  return ms;
+}
+
 function add(measure: string, unit: string, better: Row['better'], jumpgate: number[], openssh: number[], target?: string): void {
   const a = summarize(jumpgate);
   const b = summarize(openssh);
-  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target, gatewayPeakRssMiB: peaks.get(measure) });
-  log(`${measure}: jumpgate ${a.median.toFixed(2)} ${unit}, OpenSSH ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}, gateway peak RSS ${peaks.get(measure)?.toFixed(0) ?? '-'} MiB`);
+  const cpu = cpuPerGiB.has(measure) ? summarize(cpuPerGiB.get(measure)!).median : undefined;
+  rows.push({ measure, unit, jumpgate: a, openssh: b, ratio: a.median / b.median, better, target, gatewayPeakRssMiB: peaks.get(measure), gatewayCpuSecondsPerGiB: cpu });
+  log(`${measure}: jumpgate ${a.median.toFixed(2)} ${unit}, OpenSSH ${b.median.toFixed(2)} ${unit}, ratio ${(a.median / b.median).toFixed(2)}, gateway peak RSS ${peaks.get(measure)?.toFixed(0) ?? '-'} MiB${cpu === undefined ? '' : `, gateway CPU ${cpu.toFixed(2)} s/GiB`}`);
 }
 
 const SETUP_ROW = 'set-up: ssh -J gate target true';
@@ -106,7 +123,7 @@ async function throughput(world: World): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       log(`ProxyJump ${STREAM_MIB} MiB, ${cipher}, round ${i + 1}/${ROUNDS}`);
       ref.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J ref target 'cat > /dev/null'`)));
-      gate.push(rate(await watched(row, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J gate target 'cat > /dev/null'`))));
+      gate.push(rate(await streamed(row, world.gateway.pid, STREAM_MIB, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -J gate target 'cat > /dev/null'`))));
     }
     add(row, 'MiB/s', 'higher', gate, ref, '>= 1.25');
   }
@@ -120,9 +137,9 @@ async function throughput(world: World): Promise<void> {
   for (let i = 0; i < ROUNDS; i++) {
     log(`single hop (ssh -W to a sink) and proxied session, round ${i + 1}/${ROUNDS}`);
     hopRef.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W ${world.sink.host}:${world.sink.port} ref`)));
-    hopGate.push(rate(await watched(hopRow, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`))));
+    hopGate.push(rate(await streamed(hopRow, world.gateway.pid, STREAM_MIB, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} -W sink:${world.sink.port} gate`))));
     direct.push(rate(await timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} target 'cat > /dev/null'`)));
-    session.push(rate(await watched(sessionRow, world.gateway.pid, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`))));
+    session.push(rate(await streamed(sessionRow, world.gateway.pid, STREAM_MIB, () => timeShell(`head -c ${bytes} /dev/zero | ssh -F ${cfg} gate-session 'cat > /dev/null'`))));
   }
   add(hopRow, 'MiB/s', 'higher', hopGate, hopRef, '>= 1.1');
   add(sessionRow, 'MiB/s', 'higher', session, direct, '>= 0.8');
@@ -155,9 +172,9 @@ async function sftpTransfers(world: World): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       log(`sftp put and get ${SFTP_MIB} MiB, round ${i + 1}/${ROUNDS}`);
       put.direct.push(rate(await transfer('target', `put ${source} ${remote}`)));
-      put.gate.push(rate(await watched(putRow, world.gateway.pid, () => transfer('gate-session', `put ${source} ${remote}`))));
+      put.gate.push(rate(await streamed(putRow, world.gateway.pid, SFTP_MIB, () => transfer('gate-session', `put ${source} ${remote}`))));
       get.direct.push(rate(await transfer('target', `get ${remote} ${local}`)));
-      get.gate.push(rate(await watched(getRow, world.gateway.pid, () => transfer('gate-session', `get ${remote} ${local}`))));
+      get.gate.push(rate(await streamed(getRow, world.gateway.pid, SFTP_MIB, () => transfer('gate-session', `get ${remote} ${local}`))));
     }
   } finally {
     for (const file of [source, remote, local]) rmSync(file, { force: true });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SftpAudit, SFTP_LIMITS } from './sftp-audit.js';
-import { MAX_PACKET_BYTES } from './sftp-packets.js';
+import { MAX_PACKET_BYTES, STREAMED_HEAD_BYTES } from './sftp-packets.js';
 import type { FileOperation } from './file-operation.js';
 import { PFLAG, attrs, packet, reply, request, uint32, uint64, sshString } from '../../test/helpers/sftp-wire.js';
 
@@ -222,6 +222,26 @@ describe('SFTP watcher: it fails closed', () => {
     for (let id = 0; id < 6; id++) steps.push(['c', request.remove(id, long)]);
     const { failure } = watch(steps, { end: false });
     assert.match(failure ?? '', /characters of paths held/);
+  });
+
+  test('file bytes of WRITE and DATA pass through without being held, byte by byte too', () => {
+    const audit = new SftpAudit(() => {});
+    audit.request(request.init());
+    audit.response(reply.version());
+    audit.request(request.open(1, '/tmp/f', PFLAG.WRITE));
+    audit.response(reply.handle(1, 'h1'));
+    let largest = 0;
+    const feed = (bytes: Buffer, send: (b: Buffer) => unknown) => {
+      for (let i = 0; i < bytes.length; i++) {
+        send(bytes.subarray(i, i + 1));
+        largest = Math.max(largest, audit.size().bufferedBytes);
+      }
+    };
+    feed(request.write(2, 'h1', 0, kib(200)), (b) => audit.request(b));
+    feed(request.read(3, 'h1', 0, 200 * 1024), (b) => audit.request(b));
+    feed(reply.data(3, kib(200)), (b) => audit.response(b));
+    assert.ok(largest <= STREAMED_HEAD_BYTES + 4, `held ${largest} bytes`);
+    assert.equal(audit.size().bufferedBytes, 0);
   });
 
   test('megabytes of one unfinished packet hold at most one packet', () => {

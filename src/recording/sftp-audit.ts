@@ -42,8 +42,8 @@ const READ_ONLY_EXTENSIONS = new Set([
 ]);
 
 export class SftpAudit {
-  private readonly requests = new PacketSplitter();
-  private readonly replies = new PacketSplitter();
+  private readonly requests = new PacketSplitter(FXP.WRITE);
+  private readonly replies = new PacketSplitter(FXP.DATA);
   private readonly pending = new Map<number, Pending>();
   private readonly handles = new Map<string, OpenFile>();
   private heldPathChars = 0;
@@ -55,12 +55,12 @@ export class SftpAudit {
 
   /** Bytes from the client to the target. */
   request(data: Buffer): WatchVerdict {
-    return this.guard(() => this.requests.push(data, (packet) => this.onRequest(new PacketReader(packet))));
+    return this.guard(() => this.requests.push(data, (packet, size) => this.onRequest(new PacketReader(packet, size))));
   }
 
   /** Bytes from the target to the client. */
   response(data: Buffer): WatchVerdict {
-    return this.guard(() => this.replies.push(data, (packet) => this.onReply(new PacketReader(packet))));
+    return this.guard(() => this.replies.push(data, (packet, size) => this.onReply(new PacketReader(packet, size))));
   }
 
   /** Reports the files left open when the session ends. */
@@ -119,7 +119,7 @@ export class SftpAudit {
         // Counted as the bytes pass: the target has them whatever it answers, even after a CLOSE.
         const file = this.fileOf(r.handle());
         r.uint64();
-        file.written += r.bytes().length;
+        file.written += r.skipBytes();
         return { kind: 'query' };
       }
       case FXP.CLOSE: return { kind: 'close', handle: r.handle() };
@@ -205,8 +205,8 @@ export class SftpAudit {
         return;
       }
       case FXP.DATA: {
-        const data = r.bytes();
-        if (pending.kind === 'read') this.fileOf(pending.handle).read += data.length;
+        const length = r.skipBytes();
+        if (pending.kind === 'read') this.fileOf(pending.handle).read += length;
         return;
       }
       case FXP.EXTENDED_REPLY:

@@ -26,39 +26,91 @@ export const MAX_HANDLE_BYTES = 256;
 export class MalformedPacket extends Error {}
 
 /**
- * Splits a byte stream into length-prefixed packets (§3). It holds at most one incomplete
- * packet, and copies a packet only when it arrived in pieces.
+ * The most of a streamed packet (see PacketSplitter) the audit reads: a WRITE's type, id,
+ * handle (at most MAX_HANDLE_BYTES), offset and data length; a DATA's fit in far less.
+ */
+export const STREAMED_HEAD_BYTES = 1 + 4 + 4 + MAX_HANDLE_BYTES + 8 + 4;
+
+/**
+ * Splits a byte stream into length-prefixed packets (§3). Packets of a `streamed` type (a
+ * WRITE's or a DATA's file bytes) are passed through: only their head is kept, and
+ * PacketReader.skipBytes() counts the rest without reading it. Any other packet is held
+ * whole until complete. It holds at most one incomplete packet (the length field, a head,
+ * or one packet of at most MAX_PACKET_BYTES), and copies only what arrived in pieces.
  */
 export class PacketSplitter {
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private readonly lengthField = Buffer.alloc(4);
+  private lengthHeld = 0;
+  /** The current packet's size after its length field, or -1 while that field is read. */
+  private size = -1;
+  /** Bytes of the current packet's body seen so far. */
+  private seen = 0;
+  /** Bytes of the current packet's body kept for the reader. */
+  private keep = 0;
+  private parts: Buffer[] = [];
+  private partsLength = 0;
 
-  push(data: Buffer, onPacket: (packet: Buffer) => void): void {
-    if (data.length === 0) return;
-    this.chunks.push(data);
-    this.length += data.length;
-    while (this.length >= 4) {
-      if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
-      const size = this.chunks[0].readUInt32BE(0);
-      if (size > MAX_PACKET_BYTES) throw new MalformedPacket(`a packet of ${size} bytes (more than ${MAX_PACKET_BYTES})`);
-      if (this.length < 4 + size) return;
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      const rest = all.subarray(4 + size);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.length = rest.length;
-      onPacket(all.subarray(4, 4 + size));
+  constructor(private readonly streamed: number) {}
+
+  push(data: Buffer, onPacket: (packet: Buffer, size: number) => void): void {
+    let p = 0;
+    while (p < data.length) {
+      if (this.size < 0) {
+        p = this.readLength(data, p);
+        if (this.size < 0) return;
+        if (this.size === 0) this.complete(onPacket);
+        continue;
+      }
+      if (this.seen === 0) this.keep = data[p] === this.streamed ? Math.min(this.size, STREAMED_HEAD_BYTES) : this.size;
+      const take = Math.min(this.size - this.seen, data.length - p);
+      if (this.seen < this.keep) {
+        const kept = Math.min(take, this.keep - this.seen);
+        this.parts.push(p === 0 && kept === data.length ? data : data.subarray(p, p + kept));
+        this.partsLength += kept;
+      }
+      this.seen += take;
+      p += take;
+      if (this.seen === this.size) this.complete(onPacket);
     }
   }
 
   /** Bytes held while waiting for the rest of a packet. */
   held(): number {
-    return this.length;
+    return this.lengthHeld + this.partsLength;
+  }
+
+  private readLength(data: Buffer, p: number): number {
+    if (this.lengthHeld === 0 && data.length - p >= 4) {
+      this.size = data.readUInt32BE(p);
+      p += 4;
+    } else {
+      const n = Math.min(4 - this.lengthHeld, data.length - p);
+      data.copy(this.lengthField, this.lengthHeld, p, p + n);
+      this.lengthHeld += n;
+      p += n;
+      if (this.lengthHeld < 4) return p;
+      this.lengthHeld = 0;
+      this.size = this.lengthField.readUInt32BE(0);
+    }
+    if (this.size > MAX_PACKET_BYTES) throw new MalformedPacket(`a packet of ${this.size} bytes (more than ${MAX_PACKET_BYTES})`);
+    return p;
+  }
+
+  private complete(onPacket: (packet: Buffer, size: number) => void): void {
+    const packet = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partsLength);
+    const size = this.size;
+    this.parts = [];
+    this.partsLength = 0;
+    this.size = -1;
+    this.seen = 0;
+    onPacket(packet, size);
   }
 }
 
 export class PacketReader {
   private offset = 0;
-  constructor(private readonly packet: Buffer) {}
+  /** `packet` is the packet's first bytes when the splitter kept only its head; `size` its whole size. */
+  constructor(private readonly packet: Buffer, private readonly size = packet.length) {}
 
   byte(): number {
     this.need(1);
@@ -80,11 +132,15 @@ export class PacketReader {
   }
 
   bytes(): Buffer {
+    return this.take(this.uint32());
+  }
+
+  /** A string's length, passing over its bytes: file bytes, which the audit counts but does not read. */
+  skipBytes(): number {
     const length = this.uint32();
-    this.need(length);
-    const value = this.packet.subarray(this.offset, this.offset + length);
+    if (this.offset + length > this.size) throw new MalformedPacket('a packet shorter than its fields');
     this.offset += length;
-    return value;
+    return length;
   }
 
   /** A string as text (paths are UTF-8 in OpenSSH). */
@@ -94,9 +150,9 @@ export class PacketReader {
 
   /** A handle as a map key: its bytes one to one as latin1. */
   handle(): string {
-    const handle = this.bytes();
-    if (handle.length > MAX_HANDLE_BYTES) throw new MalformedPacket(`a handle of ${handle.length} bytes`);
-    return handle.toString('latin1');
+    const length = this.uint32();
+    if (length > MAX_HANDLE_BYTES) throw new MalformedPacket(`a handle of ${length} bytes`);
+    return this.take(length).toString('latin1');
   }
 
   /** File attributes (§5); returns what they would change, for the audit, or null when they change nothing. */
@@ -116,6 +172,13 @@ export class PacketReader {
       changes.push(`${count} extended attributes`);
     }
     return changes.length > 0 ? changes.join(', ') : null;
+  }
+
+  private take(length: number): Buffer {
+    this.need(length);
+    const value = this.packet.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
   }
 
   private need(length: number): void {
