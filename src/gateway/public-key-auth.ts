@@ -26,7 +26,7 @@ export function checkUserKey(user: User | null, keyBlob: Buffer, ip: string, now
   if (revoked?.has(keyBlob)) return { ok: false, reason: `key ${fingerprint(keyBlob)} revoked` };
   for (const entry of user.keys) {
     const line = typeof entry === 'string' ? entry : entry.key;
-    const blob = publicKeyBlob(line);
+    const blob = listedKeyBlob(line);
     if (!blob || !blob.equals(keyBlob)) continue;
     if (typeof entry !== 'string' && entry.expires && new Date(entry.expires).getTime() <= now.getTime()) {
       return { ok: false, reason: `key ${fingerprint(keyBlob)} expired on ${entry.expires}` };
@@ -34,6 +34,21 @@ export function checkUserKey(user: User | null, keyBlob: Buffer, ip: string, now
     return { ok: true, fingerprint: fingerprint(keyBlob) };
   }
   return { ok: false, reason: `key ${fingerprint(keyBlob)} is not one of ${user.name}'s keys` };
+}
+
+/**
+ * The blobs of the key lines users list, decoded once: every login (and each key query
+ * before it) compares the offered key with the user's lines. Lines come from the
+ * operator, not from clients; the map is bounded all the same.
+ */
+const listedBlobs = new BoundedRecentMap<Buffer | null>(4096, () => false);
+
+function listedKeyBlob(line: string): Buffer | null {
+  const known = listedBlobs.get(line, 0);
+  if (known !== undefined) return known;
+  const blob = publicKeyBlob(line);
+  listedBlobs.set(line, blob, 0);
+  return blob;
 }
 
 /** What a publickey request (RFC 4252 §7) carries, as ssh2 hands it over. */
