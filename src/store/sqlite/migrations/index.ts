@@ -12,6 +12,7 @@ import * as rdpTokens from './010-rdp-tokens.js';
 import * as apiTokens from './013-api-tokens.js';
 import * as approvals from './014-approvals-and-revoked-serials.js';
 import * as accessRequests from './015-access-requests.js';
+import * as liveSessionsByUser from './016-live-sessions-by-user.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'api tokens', up: apiTokens.up },
   { version: 14, name: 'approvals and revoked serials', up: approvals.up },
   { version: 15, name: 'access requests', up: accessRequests.up },
+  { version: 16, name: 'live sessions by user', up: liveSessionsByUser.up },
 ];
