@@ -97,7 +97,10 @@ function prepareDataDir(worldDir: string, dataDir: string, edit: (yaml: string) 
 function spawnGateway(dataDir: string, port: number, name: string, http = ''): ChildProcess {
   mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
   const gatewayLog = openSync(path.join(repoRoot, `bench/tmp/${name}.log`), 'w');
-  const gate = spawn(process.execPath, [path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', http],
+  // JUMPGATE_BENCH_GATEWAY_FLAGS: node options for the gateways only, for profiling
+  // (`--cpu-prof --cpu-prof-dir=DIR`, `--heapsnapshot-signal=SIGUSR2`; node refuses those in NODE_OPTIONS).
+  const flags = process.env.JUMPGATE_BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const gate = spawn(process.execPath, [...flags, path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', http],
     { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
   children.push(gate);
   return gate;

@@ -15,7 +15,8 @@ export const AFTER_END_MS = 5_000;
 
 /** Destroys the socket if the peer has not closed its side `AFTER_END_MS` after ours ended. */
 export function destroyAfterEnd(socket: Socket, onAbandoned: (why: string) => void): void {
-  socket.once('finish', () => {
+  // 'finish' comes once: `on` spares the wrapper `once` would keep for the connection's life.
+  socket.on('finish', () => {
     setTimeout(() => {
       if (socket.destroyed) return;
       onAbandoned('the peer did not close its side after the gateway ended the connection');
@@ -33,7 +34,9 @@ export function destroyWhenSilent(socket: Socket, keepaliveMs: number, onAbandon
   if (keepaliveMs <= 0) return;
   // keepaliveCountMax (3) unanswered pings end the connection; two intervals more for the end.
   const silentMs = keepaliveMs * 5;
-  socket.setTimeout(silentMs, () => {
+  // Not setTimeout(ms, callback), which keeps a `once` wrapper as long as the connection lives.
+  socket.setTimeout(silentMs);
+  socket.on('timeout', () => {
     onAbandoned(`nothing moved on the connection for ${Math.round(silentMs / 1000)}s`);
     socket.destroy();
   });

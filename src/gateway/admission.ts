@@ -59,20 +59,24 @@ export class Admission {
     this.unauthenticated += 1;
     this.unauthenticatedBySource.set(ip, (this.unauthenticatedBySource.get(ip) ?? 0) + 1);
     let preAuth = true;
+    // Let go of once authenticated: an idle session should not keep its spent timer.
+    let grace: NodeJS.Timeout | null = null;
     const leavePreAuth = () => {
       if (!preAuth) return;
       preAuth = false;
-      clearTimeout(grace);
+      if (grace) clearTimeout(grace);
+      grace = null;
       this.unauthenticated -= 1;
       const left = (this.unauthenticatedBySource.get(ip) ?? 1) - 1;
       if (left <= 0) this.unauthenticatedBySource.delete(ip);
       else this.unauthenticatedBySource.set(ip, left);
     };
-    const grace = setTimeout(() => {
+    grace = setTimeout(() => {
       this.deps.logger.info('login grace time over, closing', { address: ip });
       socket.destroy();
     }, ms(this.deps.settings.ssh.loginGraceTime));
-    socket.once('close', () => {
+    // 'close' comes once: `on` spares the wrapper `once` would keep for the connection's life.
+    socket.on('close', () => {
       this.connections -= 1;
       leavePreAuth();
     });

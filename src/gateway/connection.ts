@@ -33,7 +33,8 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
   const { audit, logger } = deps;
   const { src } = address;
   const channels = new ConnectionChannels(deps.settings.ssh.maxChannelsPerConnection, (error) => logger.error('ending a channel with its connection failed', { src, error }));
-  const auth = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
+  // Dropped once the connection is authenticated: an idle session keeps only what it uses.
+  let auth: AuthFlow | null = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
 
   let lastError: Error | null = null;
   /** Whether this connection's log line was written (at authentication); else it is written at close. */
@@ -46,16 +47,17 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
     logger.debug('key exchange done', { src, kex: negotiated.kex, cipher: negotiated.cs.cipher, compression: negotiated.cs.compress });
   });
   client.on('close', () => {
-    if (!announced) {
+    if (auth && !announced) {
       logConnection(logger, auth.lastFailure
         ? { src, user: auth.lastUser, outcome: 'authentication failed', reason: auth.lastFailure }
         : { src, user: auth.lastUser, outcome: 'closed before authentication', error: lastError ?? undefined });
     }
-    background(logger, 'closing the authentication of a connection', auth.closed());
+    if (auth) background(logger, 'closing the authentication of a connection', auth.closed());
     channels.close();
   });
 
   client.on('authentication', (ctx: AuthContext) => {
+    if (!auth) return ctx.reject();
     auth.handle(ctx).catch((error: unknown) => {
       logger.error('authentication failed unexpectedly', { src, error });
       ctx.reject();
@@ -63,11 +65,13 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
   });
 
   client.on('ready', () => {
-    if (!auth.result) return client.end();
+    const result = auth?.result;
+    if (!result) return client.end();
+    auth = null;
     hooks.onAuthenticated();
-    const { user, login, mfaVerified, portForwardingPermitted } = auth.result;
+    const { user, login, mfaVerified, portForwardingPermitted } = result;
     announced = true;
-    logConnection(logger, { src, user, outcome: 'authenticated', method: auth.result.method, target: login.target ?? undefined });
+    logConnection(logger, { src, user, outcome: 'authenticated', method: result.method, target: login.target ?? undefined });
     const who = { userName: user, ip: address.ip, mfaVerified };
     const context = { deps, sessions, who, src, portForwardingPermitted };
 
@@ -93,10 +97,11 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       });
     });
 
-    const upstreams = new Map<string, Promise<Client>>();
+    // Made at the first proxied session: a jump or forward connection never needs them.
+    let upstreams: Map<string, Promise<Client>> | null = null;
+    let connectionId: string | null = null;
     // Set once the client asks to forward its agent (`ssh -A`): only then is it used.
     let agent: ClientAgent | null = null;
-    const connectionId = randomBytes(4).toString('hex');
     const proxied: ProxiedConnection = {
       deps, sessions, who, src,
       offerAgent() {
@@ -105,20 +110,22 @@ export function handleConnection(deps: GatewayDeps & { bans: BanGuard }, session
       upstream(target, targetLogin, grants) {
         // Logins that relay different things do not share a connection to the target.
         const key = `${target.name}@${targetLogin}${grants.relayAgent ? '+agent' : ''}${grants.remoteForward ? '+remote' : ''}`;
-        let pending = upstreams.get(key);
+        const open = (upstreams ??= new Map<string, Promise<Client>>());
+        connectionId ??= randomBytes(4).toString('hex');
+        let pending = open.get(key);
         if (!pending) {
           const sessionLogin = { user, src, connection: connectionId, agent, ...grants };
           pending = deps.upstream.openSession(target, targetLogin, sessionLogin, (failed, failure) => auditUpstreamFailure(deps, user, src, failed.name, failure))
             .then(({ client: upstreamClient }) => {
               const forget = channels.whenClosed(() => upstreamClient.end());
               upstreamClient.on('close', () => {
-                upstreams.delete(key);
+                open.delete(key);
                 forget();
               });
               return upstreamClient;
             });
-          pending.catch(() => upstreams.delete(key));
-          upstreams.set(key, pending);
+          pending.catch(() => open.delete(key));
+          open.set(key, pending);
         }
         return pending;
       },

@@ -99,7 +99,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     handshaken.add(socket);
     clients.add(client);
     client.on('close', () => clients.delete(client));
-    handleConnection({ ...deps, bans }, sessions, client, {
+    handleConnection(connectionDeps, sessions, client, {
       ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
       localAddress: plainIp(socket.localAddress) || 'gateway', localPort: socket.localPort ?? 2222,
     }, {
@@ -112,6 +112,8 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   ssh.on('error', (error: Error) => logger.warn('ssh server error', { error }));
 
   const bans = new BanGuard(deps);
+  /** One for every connection (each would otherwise keep its own copy). */
+  const connectionDeps = { ...deps, bans };
   const knock = settings.knock.enabled
     ? new KnockGate({ sequence: settings.knock.sequence, windowMs: ms(settings.knock.window), openForMs: ms(settings.knock.openFor) }, logger)
     : null;
@@ -170,7 +172,12 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     // Paused, so this listener does not start the flow before ssh2 listens too.
     socket.pause();
     let first = true;
-    socket.on('data', (chunk: Buffer) => {
+    const noteSpeaking = (chunk: Buffer) => {
+      // Not needed once ssh2 has announced the connection: a session keeps no listener for nothing.
+      if (handshaken.has(socket)) {
+        socket.removeListener('data', noteSpeaking);
+        return;
+      }
       speaking = socket;
       // SPEC §10: only a trusted proxy may say where a connection comes from.
       if (first && looksLikeProxyHeader(chunk)) {
@@ -178,7 +185,8 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
         socket.destroy();
       }
       first = false;
-    });
+    };
+    socket.on('data', noteSpeaking);
     ssh.injectSocket(socket);
   };
 

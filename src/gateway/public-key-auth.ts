@@ -5,6 +5,8 @@ import { addressInAny } from '../domain/cidr.js';
 import { blobType, checkCertificateAlgorithm, checkUserCertificate, isCertificateAlgorithm, verifySshSignature, type KeySet } from '../auth/openssh-certificate.js';
 import { Malformed, WireReader } from '../auth/ssh-wire.js';
 import { LEGACY_SIGNATURES, USER_SIGNATURES } from './algorithms.js';
+import { BoundedRecentMap } from './bounded-recent-map.js';
+import type { ParsedKey } from 'ssh2';
 
 export type KeyVerdict = { ok: true; fingerprint: string } | { ok: false; reason: string };
 
@@ -24,7 +26,7 @@ export function checkUserKey(user: User | null, keyBlob: Buffer, ip: string, now
   if (revoked?.has(keyBlob)) return { ok: false, reason: `key ${fingerprint(keyBlob)} revoked` };
   for (const entry of user.keys) {
     const line = typeof entry === 'string' ? entry : entry.key;
-    const blob = publicKeyBlob(line);
+    const blob = listedKeyBlob(line);
     if (!blob || !blob.equals(keyBlob)) continue;
     if (typeof entry !== 'string' && entry.expires && new Date(entry.expires).getTime() <= now.getTime()) {
       return { ok: false, reason: `key ${fingerprint(keyBlob)} expired on ${entry.expires}` };
@@ -32,6 +34,21 @@ export function checkUserKey(user: User | null, keyBlob: Buffer, ip: string, now
     return { ok: true, fingerprint: fingerprint(keyBlob) };
   }
   return { ok: false, reason: `key ${fingerprint(keyBlob)} is not one of ${user.name}'s keys` };
+}
+
+/**
+ * The blobs of the key lines users list, decoded once: every login (and each key query
+ * before it) compares the offered key with the user's lines. Lines come from the
+ * operator, not from clients; the map is bounded all the same.
+ */
+const listedBlobs = new BoundedRecentMap<Buffer | null>(4096, () => false);
+
+function listedKeyBlob(line: string): Buffer | null {
+  const known = listedBlobs.get(line, 0);
+  if (known !== undefined) return known;
+  const blob = publicKeyBlob(line);
+  listedBlobs.set(line, blob, 0);
+  return blob;
 }
 
 /** What a publickey request (RFC 4252 §7) carries, as ssh2 hands it over. */
@@ -106,9 +123,25 @@ export function publicKeyRequestAlgorithm(request: PublicKeyRequest): RequestAlg
  * request's algorithm names, never ssh2's default for the key type (SHA-1 for RSA).
  */
 export function signatureValid(keyBlob: Buffer, signedData: Buffer, signature: Buffer, hash: 'sha256' | 'sha384' | 'sha512' | undefined): boolean {
-  const key = parseSshKey(keyBlob);
+  const key = parsedKey(keyBlob);
   if (key instanceof Error) return false;
   return key.verify(signedData, signature, hash) === true;
+}
+
+/**
+ * Keys of recent logins, parsed: a parsed key keeps its decoded form for the next
+ * verification, and decoding costs more than verifying. Only keys a user lists reach
+ * here (checkUserKey comes first), and the map is bounded all the same.
+ */
+const recentKeys = new BoundedRecentMap<ParsedKey>(1024, () => false);
+
+function parsedKey(keyBlob: Buffer): ParsedKey | Error {
+  const id = keyBlob.toString('base64');
+  const known = recentKeys.get(id, 0);
+  if (known) return known;
+  const key = parseSshKey(keyBlob);
+  if (!(key instanceof Error)) recentKeys.set(id, key, 0);
+  return key;
 }
 
 export interface CertificateLogin {

@@ -13,6 +13,7 @@ import * as apiTokens from './013-api-tokens.js';
 import * as approvals from './014-approvals-and-revoked-serials.js';
 import * as accessRequests from './015-access-requests.js';
 import * as sessionWorker from './016-session-worker.js';
+import * as liveSessionsByUser from './017-live-sessions-by-user.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'approvals and revoked serials', up: approvals.up },
   { version: 15, name: 'access requests', up: accessRequests.up },
   { version: 16, name: 'session worker', up: sessionWorker.up },
+  { version: 17, name: 'live sessions by user', up: liveSessionsByUser.up },
 ];
