@@ -68,6 +68,9 @@ function counter(terminal: Terminal, char: string) {
   };
 }
 
+/** Lines of 100 characters the echo measurement keeps unanswered at most (2 KiB, half a pty's line buffer). */
+const LINES_IN_FLIGHT = 20;
+
 /** Round trips (ms) of single keystrokes, and characters echoed per second, on `cat` in the terminal. */
 async function measure(terminal: Terminal, keystrokes: number, lines: number): Promise<{ latencies: number[]; charsPerSecond: number }> {
   const xs = counter(terminal, 'x');
@@ -87,8 +90,13 @@ async function measure(terminal: Terminal, keystrokes: number, lines: number): P
   const line = 'y'.repeat(99) + '\n';
   const before = ys.seen;
   const started = process.hrtime.bigint();
-  // The pty echoes each line and cat prints it again: twice the y's come back.
-  for (let i = 0; i < lines; i += 10) terminal.write(line.repeat(Math.min(10, lines - i)));
+  // The pty echoes each line and cat prints it again: twice the y's come back. A pty drops
+  // input it has no room for (its line buffer holds 4 KiB), whoever floods it, so no more than
+  // LINES_IN_FLIGHT lines are sent ahead of what has come back.
+  for (let sent = 0; sent < lines; sent += 10) {
+    await ys.until(before + 2 * 99 * Math.max(0, sent - LINES_IN_FLIGHT + 10), 120_000);
+    terminal.write(line.repeat(Math.min(10, lines - sent)));
+  }
   await ys.until(before + 2 * 99 * lines, 120_000);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   terminal.close();

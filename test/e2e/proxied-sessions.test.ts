@@ -175,9 +175,12 @@ describe('proxied sessions: ssh alice+db1@gate', () => {
   test('a stream across the target\'s key re-exchanges keeps its exit status', { timeout: 120_000 }, async () => {
     // The gateway must not send channel messages in the middle of a re-key: the target
     // would drop the connection and the exit status would be lost (ssh exits 255).
+    // Packets the gateway queues while a re-key runs are sent after it, intact: the target hashes what it got.
     for (let round = 0; round < 5; round++) {
-      const r = await ssh('alice+db3', ['cat > /dev/null; exit 5'], { input: randomBytes(24 * MiB), timeoutMs: 60_000 });
+      const payload = randomBytes(24 * MiB);
+      const r = await ssh('alice+db3', ['sha256sum; exit 5'], { input: payload, timeoutMs: 60_000 });
       assert.equal(r.code, 5, `round ${round + 1}\n${describeRun(r)}`);
+      assert.equal(r.stdout.split(/\s+/)[0], sha256(payload), `round ${round + 1}: the bytes the target got`);
     }
   });
 
