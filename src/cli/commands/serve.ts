@@ -13,7 +13,6 @@ import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { invocationName } from '../invocation.js';
 import { gateAddress, gateText } from '../../gateway/public-address.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
-import { keepYoungGenerationForStreams } from '../../runtime/streaming-heap.js';
 import { ms } from '../../config/load-settings.js';
 import { NodeMembership } from '../../cluster/node-membership.js';
 import { jumpgateVersion } from '../../runtime/version.js';
@@ -37,7 +36,6 @@ export function registerServe(program: Command): void {
     .option('--http <host:port>', 'admin HTTP listen address ("" disables; overrides http.listen)')
     .action(async (options: ServeOptions, command: Command) => {
       checkAddressFlags(options.listen, options.http);
-      keepYoungGenerationForStreams();
       const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
       const stopSignal = firstStopSignal(logger);
