@@ -42,7 +42,8 @@ async function startWorld(): Promise<World> {
     startXrdp(ADDRESSES.far, 3389, far),
     startXvfb(),
   ]);
-  await waitForPort(rootLink.nsAddress, RDP_GATE_PORT);
+  // The RD Gateway listens once the gateway is up; under a full test run that can take longer than the default 10 s.
+  await waitForPort(rootLink.nsAddress, RDP_GATE_PORT, 30_000);
   await gateway.apply(`kind: User
 name: alice
 roles: [rdp-users]
