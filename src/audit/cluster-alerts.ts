@@ -53,7 +53,7 @@ export class ClusterAlerts {
       this.position = null;
       return;
     }
-    if (this.position === null) this.position = await this.takeOver(now);
+    if (this.position === null) await this.takeOver(now);
     for (let i = 0; i < MAX_BATCHES_PER_PASS; i++) {
       if (!(await this.readBatch(false))) return;
     }
@@ -70,11 +70,10 @@ export class ClusterAlerts {
   }
 
   /** Replays the longest window's events without raising, then raises what the trail lacks. */
-  private async takeOver(now: Date): Promise<Position> {
+  private async takeOver(now: Date): Promise<void> {
     this.deps.engine.reset();
     this.position = { since: new Date(now.getTime() - this.deps.engine.longestWindowMs()).toISOString() };
     while (await this.readBatch(true)) { /* until the head */ }
     await this.deps.engine.raisePending();
-    return this.position;
   }
 }

@@ -8,7 +8,7 @@
 import type { Stores } from '../store/store.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
-import { recordingName, type SessionRecord } from '../domain/session.js';
+import { endLostSessions } from './lost-sessions.js';
 import { background } from '../runtime/background.js';
 
 export interface MembershipOptions {
@@ -106,21 +106,8 @@ export class NodeMembership {
   private async declareDead(name: string, beats: number, lastHeartbeat: string, now: number): Promise<void> {
     const at = new Date(now).toISOString();
     if (!(await this.deps.stores.nodes.markDown(name, beats, at, 'lost'))) return;
-    const lost = await this.deps.stores.sessions.endOrphans(name, { endedAt: at, reason: 'node_lost', bytesUp: 0, bytesDown: 0 });
+    const lost = await endLostSessions(this.deps, name, { reason: 'node_lost', error: `node ${name} stopped answering (last heartbeat ${lastHeartbeat})`, now });
     this.deps.logger.warn('a node stopped answering: its sessions were ended as node_lost', { node: name, lastHeartbeat, sessions: lost.length });
-    const recorded = await this.deps.stores.recordings.recorded(lost.map((session) => session.id));
-    for (const session of lost) this.deps.audit.note(lostSessionEnd(session, name, lastHeartbeat, now, recorded.has(session.id)));
     this.deps.audit.note({ type: 'node.down', user: null, src: null, name, reason: 'lost', last_heartbeat: lastHeartbeat, sessions_lost: lost.length });
   }
-}
-
-/** `recorded`: the store holds what the node had recorded of it, replayable from any node. */
-function lostSessionEnd(session: SessionRecord, node: string, lastHeartbeat: string, now: number, recorded: boolean) {
-  return {
-    type: 'session.end' as const, user: session.user, src: session.src, session: session.id, kind: session.kind, target: session.target,
-    login: session.login, destination: session.destination, duration_ms: Math.max(0, now - Date.parse(session.startedAt)),
-    // The byte counts died with the node: what the store holds is all that is known.
-    bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: recorded ? recordingName(session.id) : null, reason: 'node_lost' as const,
-    error: `node ${node} stopped answering (last heartbeat ${lastHeartbeat})`,
-  };
 }

@@ -18,7 +18,7 @@ import { NodeMembership } from '../../cluster/node-membership.js';
 import { jumpgateVersion } from '../../runtime/version.js';
 import { background } from '../../runtime/background.js';
 import { splitHostPort } from '../../gateway/gateway.js';
-import { recordingName, type SessionRecord } from '../../domain/session.js';
+import { endLostSessions } from '../../cluster/lost-sessions.js';
 import { startGatewayProcess, type GatewayProcess } from './serve-gateway.js';
 import { startWorkers, WORKER_ENV, type WorkerMessage, type WorkerPool } from './serve-workers.js';
 import { UsageError } from '../cli-errors.js';
@@ -73,10 +73,8 @@ export function registerServe(program: Command): void {
       for (const problem of certificateTrustProblems(dataDir, runtime.settings.ssh)) logger.error(problem);
       const { settings, stores } = runtime;
       const listen = options.listen ?? settings.ssh.listen;
-      const orphans = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 });
+      const orphans = await endLostSessions(runtime, runtime.node, { reason: 'error', error: 'the gateway process holding it ended without closing it' });
       if (orphans.length > 0) logger.warn('sessions left open by an earlier run were marked ended', { count: orphans.length });
-      const orphansRecorded = await stores.recordings.recorded(orphans.map((session) => session.id));
-      for (const session of orphans) runtime.audit.note(orphanEnd(session, orphansRecorded.has(session.id), 'the gateway process holding it ended without closing it'));
 
       const sinks = new AuditSinks(settings, dataDir, { store: stores.audit, node: runtime.node }, logger);
       runtime.audit.subscribe(() => sinks.soon());
@@ -96,9 +94,7 @@ export function registerServe(program: Command): void {
 
       if (settings.ssh.workers > 1) {
         workers = startWorkers(settings.ssh.workers, logger, async (workerPid) => {
-          const lost = await stores.sessions.endOrphans(runtime.node, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 }, workerPid);
-          const recorded = await stores.recordings.recorded(lost.map((session) => session.id));
-          for (const session of lost) runtime.audit.note(orphanEnd(session, recorded.has(session.id), 'the worker process holding it died'));
+          const lost = await endLostSessions(runtime, runtime.node, { reason: 'error', error: 'the worker process holding it died', workerPid });
           return lost.length;
         });
         await Promise.race([workers.ready, stopSignal]);
@@ -156,16 +152,6 @@ async function serveAsWorker(dataDir: string, options: ServeOptions, logger: Log
 function nodeAddress(listen: string): string {
   const { host, port } = splitHostPort(listen);
   return host === '0.0.0.0' || host === '::' || host === '' ? `${hostname()}:${port}` : listen;
-}
-
-/** `recorded`: the store holds what the lost process had recorded of it. */
-function orphanEnd(session: SessionRecord, recorded: boolean, why: string) {
-  return {
-    type: 'session.end' as const, user: session.user, src: session.src, session: session.id, kind: session.kind, target: session.target,
-    login: session.login, destination: session.destination, duration_ms: Math.max(0, Date.now() - Date.parse(session.startedAt)),
-    bytes_up: session.bytesUp, bytes_down: session.bytesDown, exit_status: null, recording: recorded ? recordingName(session.id) : null, reason: 'error' as const,
-    error: why,
-  };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this host reaches the listener. */
