@@ -77,10 +77,7 @@ kind: User
 name: carol
 roles: [sec-leads]
 `);
-  for (const [user, password] of Object.entries(PASSWORDS)) {
-    const r = await gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: password });
-    assert.equal(r.code, 0, describeRun(r));
-  }
+  await gateway.setPasswords(PASSWORDS);
   const browser = await launchBrowser();
   const alice = makeSshClient({ dir: gateway.workDir, gateUser: 'alice', gatePort: gateway.port, gateKey: aliceKey.privateKeyPath });
   return {

@@ -78,10 +78,7 @@ roles: [engineers]
 keys:
   - ${aliceKey.publicKey}
 `);
-  for (const [user, password] of Object.entries(PASSWORDS)) {
-    const r = await gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: password });
-    assert.equal(r.code, 0, describeRun(r));
-  }
+  await gateway.setPasswords(PASSWORDS);
   const totp = await gateway.jumpgate(['user', 'totp', 'oscar']);
   assert.equal(totp.code, 0, describeRun(totp));
   const browser = await launchBrowser();

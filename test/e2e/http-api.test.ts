@@ -43,10 +43,7 @@ interface ConsoleWorld extends World {
 async function startConsoleWorld(): Promise<ConsoleWorld> {
   const httpPort = await freePort();
   const world = await startWorld({ extraYaml: PEOPLE, settings: settingsWith([[['http', 'listen'], `127.0.0.1:${httpPort}`]]) });
-  for (const [user, password] of Object.entries(PASSWORDS)) {
-    const r = await world.gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: password });
-    assert.equal(r.code, 0, describeRun(r));
-  }
+  await world.gateway.setPasswords(PASSWORDS);
   const totp = await world.gateway.jumpgate(['user', 'totp', 'oscar']);
   assert.equal(totp.code, 0, describeRun(totp));
   const base = `http://127.0.0.1:${httpPort}`;

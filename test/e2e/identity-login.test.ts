@@ -21,6 +21,7 @@ import { describeRun } from '../helpers/ssh-client.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { sshWithCertificate, startJumpgateLogin, waitForOutput } from '../helpers/jumpgate-login.js';
 
 const PTY_RUN = path.join(repoRoot, 'test', 'e2e', 'clients', 'pty-run.py');
 const GRACE_SECONDS = 15;
@@ -79,10 +80,7 @@ kind: User
 name: carol
 roles: [brief]
 `);
-  for (const user of ['alice', 'bob', 'carol']) {
-    const set = await gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: `${PASSWORD}\n` });
-    assert.equal(set.code, 0, describeRun(set));
-  }
+  await gateway.setPasswords(Object.fromEntries(['alice', 'bob', 'carol'].map((user) => [user, `${PASSWORD}\n`])));
   return {
     gateway, db1, targetKey, httpBase: `http://127.0.0.1:${httpPort}`,
     async stop() {
@@ -99,29 +97,10 @@ async function signedIn(cast: Cast, user: string): Promise<ApiClient> {
   return client;
 }
 
-async function waitForOutput(proc: TrackedProcess, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = pattern.exec(proc.stdout());
-    if (found) return found;
-    if (!proc.isAlive() || Date.now() > deadline) {
-      throw new Error(`no ${pattern} in the output\nstdout:\n${proc.stdout()}\nstderr:\n${proc.stderr()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** `jumpgate login` as a person runs it on a laptop whose home is `home`. */
-function startLogin(cast: Cast, home: string, args: readonly string[] = []): TrackedProcess {
-  return spawnTracked(process.execPath, [jumpgateBin, 'login', '--gate', cast.httpBase, '--no-browser', ...args], {
-    cwd: repoRoot, env: { ...process.env, HOME: home, DISPLAY: '' }, timeoutMs: 60_000,
-  });
-}
-
 /** A certificate for `user` through the whole device-style flow, approved by `user` through the API. */
 async function loginAs(cast: Cast, user: string, withUserFlag: boolean): Promise<{ home: string; result: RunResult }> {
   const home = makeTempDir(`home-${user}`);
-  const login = startLogin(cast, home, withUserFlag ? ['--user', user] : []);
+  const login = startJumpgateLogin(cast.httpBase, home, withUserFlag ? ['--user', user] : []);
   const [, code] = await waitForOutput(login, /approve code ([A-Z2-9]{4}-[A-Z2-9]{4})/);
   assert.match(login.stdout(), new RegExp(`${cast.httpBase}/approve/${code}`));
   const approved = await (await signedIn(cast, user)).request('POST', `/api/v1/approvals/${code}`);
@@ -131,25 +110,8 @@ async function loginAs(cast: Cast, user: string, withUserFlag: boolean): Promise
   return { home, result };
 }
 
-/** The ssh_config a person writes after `jumpgate login` (what it prints), plus the test's own key for the target. */
-function sshConfig(cast: Cast, home: string): string {
-  const file = path.join(home, 'ssh_config');
-  const quiet = ['  IdentitiesOnly yes', '  IdentityAgent none', '  UserKnownHostsFile /dev/null', '  StrictHostKeyChecking no', '  BatchMode yes', '  LogLevel ERROR', '  ConnectTimeout 20'];
-  fs.writeFileSync(file, [
-    'Host 127.0.0.1',
-    `  IdentityFile ${home}/.ssh/jumpgate`,
-    `  CertificateFile ${home}/.ssh/jumpgate-cert.pub`,
-    ...quiet,
-    'Host db1',
-    `  IdentityFile ${cast.targetKey.privateKeyPath}`,
-    ...quiet,
-    '',
-  ].join('\n'));
-  return file;
-}
-
 function sshThrough(cast: Cast, home: string, user: string): Promise<RunResult> {
-  return run('ssh', ['-F', sshConfig(cast, home), '-J', `${user}@127.0.0.1:${cast.gateway.port}`, `${cast.db1.login}@db1`, 'echo reached-$((40 + 2))'], { timeoutMs: 30_000 });
+  return sshWithCertificate({ home, user, gatePort: cast.gateway.port, target: { login: cast.db1.login, keyPath: cast.targetKey.privateKeyPath } });
 }
 
 function serialOf(result: RunResult): string {
@@ -206,7 +168,7 @@ describe('jumpgate login: a certificate from the user CA through the browser app
 
   test('a code is approved only by its person, once', { timeout: 60_000 }, async () => {
     const home = makeTempDir('home-alice-2');
-    const login = startLogin(cast, home, ['--user', 'alice']);
+    const login = startJumpgateLogin(cast.httpBase, home, ['--user', 'alice']);
     const [, code] = await waitForOutput(login, /approve code ([A-Z2-9]{4}-[A-Z2-9]{4})/);
     const byBob = await (await signedIn(cast, 'bob')).request('POST', `/api/v1/approvals/${code}`);
     assert.equal(byBob.status, 403, byBob.text);

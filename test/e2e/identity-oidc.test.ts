@@ -15,13 +15,13 @@ import { assertConsoleBuilt, launchBrowser, type TestBrowser } from '../helpers/
 import { settingsWith, startGateway, type Gateway } from '../helpers/gateway.js';
 import { makeKeyPair, type KeyPair } from '../helpers/keys.js';
 import { startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
-import { jumpgateBin, repoRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/ports.js';
-import { run, spawnTracked, type RunResult } from '../helpers/processes.js';
+import type { RunResult } from '../helpers/processes.js';
 import { describeRun } from '../helpers/ssh-client.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { suiteFixture } from '../helpers/suite-fixture.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { sshWithCertificate, startJumpgateLogin, waitForOutput } from '../helpers/jumpgate-login.js';
 
 interface Cast {
   provider: OidcProvider;
@@ -108,15 +108,8 @@ async function userAsJson(cast: Cast, name: string): Promise<{ roles: string[]; 
 
 /** `jumpgate login` run by the person, approved by clicking Approve in their signed-in browser. */
 async function loginApprovedIn(cast: Cast, page: Page, home: string): Promise<RunResult> {
-  const login = spawnTracked(process.execPath, [jumpgateBin, 'login', '--gate', cast.base, '--no-browser'], {
-    cwd: repoRoot, env: { ...process.env, HOME: home }, timeoutMs: 60_000,
-  });
-  const deadline = Date.now() + 20_000;
-  let url: string | undefined;
-  while (!(url = /(http:\S+\/approve\/[A-Z2-9-]+)/.exec(login.stdout())?.[1])) {
-    if (!login.isAlive() || Date.now() > deadline) throw new Error(`no approval URL\n${login.stdout()}\n${login.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const login = startJumpgateLogin(cast.base, home);
+  const [, url] = await waitForOutput(login, /(http:\S+\/approve\/[A-Z2-9-]+)/);
   await page.goto(url);
   await page.getByText(/a certificate for SSH/).waitFor();
   await page.getByRole('button', { name: 'Approve' }).click();
@@ -125,11 +118,7 @@ async function loginApprovedIn(cast: Cast, page: Page, home: string): Promise<Ru
 }
 
 function sshThrough(cast: Cast, home: string): Promise<RunResult> {
-  const config = path.join(home, 'ssh_config');
-  const quiet = ['  IdentitiesOnly yes', '  IdentityAgent none', '  UserKnownHostsFile /dev/null', '  StrictHostKeyChecking no', '  BatchMode yes', '  LogLevel ERROR', '  ConnectTimeout 20'];
-  fs.writeFileSync(config, ['Host 127.0.0.1', `  IdentityFile ${home}/.ssh/jumpgate`, `  CertificateFile ${home}/.ssh/jumpgate-cert.pub`, ...quiet,
-    'Host db1', `  IdentityFile ${cast.targetKey.privateKeyPath}`, ...quiet, ''].join('\n'));
-  return run('ssh', ['-F', config, '-J', `alice@127.0.0.1:${cast.gateway.port}`, `${cast.db1.login}@db1`, 'echo reached-$((40 + 2))'], { timeoutMs: 30_000 });
+  return sshWithCertificate({ home, user: 'alice', gatePort: cast.gateway.port, target: { login: cast.db1.login, keyPath: cast.targetKey.privateKeyPath } });
 }
 
 describe('single sign-on with an OpenID Connect provider', () => {

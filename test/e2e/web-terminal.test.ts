@@ -89,10 +89,7 @@ kind: User
 name: tina
 roles: [vault-keepers]
 `);
-  for (const [user, password] of Object.entries(PASSWORDS)) {
-    const r = await gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: password });
-    assert.equal(r.code, 0, describeRun(r));
-  }
+  await gateway.setPasswords(PASSWORDS);
   const totp = await gateway.jumpgate(['user', 'totp', 'tina']);
   assert.equal(totp.code, 0, describeRun(totp));
   const browser = await launchBrowser();

@@ -48,6 +48,8 @@ export interface Gateway {
   jumpgate(args: readonly string[], options?: { input?: string; timeoutMs?: number }): Promise<RunResult>;
   /** Writes yamlText to a file and runs `jumpgate apply -f FILE`; throws unless it exits 0. */
   apply(yamlText: string): Promise<RunResult>;
+  /** `jumpgate user passwd USER --stdin` for each user; throws unless each exits 0. */
+  setPasswords(passwords: Readonly<Record<string, string>>): Promise<void>;
   /** Writes a file in workDir and returns its path. */
   writeFile(name: string, text: string): string;
   auditLogPath(): string;
@@ -275,6 +277,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         throw new Error(`jumpgate apply -f ${file} exited ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nYAML:\n${yamlText}`);
       }
       return r;
+    },
+    setPasswords: async (passwords) => {
+      for (const [user, password] of Object.entries(passwords)) {
+        const r = await gateway.jumpgate(['user', 'passwd', user, '--stdin'], { input: password });
+        if (r.code !== 0) throw new Error(`jumpgate user passwd ${user} exited ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      }
     },
     writeFile: (name, text) => {
       const file = path.join(workDir, name);

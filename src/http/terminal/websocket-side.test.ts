@@ -5,14 +5,20 @@ import { describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SEND_HIGH_WATER_BYTES, WebSocketSide } from './websocket-side.js';
 
+/** A WebSocket server on loopback and one client connected to it: `socket` is the server's end. */
+async function connectedPair(): Promise<{ server: WebSocketServer; client: WebSocket; socket: WebSocket }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[WebSocket]>;
+  const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await once(client, 'open');
+  const [socket] = await accepted;
+  return { server, client, socket };
+}
+
 describe('WebSocketSide: the web terminal\'s WebSocket as the relay\'s client side', () => {
   test('a browser that does not read makes write() report back-pressure: the gateway holds a bounded amount', { timeout: 30_000 }, async () => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[WebSocket]>;
-    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    await once(client, 'open');
-    const [socket] = await accepted;
+    const { server, client, socket } = await connectedPair();
     // The browser stops reading: nothing more leaves the kernel's buffers.
     (client as unknown as { _socket: { pause(): void } })._socket.pause();
     const side = new WebSocketSide(socket);
@@ -34,12 +40,7 @@ describe('WebSocketSide: the web terminal\'s WebSocket as the relay\'s client si
   });
 
   test('binary frames are input, JSON text frames are controls, and the end says why', { timeout: 30_000 }, async () => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[WebSocket]>;
-    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    await once(client, 'open');
-    const [socket] = await accepted;
+    const { server, client, socket } = await connectedPair();
     const side = new WebSocketSide(socket);
     const controls: unknown[] = [];
     side.onControl((message) => controls.push(message));
