@@ -12,6 +12,7 @@ import { certificateTrustProblems } from '../../auth/revoked-keys.js';
 import { AuditSinks } from '../../audit/sinks/audit-sinks.js';
 import { invocationName } from '../invocation.js';
 import { gateAddress, gateText } from '../../gateway/public-address.js';
+import { keepHeapHeadroom } from '../../runtime/heap-headroom.js';
 import { raiseOpenFilesLimit } from '../../runtime/open-files.js';
 import { ms } from '../../config/load-settings.js';
 import { NodeMembership } from '../../cluster/node-membership.js';
@@ -39,6 +40,8 @@ export function registerServe(program: Command): void {
       const logger = createLogger();
       // Listen for signals before anything else, so a stop during start-up is clean too.
       const stopSignal = firstStopSignal(logger);
+      // Every gateway process relays data (a worker, or the single process), and the primary serves HTTP.
+      keepHeapHeadroom();
       const dataDir = dataDirOf(command);
       if (cluster.isWorker) {
         await serveAsWorker(dataDir, options, logger, stopSignal);
