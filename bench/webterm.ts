@@ -6,10 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import ssh2 from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import WebSocket from 'ws';
 import { freePort, repoRoot, startGatewayVariant, type World } from './world.js';
-import { readKey } from './load-generator.js';
+import { publicKeyAuth, readKey } from './load-generator.js';
 
 const PASSWORD = 'bench-web-terminal-password';
 
@@ -31,11 +31,11 @@ async function webTerminal(base: string, target: string): Promise<Terminal> {
   return { write: (data) => socket.send(Buffer.from(data)), onData: (listener) => listeners.push(listener), close: () => socket.close() };
 }
 
-async function sshTerminal(port: number, user: string, key: Buffer): Promise<Terminal> {
+async function sshTerminal(port: number, user: string, key: ParsedKey): Promise<Terminal> {
   const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve()).once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username: user, privateKey: key, algorithms: { kex: ['curve25519-sha256'], cipher: ['aes128-gcm@openssh.com'] } });
+    client.connect({ host: '127.0.0.1', port, username: user, authHandler: [publicKeyAuth(user, key)], algorithms: { kex: ['curve25519-sha256'], cipher: ['aes128-gcm@openssh.com'] } });
   });
   const channel = await new Promise<ssh2.ClientChannel>((resolve, reject) => {
     client.shell({ term: 'xterm-256color', cols: 200, rows: 50 }, (error, stream) => (error ? reject(error) : resolve(stream)));
