@@ -38,15 +38,24 @@ export class AuditLog {
   }
 
   async record(draft: AuditDraft): Promise<AuditEvent> {
-    let event: StoredAuditEvent;
+    return (await this.recordWithRow(draft.type, (seal) => this.store.append(draft, seal)))!;
+  }
+
+  /**
+   * Commits an event of `type` in the transaction that writes the row it records (`commit`
+   * runs the store's writer with the seal; null when the writer changed nothing and so
+   * committed no event), then writes it out as `record` does, and fails closed as it does.
+   */
+  async recordWithRow(type: string, commit: (seal: ChangeAudit['seal']) => Promise<StoredAuditEvent | null>): Promise<AuditEvent | null> {
+    let event: StoredAuditEvent | null;
     try {
-      event = await this.store.append(draft, this.seal);
+      event = await commit(this.seal);
     } catch (error) {
-      const unavailable = new AuditUnavailable(draft.type, error);
+      const unavailable = new AuditUnavailable(type, error);
       this.options.onError?.(unavailable);
       throw unavailable;
     }
-    return this.committed([event])[0];
+    return event ? this.committed([event])[0] : null;
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { GatewayDeps } from './gateway-deps.js';
 import type { EndReason, SessionRecord } from '../domain/session.js';
 import type { SessionScreen } from './session-screen.js';
+import type { AuditDraft, AuditEvent } from '../audit/events.js';
 
 /** What a channel handler knows when its session starts. */
 export type SessionStartInfo = Pick<SessionRecord, 'kind' | 'user' | 'src' | 'target' | 'login' | 'destination'> & {
@@ -65,23 +66,26 @@ export class LiveSessions {
       destination: info.destination, via: info.via ?? null, startedAt: startedAt.toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
     };
     const maxLivePerUser = this.deps.settings.sessions.maxSessionsPerUser;
-    if (!(await this.deps.stores.sessions.start(record, { maxLivePerUser }, this.deps.workerPid))) {
+    const draft: AuditDraft = {
+      type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
+      login: info.login, destination: info.destination, rule: info.rule,
+    };
+    let started: AuditEvent | null;
+    try {
+      started = await this.deps.audit.recordWithRow(draft.type,
+        (seal) => this.deps.stores.sessions.start(record, { maxLivePerUser }, { draft, seal }, this.deps.workerPid));
+    } catch (error) {
+      // The row and its session.start commit together or not at all: a session the trail
+      // does not hold must not run (audit fails closed).
+      this.deps.logger.error('refusing a session: its session.start cannot be audited', { user: info.user, src: info.src, error });
+      return { admitted: false, reason: 'the audit trail cannot be written', message: 'jumpgate: the gateway cannot write its audit trail; try again later' };
+    }
+    if (!started) {
       return {
         admitted: false,
         reason: `too many sessions (sessions.maxSessionsPerUser ${maxLivePerUser})`,
         message: `jumpgate: ${info.user} has ${maxLivePerUser} sessions open, the most allowed (sessions.maxSessionsPerUser)`,
       };
-    }
-    try {
-      await this.deps.audit.record({
-        type: 'session.start', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
-        login: info.login, destination: info.destination, rule: info.rule,
-      });
-    } catch (error) {
-      // A session the trail does not hold must not run (audit fails closed).
-      this.deps.logger.error('refusing a session: its session.start cannot be audited', { user: info.user, src: info.src, error });
-      this.track(this.deps.stores.sessions.end(id, { endedAt: new Date().toISOString(), reason: 'error', bytesUp: 0, bytesDown: 0 }));
-      return { admitted: false, reason: 'the audit trail cannot be written', message: 'jumpgate: the gateway cannot write its audit trail; try again later' };
     }
     const entry: LiveSession = { record, stop, finish: (outcome: SessionOutcome) => finish(outcome), screen: null };
     this.live.set(id, entry);
@@ -92,15 +96,14 @@ export class LiveSessions {
       this.live.delete(id);
       if (this.endedElsewhere) return;
       const endedAt = new Date();
-      this.track(this.deps.stores.sessions.end(id, {
-        endedAt: endedAt.toISOString(), reason: outcome.reason, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown,
-      }));
-      this.track(this.deps.audit.record({
+      const end = { endedAt: endedAt.toISOString(), reason: outcome.reason, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown };
+      const ended: AuditDraft = {
         type: 'session.end', user: info.user, src: info.src, session: id, kind: info.kind, target: info.target,
         login: info.login, destination: info.destination, duration_ms: endedAt.getTime() - startedAt.getTime(),
         bytes_up: outcome.bytesUp, bytes_down: outcome.bytesDown, exit_status: outcome.exitStatus ?? null,
         recording: outcome.recording ?? null, reason: outcome.reason, error: outcome.error,
-      }));
+      };
+      this.track(this.deps.audit.recordWithRow(ended.type, (seal) => this.deps.stores.sessions.end(id, end, { draft: ended, seal })));
     };
     return { admitted: true, session: { id, finish, show: (screen) => { entry.screen = screen; } } };
   }

@@ -72,15 +72,27 @@ export interface AuditFilter {
   limit?: number;
 }
 
+/**
+ * A session's `session.start` or `session.end`, sealed and committed in the transaction that
+ * writes the session's row: neither a row change without its event nor an event without its
+ * row change can be committed, and both cost one commit.
+ */
+export interface SessionAudit {
+  draft: AuditDraft;
+  seal: ChangeAudit['seal'];
+}
+
 export interface SessionStore {
   /**
    * Registers a live session only while its user has fewer than `maxLivePerUser` live
-   * sessions (every kind, every node), as one atomic step: concurrent opens can never
-   * pass the limit together. False when the user is at the limit (nothing written).
-   * `workerPid`: the worker process of this node that holds it (`ssh.workers` > 1).
+   * sessions (every kind, every node), as one atomic step with its `session.start`:
+   * concurrent opens can never pass the limit together. Null when the user is at the limit
+   * (nothing written). `workerPid`: the worker process of this node that holds it
+   * (`ssh.workers` > 1).
    */
-  start(session: SessionRecord, limit: { maxLivePerUser: number }, workerPid?: number): Promise<boolean>;
-  end(id: string, end: SessionEnd): Promise<void>;
+  start(session: SessionRecord, limit: { maxLivePerUser: number }, audit: SessionAudit, workerPid?: number): Promise<StoredAuditEvent | null>;
+  /** Ends a live session with its `session.end`; null when it was ended already (nothing written). */
+  end(id: string, end: SessionEnd, audit: SessionAudit): Promise<StoredAuditEvent | null>;
   get(id: string): Promise<SessionRecord | null>;
   list(options: { includeEnded: boolean }): Promise<SessionRecord[]>;
   /** Asks the node holding a live session to end it; false when no such live session. */

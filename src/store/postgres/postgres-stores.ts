@@ -45,7 +45,7 @@ export async function openPostgresStores(url: string, options: PostgresStoreOpti
   return {
     users, targets, roles, credentials,
     audit,
-    sessions: new PostgresSessionStore(pool),
+    sessions: new PostgresSessionStore(pool, audit),
     hostKeys: new PostgresHostKeyStore(pool),
     factors: new PostgresFactorStore(pool),
     sealedSecrets: new PostgresSealedSecretStore(pool),

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStores } from './sqlite-stores.js';
-import type { Stores } from '../store.js';
+import type { SessionAudit, Stores } from '../store.js';
 import type { SessionRecord } from '../../domain/session.js';
+import { sealEvent } from '../../audit/hash-chain.js';
 
 let dir = '';
 let counter = 0;
@@ -19,6 +20,14 @@ function record(user: string, kind: SessionRecord['kind'] = 'jump'): SessionReco
     destination: '10.0.2.5:22', via: null, startedAt: new Date().toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0,
   };
 }
+
+const about = { user: 'alice', src: null, kind: 'jump', target: 'db1', login: null, destination: '10.0.2.5:22' } as const;
+const seal: SessionAudit['seal'] = (draft, prev) => sealEvent(draft, prev, 'node-a');
+const startEvent = (session: string): SessionAudit => ({ draft: { type: 'session.start', ...about, session }, seal });
+const endEvent = (session: string): SessionAudit => ({
+  draft: { type: 'session.end', ...about, session, duration_ms: 1, bytes_up: 0, bytes_down: 0, exit_status: null, recording: null, reason: 'closed' },
+  seal,
+});
 
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'jumpgate-sessions-'));
@@ -35,33 +44,38 @@ describe('SqliteSessionStore.start registers a session only below the per-user l
   test('every kind counts; ended sessions and other users do not', async () => {
     const limit = { maxLivePerUser: 3 };
     const first = record('alice', 'jump');
-    assert.equal(await stores.sessions.start(first, limit), true);
-    assert.equal(await stores.sessions.start(record('alice', 'forward'), limit), true);
-    assert.equal(await stores.sessions.start(record('alice', 'sftp'), limit), true);
+    const start = async (session: SessionRecord) => (await stores.sessions.start(session, limit, startEvent(session.id))) !== null;
+    assert.equal(await start(first), true);
+    assert.equal(await start(record('alice', 'forward')), true);
+    assert.equal(await start(record('alice', 'sftp')), true);
     const refused = record('alice', 'session');
-    assert.equal(await stores.sessions.start(refused, limit), false);
+    assert.equal(await start(refused), false);
     assert.equal(await stores.sessions.get(refused.id), null, 'a refused session left a row');
-    assert.equal(await stores.sessions.start(record('bob'), limit), true);
+    assert.equal(await start(record('bob')), true);
 
-    await stores.sessions.end(first.id, { endedAt: new Date().toISOString(), reason: 'closed', bytesUp: 0, bytesDown: 0 });
-    assert.equal(await stores.sessions.start(record('alice', 'session'), limit), true);
-    assert.equal(await stores.sessions.start(record('alice'), limit), false);
+    await stores.sessions.end(first.id, { endedAt: new Date().toISOString(), reason: 'closed', bytesUp: 0, bytesDown: 0 }, endEvent(first.id));
+    assert.equal(await start(record('alice', 'session')), true);
+    assert.equal(await start(record('alice')), false);
   });
 });
 
 test('processes racing on one store never pass the limit together', { timeout: 60_000 }, async () => {
   const file = path.join(dir, 'race.db');
   await openSqliteStores(file).close();
-  const storesModule = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sqlite-stores.js');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const storesModule = path.join(here, 'sqlite-stores.js');
+  const hashChainModule = path.join(here, '../../audit/hash-chain.js');
   // Each process tries 40 registrations for alice as fast as it can, against a limit of 10.
   const script = `
     const { openSqliteStores } = await import(${JSON.stringify(storesModule)});
+    const { sealEvent } = await import(${JSON.stringify(hashChainModule)});
     const stores = openSqliteStores(${JSON.stringify(file)});
     let admitted = 0;
     for (let i = 0; i < 40; i++) {
       const id = process.pid + '-' + i;
       const ok = await stores.sessions.start({ id, node: 'n', kind: 'jump', user: 'alice', src: 's', target: 't', login: null,
-        destination: 'd', via: null, startedAt: new Date().toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0 }, { maxLivePerUser: 10 });
+        destination: 'd', via: null, startedAt: new Date().toISOString(), endedAt: null, reason: null, bytesUp: 0, bytesDown: 0 }, { maxLivePerUser: 10 },
+        { draft: { type: 'session.start', user: 'alice', src: null, session: id, kind: 'jump', target: 't', login: null, destination: 'd' }, seal: (draft, prev) => sealEvent(draft, prev, 'n') });
       if (ok) admitted += 1;
     }
     await stores.close();

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { SessionStore } from '../store.js';
+import type { SessionAudit, SessionStore, StoredAuditEvent } from '../store.js';
 import type { SessionRecord, SessionEnd } from '../../domain/session.js';
+import type { SqliteAuditStore } from './sqlite-audit-store.js';
 
 interface Row {
   id: string; node: string; kind: string; user: string; src: string; target: string; login: string | null;
@@ -15,9 +16,11 @@ function toRecord(row: Row): SessionRecord {
   };
 }
 
+type StartRow = SessionRecord & { maxLivePerUser: number; workerPid: number | null };
+
 export class SqliteSessionStore implements SessionStore {
-  private readonly insertUnderLimit: (row: SessionRecord & { maxLivePerUser: number; workerPid: number | null }) => boolean;
-  private readonly finish: Database.Statement;
+  private readonly startTx: (row: StartRow, audit: SessionAudit) => StoredAuditEvent | null;
+  private readonly endTx: (id: string, end: SessionEnd, audit: SessionAudit) => StoredAuditEvent | null;
   private readonly selectOne: Database.Statement<[string], Row>;
   private readonly selectLive: Database.Statement<[], Row>;
   private readonly selectAll: Database.Statement<[], Row>;
@@ -26,17 +29,23 @@ export class SqliteSessionStore implements SessionStore {
   private readonly markKill: Database.Statement<[string, string]>;
   private readonly selectKills: Database.Statement<[string], { id: string }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, audit: SqliteAuditStore) {
     // The count and the insert are one statement, and it runs in an IMMEDIATE transaction:
     // the write lock is taken before the count is read, so another process (or node on the
-    // same file) cannot register a session between the two.
+    // same file) cannot register a session between the two. The event is sealed in the same
+    // transaction, on the head that lock keeps still.
     const insert = db.prepare(`INSERT INTO sessions (id, node, kind, user, src, target, login, destination, via, started_at, worker_pid)
       SELECT @id, @node, @kind, @user, @src, @target, @login, @destination, @via, @startedAt, @workerPid
       WHERE (SELECT COUNT(*) FROM sessions WHERE user = @user AND ended_at IS NULL) < @maxLivePerUser`);
-    const insertUnderLimit = db.transaction((row: SessionRecord & { maxLivePerUser: number; workerPid: number | null }) => insert.run(row).changes > 0);
-    this.insertUnderLimit = (row) => insertUnderLimit.immediate(row);
-    this.finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
+    const startTx = db.transaction((row: StartRow, sessionAudit: SessionAudit) =>
+      insert.run(row).changes > 0 ? audit.appendInTransaction(sessionAudit.draft, sessionAudit.seal) : null);
+    this.startTx = (row, sessionAudit) => startTx.immediate(row, sessionAudit);
+    const finish = db.prepare(`UPDATE sessions SET ended_at = @endedAt, reason = @reason, bytes_up = @bytesUp, bytes_down = @bytesDown
       WHERE id = @id AND ended_at IS NULL`);
+    // A session another process ended already (its node declared lost) has its session.end.
+    const endTx = db.transaction((id: string, end: SessionEnd, sessionAudit: SessionAudit) =>
+      finish.run({ id, ...end }).changes > 0 ? audit.appendInTransaction(sessionAudit.draft, sessionAudit.seal) : null);
+    this.endTx = (id, end, sessionAudit) => endTx.immediate(id, end, sessionAudit);
     this.selectOne = db.prepare('SELECT * FROM sessions WHERE id = ?');
     this.selectLive = db.prepare('SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at');
     this.selectAll = db.prepare('SELECT * FROM sessions ORDER BY started_at');
@@ -47,12 +56,12 @@ export class SqliteSessionStore implements SessionStore {
       WHERE node = @node AND worker_pid = @workerPid AND ended_at IS NULL RETURNING *`);
   }
 
-  async start(session: SessionRecord, limit: { maxLivePerUser: number }, workerPid?: number): Promise<boolean> {
-    return this.insertUnderLimit({ ...session, maxLivePerUser: limit.maxLivePerUser, workerPid: workerPid ?? null });
+  async start(session: SessionRecord, limit: { maxLivePerUser: number }, audit: SessionAudit, workerPid?: number): Promise<StoredAuditEvent | null> {
+    return this.startTx({ ...session, maxLivePerUser: limit.maxLivePerUser, workerPid: workerPid ?? null }, audit);
   }
 
-  async end(id: string, end: SessionEnd): Promise<void> {
-    this.finish.run({ id, ...end });
+  async end(id: string, end: SessionEnd, audit: SessionAudit): Promise<StoredAuditEvent | null> {
+    return this.endTx(id, end, audit);
   }
 
   async get(id: string): Promise<SessionRecord | null> {

@@ -48,7 +48,7 @@ export function openSqliteStores(file: string): Stores {
   return {
     users, targets, roles, credentials,
     audit,
-    sessions: new SqliteSessionStore(db),
+    sessions: new SqliteSessionStore(db, audit),
     hostKeys: new SqliteHostKeyStore(db),
     factors: new SqliteFactorStore(db),
     sealedSecrets: new SqliteSealedSecretStore(db),
