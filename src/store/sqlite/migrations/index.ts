@@ -14,6 +14,7 @@ import * as approvals from './014-approvals-and-revoked-serials.js';
 import * as accessRequests from './015-access-requests.js';
 import * as sessionWorker from './016-session-worker.js';
 import * as liveSessionsByUser from './017-live-sessions-by-user.js';
+import * as dropSessionsByEnd from './018-drop-sessions-by-end.js';
 
 /** Numbered migrations, applied in order; the PostgreSQL store has the same ones (postgres/migrations/). */
 export const MIGRATIONS: readonly Migration[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: 'access requests', up: accessRequests.up },
   { version: 16, name: 'session worker', up: sessionWorker.up },
   { version: 17, name: 'live sessions by user', up: liveSessionsByUser.up },
+  { version: 18, name: 'drop sessions by end', up: dropSessionsByEnd.up },
 ];
