@@ -13,16 +13,31 @@ import type { Socket } from 'node:net';
 /** How long the peer has to close its side after ours ended. */
 export const AFTER_END_MS = 5_000;
 
+/** Told of a socket destroyed as abandoned, and why. One function serves every socket. */
+export type OnAbandoned = (socket: Socket, why: string) => void;
+
+/**
+ * Kept on the socket, so the listeners below are shared functions rather than closures
+ * that an idle connection would keep for its whole life.
+ */
+const ON_ABANDONED = Symbol('onAbandoned');
+type Watched = Socket & { [ON_ABANDONED]?: OnAbandoned };
+
 /** Destroys the socket if the peer has not closed its side `AFTER_END_MS` after ours ended. */
-export function destroyAfterEnd(socket: Socket, onAbandoned: (why: string) => void): void {
+export function destroyAfterEnd(socket: Socket, onAbandoned: OnAbandoned): void {
+  (socket as Watched)[ON_ABANDONED] = onAbandoned;
   // 'finish' comes once: `on` spares the wrapper `once` would keep for the connection's life.
-  socket.on('finish', () => {
-    setTimeout(() => {
-      if (socket.destroyed) return;
-      onAbandoned('the peer did not close its side after the gateway ended the connection');
-      socket.destroy();
-    }, AFTER_END_MS).unref();
-  });
+  socket.on('finish', onFinish);
+}
+
+function onFinish(this: Socket): void {
+  setTimeout(destroyUnclosed, AFTER_END_MS, this).unref();
+}
+
+function destroyUnclosed(socket: Socket): void {
+  if (socket.destroyed) return;
+  (socket as Watched)[ON_ABANDONED]?.(socket, 'the peer did not close its side after the gateway ended the connection');
+  socket.destroy();
 }
 
 /**
@@ -30,14 +45,16 @@ export function destroyAfterEnd(socket: Socket, onAbandoned: (why: string) => vo
  * keepalive intervals. Not before authentication: `ssh.loginGraceTime` bounds that, and a
  * person may take a while to type a password.
  */
-export function destroyWhenSilent(socket: Socket, keepaliveMs: number, onAbandoned: (why: string) => void): void {
+export function destroyWhenSilent(socket: Socket, keepaliveMs: number, onAbandoned: OnAbandoned): void {
   if (keepaliveMs <= 0) return;
+  (socket as Watched)[ON_ABANDONED] = onAbandoned;
   // keepaliveCountMax (3) unanswered pings end the connection; two intervals more for the end.
-  const silentMs = keepaliveMs * 5;
   // Not setTimeout(ms, callback), which keeps a `once` wrapper as long as the connection lives.
-  socket.setTimeout(silentMs);
-  socket.on('timeout', () => {
-    onAbandoned(`nothing moved on the connection for ${Math.round(silentMs / 1000)}s`);
-    socket.destroy();
-  });
+  socket.setTimeout(keepaliveMs * 5);
+  socket.on('timeout', onSilent);
+}
+
+function onSilent(this: Watched): void {
+  this[ON_ABANDONED]?.(this, `nothing moved on the connection for ${Math.round((this.timeout ?? 0) / 1000)}s`);
+  this.destroy();
 }
