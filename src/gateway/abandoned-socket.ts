@@ -3,11 +3,12 @@
  * descriptor with it, for ever: when ssh2 ends an SSH connection (keepalive timeout,
  * protocol error, disconnect) it only half-closes the socket, and that FIN may wait behind
  * data the peer never reads, or the peer may never send its own. So a socket is destroyed
- * a short while after our side ended it, and when nothing at all has moved on it for
- * several keepalive intervals: ssh2 pings a silent client every `ssh.keepaliveInterval`
- * and ends the connection after three unanswered pings (as OpenSSH's ClientAliveCountMax),
- * so a live connection is never that quiet.
+ * a short while after our side ended it, and a short while after ssh2 gave up on a
+ * silent client: ssh2 pings it every `ssh.keepaliveInterval` and ends the connection after
+ * three unanswered pings (as OpenSSH's ClientAliveCountMax), so a live connection never
+ * gets there.
  */
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
 /** How long the peer has to close its side after ours ended. */
@@ -41,20 +42,30 @@ function destroyUnclosed(socket: Socket): void {
 }
 
 /**
- * Destroys an authenticated connection's socket once nothing moved on it for five
- * keepalive intervals. Not before authentication: `ssh.loginGraceTime` bounds that, and a
- * person may take a while to type a password.
+ * Destroys an authenticated connection's socket `AFTER_END_MS` after ssh2 gave up on its
+ * keepalives (three unanswered pings) if it has not closed by then: ssh2 only ends the
+ * socket, and a peer that reads nothing never lets that end through. Not before
+ * authentication: `ssh.loginGraceTime` bounds that, and a person may take a while to type a
+ * password. Watching ssh2's verdict rather than a socket timeout spares every connection a
+ * timer of its own, re-armed on each read and write.
  */
-export function destroyWhenSilent(socket: Socket, keepaliveMs: number, onAbandoned: OnAbandoned): void {
+export function destroyWhenSilent(client: EventEmitter, socket: Socket, keepaliveMs: number, onAbandoned: OnAbandoned): void {
   if (keepaliveMs <= 0) return;
   (socket as Watched)[ON_ABANDONED] = onAbandoned;
-  // keepaliveCountMax (3) unanswered pings end the connection; two intervals more for the end.
-  // Not setTimeout(ms, callback), which keeps a `once` wrapper as long as the connection lives.
-  socket.setTimeout(keepaliveMs * 5);
-  socket.on('timeout', onSilent);
+  (client as Pinging)[SOCKET] = socket;
+  client.on('error', onClientError);
 }
 
-function onSilent(this: Watched): void {
-  this[ON_ABANDONED]?.(this, `nothing moved on the connection for ${Math.round((this.timeout ?? 0) / 1000)}s`);
-  this.destroy();
+const SOCKET = Symbol('socket');
+type Pinging = EventEmitter & { [SOCKET]?: Socket };
+
+function onClientError(this: Pinging, error: Error & { level?: string }): void {
+  const socket = this[SOCKET];
+  if (error.level === 'client-timeout' && socket) setTimeout(destroySilent, AFTER_END_MS, socket).unref();
+}
+
+function destroySilent(socket: Socket): void {
+  if (socket.destroyed) return;
+  (socket as Watched)[ON_ABANDONED]?.(socket, 'the client answered no keepalive and did not close its side');
+  socket.destroy();
 }

@@ -111,7 +111,7 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     }, {
       onAuthenticated: () => {
         slots.get(socket)?.authenticated();
-        destroyWhenSilent(socket, ms(settings.ssh.keepaliveInterval), abandoned);
+        destroyWhenSilent(client, socket, ms(settings.ssh.keepaliveInterval), abandoned);
       },
     });
   });
