@@ -21,8 +21,11 @@ export class ConnectionChannels {
   private slots = 0;
   private connectionClosed = false;
 
-  /** `report` is told of a listener that threw; the others still run. */
-  constructor(readonly limit: number, private readonly report: (error: unknown) => void) {}
+  /**
+   * `report` is told of a listener that threw; the others still run. An object with
+   * `stopFailed` (the connection itself) saves a closure per connection.
+   */
+  constructor(readonly limit: number, private readonly report: ((error: unknown) => void) | { stopFailed(error: unknown): void }) {}
 
   /** Channels open now. */
   get open(): number {
@@ -79,7 +82,8 @@ export class ConnectionChannels {
       try {
         listener.run();
       } catch (error) {
-        this.report(error);
+        if (typeof this.report === 'function') this.report(error);
+        else this.report.stopFailed(error);
       }
     }
   }

@@ -69,7 +69,8 @@ class ClientConnection implements ChannelContext {
   private lastError: Error | null = null;
   /** Whether this connection's log line was written (at authentication); else it is written at close. */
   private announced = false;
-  private authenticated: Authenticated | null = null;
+  /** What channels need of the authentication; the rest of its result is let go of. */
+  private login: Authenticated['login'] | null = null;
   /** Set at authentication, before any channel can open. */
   who!: Requester;
   portForwardingPermitted?: boolean;
@@ -85,9 +86,13 @@ class ClientConnection implements ChannelContext {
   ) {
     const { src } = address;
     this.src = src;
-    const { logger } = deps;
-    this.channels = new ConnectionChannels(deps.settings.ssh.maxChannelsPerConnection, (error) => logger.error('ending a channel with its connection failed', { src, error }));
+    this.channels = new ConnectionChannels(deps.settings.ssh.maxChannelsPerConnection, this);
     this.auth = new AuthFlow(deps, { ip: address.ip, src, end: () => client.end() });
+  }
+
+  /** A channel's stop threw when the connection closed (ConnectionChannels). */
+  stopFailed(error: unknown): void {
+    this.deps.logger.error('ending a channel with its connection failed', { src: this.src, error });
   }
 
   error(error: Error): void {
@@ -129,7 +134,7 @@ class ClientConnection implements ChannelContext {
     this.auth = null;
     this.hooks?.onAuthenticated();
     this.hooks = null;
-    this.authenticated = result;
+    this.login = result.login;
     const { user, login, mfaVerified, portForwardingPermitted } = result;
     this.announced = true;
     logConnection(this.deps.logger, { src: this.src, user, outcome: 'authenticated', method: result.method, target: login.target ?? undefined });
@@ -168,7 +173,8 @@ class ClientConnection implements ChannelContext {
   }
 
   session(accept: () => Session | undefined, reject: RejectChannel): void {
-    const { login, user } = this.authenticated!;
+    const login = this.login!;
+    const user = this.who.userName;
     const slot = this.slotFor(reject, 'session', login.target ? `${login.login ?? '?'}@${login.target}` : 'gateway');
     if (!slot) return;
     const session = accept();
@@ -212,7 +218,7 @@ class ClientConnection implements ChannelContext {
   private proxied(): ProxiedConnection {
     if (this.proxiedConnection) return this.proxiedConnection;
     const { deps, sessions, who, src, client, channels } = this;
-    const { user } = this.authenticated!;
+    const user = who.userName;
     let upstreams: Map<string, Promise<Client>> | null = null;
     let connectionId: string | null = null;
     // Set once the client asks to forward its agent (`ssh -A`): only then is it used.
