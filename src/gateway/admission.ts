@@ -58,28 +58,54 @@ export class Admission {
     this.connections += 1;
     this.unauthenticated += 1;
     this.unauthenticatedBySource.set(ip, (this.unauthenticatedBySource.get(ip) ?? 0) + 1);
-    let preAuth = true;
-    // Let go of once authenticated: an idle session should not keep its spent timer.
-    let grace: NodeJS.Timeout | null = null;
-    const leavePreAuth = () => {
-      if (!preAuth) return;
-      preAuth = false;
-      if (grace) clearTimeout(grace);
-      grace = null;
-      this.unauthenticated -= 1;
-      const left = (this.unauthenticatedBySource.get(ip) ?? 1) - 1;
-      if (left <= 0) this.unauthenticatedBySource.delete(ip);
-      else this.unauthenticatedBySource.set(ip, left);
-    };
-    grace = setTimeout(() => {
-      this.deps.logger.info('login grace time over, closing', { address: ip });
-      socket.destroy();
-    }, ms(this.deps.settings.ssh.loginGraceTime));
+    const slot = new Slot(this, ip, setTimeout(graceOver, ms(this.deps.settings.ssh.loginGraceTime), this.deps.logger, ip, socket));
+    (socket as Admitted)[SLOT] = slot;
     // 'close' comes once: `on` spares the wrapper `once` would keep for the connection's life.
-    socket.on('close', () => {
-      this.connections -= 1;
-      leavePreAuth();
-    });
-    return { authenticated: leavePreAuth };
+    socket.on('close', onAdmittedClose);
+    return slot;
+  }
+
+  /** A connection left pre-auth (authenticated or closed). */
+  leftPreAuth(ip: string): void {
+    this.unauthenticated -= 1;
+    const left = (this.unauthenticatedBySource.get(ip) ?? 1) - 1;
+    if (left <= 0) this.unauthenticatedBySource.delete(ip);
+    else this.unauthenticatedBySource.set(ip, left);
+  }
+
+  /** An admitted connection closed. */
+  closed(slot: Slot): void {
+    this.connections -= 1;
+    slot.authenticated();
+  }
+}
+
+/** The slot of an admitted socket, kept on it so its close listener is one shared function. */
+const SLOT = Symbol('admission');
+type Admitted = Socket & { [SLOT]?: Slot };
+
+function onAdmittedClose(this: Admitted): void {
+  const slot = this[SLOT];
+  if (slot) slot.admission.closed(slot);
+}
+
+function graceOver(logger: GatewayDeps['logger'], ip: string, socket: Socket): void {
+  logger.info('login grace time over, closing', { address: ip });
+  socket.destroy();
+}
+
+class Slot implements PreAuthSlot {
+  constructor(
+    readonly admission: Admission,
+    private readonly ip: string,
+    /** Let go of once authenticated: an idle session should not keep its spent timer. */
+    private grace: NodeJS.Timeout | null,
+  ) {}
+
+  authenticated(): void {
+    if (!this.grace) return;
+    clearTimeout(this.grace);
+    this.grace = null;
+    this.admission.leftPreAuth(this.ip);
   }
 }

@@ -65,4 +65,12 @@ describe('ConnectionChannels', () => {
     assert.ok(ran);
     assert.equal(reported.length, 1);
   });
+
+  test('the failure goes to stopFailed when the reporter is an object', () => {
+    const reported: unknown[] = [];
+    const channels = new ConnectionChannels(8, { stopFailed: (error) => reported.push(error) });
+    channels.take()!.untilConnectionCloses(() => { throw new Error('boom'); });
+    channels.close();
+    assert.equal(reported.length, 1);
+  });
 });

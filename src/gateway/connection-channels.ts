@@ -6,20 +6,26 @@
  * long-lived connection that opens and closes channels does not grow.
  */
 
+/** What ends a channel; an object with `stop` saves a closure per channel. */
+export type ChannelStop = (() => void) | { stop(): void };
+
 export interface ChannelSlot {
   /** `stop` runs if the connection closes while the channel is open (at once if it has). */
-  untilConnectionCloses(stop: () => void): void;
+  untilConnectionCloses(stop: ChannelStop): void;
   /** The channel closed or was refused: its slot and its stop are given back. Idempotent. */
   release(): void;
 }
 
 export class ConnectionChannels {
-  private readonly closeListeners = new Set<{ run: () => void }>();
+  private readonly closeListeners = new Set<{ run(): void }>();
   private slots = 0;
   private connectionClosed = false;
 
-  /** `report` is told of a listener that threw; the others still run. */
-  constructor(readonly limit: number, private readonly report: (error: unknown) => void) {}
+  /**
+   * `report` is told of a listener that threw; the others still run. An object with
+   * `stopFailed` (the connection itself) saves a closure per connection.
+   */
+  constructor(readonly limit: number, private readonly report: ((error: unknown) => void) | { stopFailed(error: unknown): void }) {}
 
   /** Channels open now. */
   get open(): number {
@@ -39,22 +45,20 @@ export class ConnectionChannels {
   take(): ChannelSlot | null {
     if (this.connectionClosed || this.slots >= this.limit) return null;
     this.slots += 1;
-    let released = false;
-    let removeStop: (() => void) | null = null;
-    return {
-      untilConnectionCloses: (stop) => {
-        if (released) return;
-        removeStop?.();
-        removeStop = this.whenClosed(stop);
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        this.slots -= 1;
-        removeStop?.();
-        removeStop = null;
-      },
-    };
+    return new Slot(this);
+  }
+
+  /** A slot's stop is listened for (the slot itself is the listener entry: no closure per channel). */
+  listen(entry: { run(): void }): boolean {
+    if (this.connectionClosed) return false;
+    this.closeListeners.add(entry);
+    return true;
+  }
+
+  /** A slot was released: its place and its close listener are given back. */
+  releaseSlot(entry: { run(): void }): void {
+    this.slots -= 1;
+    this.closeListeners.delete(entry);
   }
 
   /** Runs `listener` when the connection closes (at once if it has); returns its remover. */
@@ -74,12 +78,40 @@ export class ConnectionChannels {
     this.connectionClosed = true;
     const listeners = [...this.closeListeners];
     this.closeListeners.clear();
-    for (const { run } of listeners) {
+    for (const listener of listeners) {
       try {
-        run();
+        listener.run();
       } catch (error) {
-        this.report(error);
+        if (typeof this.report === 'function') this.report(error);
+        else this.report.stopFailed(error);
       }
     }
+  }
+}
+
+class Slot implements ChannelSlot {
+  private released = false;
+  private stopper: ChannelStop | null = null;
+
+  constructor(private readonly channels: ConnectionChannels) {}
+
+  untilConnectionCloses(stop: ChannelStop): void {
+    if (this.released) return;
+    this.stopper = stop;
+    if (!this.channels.listen(this)) this.run();
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.stopper = null;
+    this.channels.releaseSlot(this);
+  }
+
+  /** The connection closed while the channel was open. */
+  run(): void {
+    const stop = this.stopper;
+    if (typeof stop === 'function') stop();
+    else stop?.stop();
   }
 }

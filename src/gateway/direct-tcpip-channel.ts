@@ -5,11 +5,12 @@
  */
 import type { Duplex } from 'node:stream';
 import type { GatewayDeps } from './gateway-deps.js';
-import type { LiveSessions, SessionAdmission } from './live-sessions.js';
+import type { LiveSessions, SessionAdmission, RegisteredSession } from './live-sessions.js';
+import type { EndReason } from '../domain/session.js';
 import { checkTcpAccess, type Requester } from './access-check.js';
 import { TargetUnreachable, type UpstreamChannel, type DialAttemptFailure } from '../upstream/upstream-pool.js';
 import { formatHostPort } from '../upstream/dial-tcp.js';
-import { relay } from './relay.js';
+import { relay, type Relay, type RelayResult } from './relay.js';
 import type { ChannelSlot } from './connection-channels.js';
 
 /** RFC 4254 §5.1 reason codes. */
@@ -67,25 +68,19 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
     reject(OPEN_FAILURE.CONNECT_FAILED, message);
     return false;
   }
-  const abandon = () => {
-    upstream.stream.destroy();
-    upstream.release();
-  };
-  const destination = upstream.address;
-  let stopRelay: (reason?: string) => void = () => {};
-  let endReason: 'closed' | 'killed' | 'shutdown' | 'error' = 'closed';
+  const jump = new JumpRelay(slot, upstream);
   let admission: SessionAdmission;
   try {
     admission = await context.sessions.start(
-      { kind: access, user: who.userName, src, target: target.name, login: null, destination, via: upstream.via, rule },
-      (reason) => { endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed'; stopRelay(reason); },
+      { kind: access, user: who.userName, src, target: target.name, login: null, destination: upstream.address, via: upstream.via, rule },
+      stopperOf(jump),
     );
   } catch (error) {
-    abandon();
+    jump.abandon();
     throw error;
   }
   if (!admission.admitted) {
-    abandon();
+    jump.abandon();
     reject(OPEN_FAILURE.RESOURCE_SHORTAGE, admission.message);
     deps.audit.note({ type: 'access.denied', user: who.userName, src, access, target: target.name, destination: formatHostPort(info.destIP, info.destPort), reason: admission.reason });
     return false;
@@ -95,17 +90,53 @@ async function openAndRelay(context: ChannelContext, slot: ChannelSlot, accept: 
   const channel = accept();
   if (!channel) {
     // The client connection went away while the target was dialed.
-    abandon();
+    jump.abandon();
     session.finish({ reason: 'closed', bytesUp: 0, bytesDown: 0 });
     return false;
   }
-  stopRelay = relay(channel, upstream.stream, (result) => {
-    slot.release();
-    upstream.release();
-    session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
-  });
-  slot.untilConnectionCloses(() => stopRelay());
+  jump.start(session, channel);
+  slot.untilConnectionCloses(jump);
   return true;
+}
+
+/**
+ * What a relayed channel keeps while it lasts, in one object: an idle jump holds it for
+ * hours, and a closure per callback would keep the whole dialing frame alive with it.
+ */
+class JumpRelay {
+  private endReason: 'closed' | 'killed' | 'shutdown' = 'closed';
+  private relay: Relay | null = null;
+  private session: RegisteredSession | null = null;
+
+  constructor(private readonly slot: ChannelSlot, private readonly upstream: UpstreamChannel) {}
+
+  start(session: RegisteredSession, channel: Duplex): void {
+    this.session = session;
+    this.relay = relay(channel, this.upstream.stream, this);
+  }
+
+  /** The session is told to end (killed, shutdown, limit), or the client connection closed. */
+  stop(reason?: EndReason): void {
+    if (reason) this.endReason = reason === 'killed' || reason === 'shutdown' ? reason : 'closed';
+    this.relay?.stop(reason);
+  }
+
+  /** Not relayed after all: the dialed stream is given back. */
+  abandon(): void {
+    this.upstream.stream.destroy();
+    this.upstream.release();
+  }
+
+  relayEnded(result: RelayResult): void {
+    this.slot.release();
+    this.upstream.release();
+    this.session?.finish({ reason: result.error && this.endReason === 'closed' ? 'error' : this.endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
+  }
+}
+
+/** A closure over the relay alone (not over the frame that dialed it). */
+function stopperOf(jump: JumpRelay): (reason: EndReason) => void {
+  return (reason) => jump.stop(reason);
 }
 
 /** `upstream.failure`, and `hostkey.mismatch` when that was the reason (SPEC §6). */

@@ -73,8 +73,14 @@ function banDetails(ban: Ban | undefined): Record<string, string> {
 
 /** Writes the notice and closes; a client that never reads does not hold the socket (destroyAfterEnd). */
 function tellBanned(socket: Socket, ban: Ban): void {
-  destroyAfterEnd(socket, () => {});
+  destroyAfterEnd(socket, ignoreAbandoned);
   socket.end(banNotice(ban));
+}
+
+function ignoreAbandoned(): void {}
+
+function destroyOnError(this: Socket): void {
+  this.destroy();
 }
 
 export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): Gateway {
@@ -98,14 +104,14 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     }
     handshaken.add(socket);
     clients.add(client);
-    client.on('close', () => clients.delete(client));
+    client.on('close', forgetClient);
     handleConnection(connectionDeps, sessions, client, {
       ip: plainIp(info.ip), port: info.port, src: addressText(info.ip, info.port),
       localAddress: plainIp(socket.localAddress) || 'gateway', localPort: socket.localPort ?? 2222,
     }, {
       onAuthenticated: () => {
         slots.get(socket)?.authenticated();
-        destroyWhenSilent(socket, ms(settings.ssh.keepaliveInterval), abandoned(socket));
+        destroyWhenSilent(client, socket, ms(settings.ssh.keepaliveInterval), abandoned);
       },
     });
   });
@@ -123,12 +129,20 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
   const slots = new WeakMap<Socket, PreAuthSlot>();
   /** Sockets whose client sent an SSH version line; the others end without an SSH connection to log them. */
   const handshaken = new WeakSet<Socket>();
-  const abandoned = (socket: Socket) => (why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
+  const abandoned = (socket: Socket, why: string) => logger.info('closing an abandoned connection', { src: addressText(socket.remoteAddress, socket.remotePort), why });
+  // One of each for all connections: a closure per connection would live as long as it.
+  function forgetClient(this: Connection): void {
+    clients.delete(this);
+  }
+  function onAcceptedClose(this: Socket): void {
+    sockets.delete(this);
+    if (!handshaken.has(this)) logConnection(logger, { src: addressText(this.remoteAddress, this.remotePort), outcome: 'closed before the SSH handshake' });
+  }
 
   const trustedProxies = settings.ssh.proxyProtocol.trustedProxies;
   let awaitingHeader = 0;
   const onSocket = async (socket: Socket) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (trustedProxies.length > 0 && addressInAny(plainIp(socket.remoteAddress), trustedProxies)) {
       const proxy = addressText(socket.remoteAddress, socket.remotePort);
       // Not yet counted by admission (whose counts need the client's address): bounded here.
@@ -163,11 +177,8 @@ export function createGateway(deps: GatewayDeps, hostKeys: readonly Buffer[]): G
     if (socket.destroyed) return;
     slots.set(socket, admission.admit(socket));
     sockets.add(socket);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      if (!handshaken.has(socket)) logConnection(logger, { src, outcome: 'closed before the SSH handshake' });
-    });
-    destroyAfterEnd(socket, abandoned(socket));
+    socket.on('close', onAcceptedClose);
+    destroyAfterEnd(socket, abandoned);
     socket.setNoDelay(true);
     // Paused, so this listener does not start the flow before ssh2 listens too.
     socket.pause();

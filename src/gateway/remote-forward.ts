@@ -112,11 +112,14 @@ export class RemoteForwards {
         return;
       }
       const upstream = acceptUpstream();
-      stop = relay(channel, upstream, (result) => {
-        slot.release();
-        session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
+      const running = relay(channel, upstream, {
+        relayEnded(result) {
+          slot.release();
+          session.finish({ reason: result.error && endReason === 'closed' ? 'error' : endReason, bytesUp: result.bytesUp, bytesDown: result.bytesDown, error: result.error });
+        },
       });
-      slot.untilConnectionCloses(() => stop());
+      stop = (reason) => running.stop(reason);
+      slot.untilConnectionCloses(running);
     });
   }
 }

@@ -108,6 +108,9 @@ export interface UpstreamChannel {
 /** How the last step is reached: from the gateway itself, or through a hop connection. */
 type Through = HopConnection | null;
 
+/** A direct stream holds no hop connection: one function for all of them, not a closure each. */
+function releaseNothing(): void {}
+
 export class UpstreamPool {
   private readonly connections = new Map<string, Promise<HopConnection>>();
 
@@ -119,7 +122,7 @@ export class UpstreamPool {
     const hops = this.hopsOrFail(target, route.chain, report);
     if (hops.length === 0) {
       const { stream, address } = await this.tryAddresses(report, target, target, port, null);
-      return { stream, address, via: null, release: () => {} };
+      return { stream, address, via: null, release: releaseNothing };
     }
     const last = await this.connection(hops, hops.length - 1, report, target);
     this.retain(last);
