@@ -10,7 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { startWorld, startGatewayVariant, repoRoot, type World } from './world.js';
+import { freePort, startWorld, startGatewayVariant, repoRoot, type World } from './world.js';
+import { collectGarbage } from './inspector-gc.js';
 import { freshPostgresDatabase } from '../test/helpers/postgres.js';
 import { summarize, type Summary } from './stats.js';
 import { timeShell } from './run-command.js';
@@ -212,36 +213,41 @@ async function memoryAndCpu(world: World): Promise<void> {
   if (!quick && !SESSION_COUNTS.includes(10_000)) {
     notes.push(`memory rows: ${SESSION_COUNTS.join(' and ')} sessions, the most the descriptor limit (ulimit -n ${descriptorLimit()}) allows; 10,000 need about ${DESCRIPTORS_FOR_10000} (the gateway holds two a session and keeps a tenth of its limit free), and this user may not raise the hard limit`);
   }
-  const gateway: Endpoint = { port: world.gateway.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
-  const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: world.sink.host, port: world.sink.port } };
-  for (const count of SESSION_COUNTS) {
-    log(`memory: opening ${count} idle ProxyJump sessions through jumpgate`);
-    const rssBefore = rssBytes(world.gateway.pid);
-    const cpuBefore = cpuMs(world.gateway.pid);
-    const memoryRow = `memory per idle session at ${count}`;
-    const opened = await watched(memoryRow, world.gateway.pid, async () => {
-      const held = await openMany(gateway, count, 64, (done) => log(`  ${done}/${count}`));
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      return held;
-    });
-    const perSession = (rssBytes(world.gateway.pid) - rssBefore) / opened.held.length;
-    const cpuPerHandshake = (cpuMs(world.gateway.pid) - cpuBefore) / opened.held.length;
-    closeAll(opened.held);
-    if (opened.errors) notes.push(`${opened.errors} of ${count} jumpgate sessions failed to open`);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+  // A gateway of its own, with an inspector to ask for a full collection before each reading (inspector-gc.ts).
+  const inspectPort = await freePort();
+  const gate = await startGatewayVariant(world, 'memory', (yaml) => yaml, { nodeFlags: [`--inspect=127.0.0.1:${inspectPort}`] });
+  try {
+    const gateway: Endpoint = { port: gate.port, username: 'alice', key: world.key, destination: { host: 'sink', port: world.sink.port } };
+    const reference: Endpoint = { port: world.reference.port, username: world.login, key: world.key, destination: { host: world.sink.host, port: world.sink.port } };
+    for (const count of SESSION_COUNTS) {
+      log(`memory: opening ${count} idle ProxyJump sessions through jumpgate`);
+      await collectGarbage(inspectPort);
+      const rssBefore = rssBytes(gate.pid);
+      const cpuBefore = cpuMs(gate.pid);
+      const memoryRow = `memory per idle session at ${count}`;
+      const opened = await watched(memoryRow, gate.pid, () => openMany(gateway, count, 64, (done) => log(`  ${done}/${count}`)));
+      const cpuPerHandshake = (cpuMs(gate.pid) - cpuBefore) / opened.held.length;
+      await collectGarbage(inspectPort);
+      const perSession = (rssBytes(gate.pid) - rssBefore) / opened.held.length;
+      closeAll(opened.held);
+      if (opened.errors) notes.push(`${opened.errors} of ${count} jumpgate sessions failed to open`);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
 
-    // OpenSSH forks per connection; 10,000 of them would take most of this machine's memory.
-    const refCount = Math.min(count, 1000);
-    log(`memory: opening ${refCount} idle sessions through the OpenSSH jump host`);
-    const refOpened = await openMany(reference, refCount, 32, (done) => log(`  ${done}/${refCount}`));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const children = descendants(world.reference.pid);
-    const refPerSession = children.reduce((sum, pid) => sum + pssBytes(pid), 0) / refOpened.held.length;
-    closeAll(refOpened.held);
-    if (refCount < count) notes.push(`OpenSSH memory at ${count} sessions is its per-session PSS measured at ${refCount}`);
-    add(memoryRow, 'KiB', 'lower', [perSession / 1024], [refPerSession / 1024], '<= 16 KiB');
-    rows.push({ measure: `gateway CPU per handshake at ${count}`, unit: 'ms', jumpgate: summarize([cpuPerHandshake]), openssh: summarize([NaN]), ratio: NaN, better: 'lower', gatewayPeakRssMiB: peaks.get(memoryRow) });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+      // OpenSSH forks per connection; 10,000 of them would take most of this machine's memory.
+      const refCount = Math.min(count, 1000);
+      log(`memory: opening ${refCount} idle sessions through the OpenSSH jump host`);
+      const refOpened = await openMany(reference, refCount, 32, (done) => log(`  ${done}/${refCount}`));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const children = descendants(world.reference.pid);
+      const refPerSession = children.reduce((sum, pid) => sum + pssBytes(pid), 0) / refOpened.held.length;
+      closeAll(refOpened.held);
+      if (refCount < count) notes.push(`OpenSSH memory at ${count} sessions is its per-session PSS measured at ${refCount}`);
+      add(memoryRow, 'KiB', 'lower', [perSession / 1024], [refPerSession / 1024], '<= 16 KiB');
+      rows.push({ measure: `gateway CPU per handshake at ${count}`, unit: 'ms', jumpgate: summarize([cpuPerHandshake]), openssh: summarize([NaN]), ratio: NaN, better: 'lower', gatewayPeakRssMiB: peaks.get(memoryRow) });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  } finally {
+    await gate.stop();
   }
 }
 

@@ -94,12 +94,12 @@ function prepareDataDir(worldDir: string, dataDir: string, edit: (yaml: string) 
 }
 
 /** `jumpgate serve` on loopback; its log is kept in bench/tmp/NAME.log for when a run fails. */
-function spawnGateway(dataDir: string, port: number, name: string, http = ''): ChildProcess {
+function spawnGateway(dataDir: string, port: number, name: string, http = '', nodeFlags: string[] = []): ChildProcess {
   mkdirSync(path.join(repoRoot, 'bench/tmp'), { recursive: true });
   const gatewayLog = openSync(path.join(repoRoot, `bench/tmp/${name}.log`), 'w');
   // JUMPGATE_BENCH_GATEWAY_FLAGS: node options for the gateways only, for profiling
   // (`--cpu-prof --cpu-prof-dir=DIR`, `--heapsnapshot-signal=SIGUSR2`; node refuses those in NODE_OPTIONS).
-  const flags = process.env.JUMPGATE_BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const flags = [...nodeFlags, ...(process.env.JUMPGATE_BENCH_GATEWAY_FLAGS?.split(' ').filter(Boolean) ?? [])];
   const gate = spawn(process.execPath, [...flags, path.join(repoRoot, 'bin/jumpgate'), 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--http', http],
     { stdio: ['ignore', 'ignore', gatewayLog], env: { ...process.env, JUMPGATE_LOG_LEVEL: 'warn' } });
   children.push(gate);
@@ -110,12 +110,12 @@ function spawnGateway(dataDir: string, port: number, name: string, http = ''): C
  * Another jumpgate beside the world's, on its own data dir with the same resources, its
  * settings edited by `edit` (`ssh.workers`, `store`): for rows that compare two set-ups.
  */
-export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string, options: { http?: string; prepare?: (dataDir: string) => void } = {}): Promise<{ port: number; pid: number; dataDir: string; stop(): Promise<void> }> {
+export async function startGatewayVariant(world: World, name: string, edit: (yaml: string) => string, options: { http?: string; prepare?: (dataDir: string) => void; nodeFlags?: string[] } = {}): Promise<{ port: number; pid: number; dataDir: string; stop(): Promise<void> }> {
   const dataDir = path.join(world.dir, name);
   prepareDataDir(world.dir, dataDir, edit);
   options.prepare?.(dataDir);
   const port = await freePort();
-  const gate = spawnGateway(dataDir, port, name, options.http);
+  const gate = spawnGateway(dataDir, port, name, options.http, options.nodeFlags);
   await waitForPort(port, 30_000);
   return {
     port, dataDir,
