@@ -8,7 +8,7 @@
  * below the new space's capacity (16 MiB). Young ArrayBuffers are freed only when a scavenge
  * runs, which V8 starts once about 32 MiB of them are held. A small heap (a gateway's is
  * ~20 MiB) gets a limit only ~24 MiB above its live size, so while data streams, every
- * climb towards those 32 MiB started a full mark of the whole heap: 40–90 mark-compacts per
+ * climb towards those 32 MiB started a full mark of the whole heap: 40–50 mark-compacts per
  * GiB relayed, which doubled the gateway's CPU per GiB. Whether a process fell into that
  * depended on where its external-memory baseline was last reset, so it looked like a mode
  * some processes had and others not. A growth factor that puts the limit at least
