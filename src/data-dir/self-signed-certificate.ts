@@ -36,8 +36,10 @@ export function selfSignedCertificate(hostName: string, now = new Date()): { cer
     extension('2.5.29.15', true, bitString(Buffer.from([0x80]), 7)),
     extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.1'))),
   ));
+  // Positive and minimally encoded (DER): first byte 0x40–0x7f. A first byte of 0x00 would
+  // make a non-minimal INTEGER, which OpenSSL refuses to parse (1 certificate in 256).
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),
